@@ -1,0 +1,67 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "DiffNAS",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "diffnas", targets: ["diffnas"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "ReferenceBackend", targets: ["ReferenceBackend"]),
+        .library(name: "OpenCLBackend", targets: ["OpenCLBackend"]),
+        .library(name: "OpenCLRuntime", targets: ["OpenCLRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(
+            name: "COpenCL",
+            path: "Sources/COpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers", "pocl-opencl-icd"])]
+        ),
+
+        // MARK: - Public API
+        /// Thin Swift wrapper over the OpenCL C API: no ML in it.
+        .target(name: "OpenCLRuntime", dependencies: ["COpenCL"], swiftSettings: strict),
+        /// Tensors, shapes, op parameters and the `Backend` protocol every backend implements.
+        .target(name: "TensorCore", swiftSettings: strict),
+        /// The CPU reference backend: plain loops, the oracle the device kernels are tested against.
+        .target(name: "ReferenceBackend", dependencies: ["TensorCore"], swiftSettings: strict),
+        /// The OpenCL backend: dispatches the kernels of `Kernels/*.cl`, embedded at build time.
+        .target(
+            name: "OpenCLBackend",
+            dependencies: ["TensorCore", "OpenCLRuntime"],
+            swiftSettings: strict,
+            plugins: [.plugin(name: "EmbedKernelsPlugin")]
+        ),
+        /// Device-vs-reference checks shared by `diffnas verify` and the test suite.
+        .target(name: "Verification", dependencies: ["TensorCore", "ReferenceBackend"], swiftSettings: strict),
+        .executableTarget(
+            name: "diffnas",
+            dependencies: [
+                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Build tools
+        .executableTarget(name: "EmbedKernels", path: "Tools/EmbedKernels"),
+        .plugin(name: "EmbedKernelsPlugin", capability: .buildTool(), dependencies: ["EmbedKernels"], path: "Tools/EmbedKernelsPlugin"),
+
+        // MARK: - Test support and unit test bundles
+        .target(name: "_TestSupport", dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend"], swiftSettings: strict),
+        .testTarget(name: "OpenCLRuntimeTests", dependencies: ["OpenCLRuntime", "OpenCLBackend", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "TensorCore", "_TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EquivalenceTests",
+            dependencies: ["ReferenceBackend", "OpenCLBackend", "TensorCore", "Verification", "_TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CLITests", dependencies: ["_TestSupport"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,26 @@
+import TensorCore
+
+/// Every device-vs-reference check of the compute core. `diffnas verify` runs these on any
+/// device; the EquivalenceTests run the same list on PoCL in CI.
+///
+/// Each family lives in `Cases+<Family>.swift`. Inputs come from `SeededRandom` with fixed
+/// seeds; shapes sweep the awkward sizes (1, 7, 31, 93, non-multiples of every tile, batch 1,
+/// stride/pad/dilation/groups 1 and 2). Integer-valued inputs make a case exact where the
+/// arithmetic allows it.
+public enum VerificationSuite {
+    public static let families = ["gemm", "conv", "norm", "elementwise", "pool", "loss", "reduce", "topk", "optim"]
+
+    public static var all: [VerifyCase] {
+        gemmCases() + convolutionCases() + normalizationCases() + elementwiseCases() + poolingCases()
+            + lossCases() + reductionCases() + topKCases() + optimizerCases()
+    }
+
+    /// The cases of one family.
+    public static func cases(family: String) -> [VerifyCase] { all.filter { $0.family == family } }
+
+    /// A short subset: the first case of each operation, plus those marked `quick`.
+    public static var quick: [VerifyCase] {
+        var seen = Set<String>()
+        return all.filter { $0.quick || seen.insert($0.operation).inserted }
+    }
+}
