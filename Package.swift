@@ -62,6 +62,6 @@ let package = Package(
             dependencies: ["ReferenceBackend", "OpenCLBackend", "TensorCore", "Verification", "_TestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "CLITests", dependencies: ["_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["TensorCore", "_TestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import OpenCLRuntime
+
+/// `diffnas devices`: every OpenCL device with the facts that matter for choosing one.
+struct DevicesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devices",
+        abstract: "List OpenCL devices (the number is what --device takes)."
+    )
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let devices: [Device]
+        do { devices = try Device.all() } catch let error as OpenCLError {
+            throw CLIError("cannot list OpenCL devices: \(error.summary)")
+        }
+        guard !devices.isEmpty else { throw CLIError(NoOpenCLPlatformError().description) }
+        let selected = try? Device.select()
+        if json {
+            let objects: [[String: Any]] = devices.enumerated().map { index, d in
+                ["index": index, "name": d.name, "vendor": d.vendor, "type": d.kind.rawValue, "platform": d.platform.name,
+                 "driver": d.driverVersion, "version": d.deviceVersion, "computeUnits": d.computeUnits,
+                 "globalMemoryBytes": d.globalMemoryBytes, "localMemoryBytes": d.localMemoryBytes,
+                 "maxWorkGroupSize": d.maxWorkGroupSize, "fp64": d.supportsFP64,
+                 "default": selected.map { $0.id == d.id } ?? false]
+            }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var table = TextTable(["#", "name", "vendor", "type", "driver", "CUs", "global mem", "local mem", "max WG", "fp64"])
+        for (index, d) in devices.enumerated() {
+            let mark = selected.map { $0.id == d.id } ?? false ? "*" : ""
+            table.add(["\(index)\(mark)", d.name, d.vendor, d.kind.rawValue, "\(d.platform.name) \(d.driverVersion)",
+                       "\(d.computeUnits)", formatBytes(d.globalMemoryBytes), formatBytes(d.localMemoryBytes),
+                       "\(d.maxWorkGroupSize)", d.supportsFP64 ? "yes" : "no"])
+        }
+        print(table.render())
+        print("* default device (override with --device N or DIFFNAS_DEVICE=N)")
+    }
+}
+
+func formatBytes(_ bytes: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes), unit = 0
+    while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: install what is missing, build, run every test
+# (the OpenCL tests run on PoCL's CPU device when no GPU is present).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+Tools/scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build "$@"
