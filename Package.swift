@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "ReferenceBackend", targets: ["ReferenceBackend"]),
         .library(name: "OpenCLBackend", targets: ["OpenCLBackend"]),
         .library(name: "OpenCLRuntime", targets: ["OpenCLRuntime"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,6 +25,8 @@ let package = Package(
             path: "Sources/COpenCL",
             providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers", "pocl-opencl-icd"])]
         ),
+
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Public API
         /// Thin Swift wrapper over the OpenCL C API: no ML in it.
@@ -38,12 +42,18 @@ let package = Package(
             swiftSettings: strict,
             plugins: [.plugin(name: "EmbedKernelsPlugin")]
         ),
+        /// Data sets: IDX (MNIST/Fashion-MNIST), CIFAR-10 binary, .npy folders; augmentation and prefetching batches.
+        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib"], swiftSettings: strict),
+        /// Autograd, layers, losses, optimizers, architectures and the training loop.
+        .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: strict),
+        /// The training loop: batches from Datasets through an NN network, checkpoints, metrics, progress.
+        .target(name: "Training", dependencies: ["NN", "Datasets", "TensorCore"], swiftSettings: strict),
         /// Device-vs-reference checks shared by `diffnas verify` and the test suite.
         .target(name: "Verification", dependencies: ["TensorCore", "ReferenceBackend"], swiftSettings: strict),
         .executableTarget(
             name: "diffnas",
             dependencies: [
-                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification",
+                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification", "NN", "Datasets", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -62,6 +72,9 @@ let package = Package(
             dependencies: ["ReferenceBackend", "OpenCLBackend", "TensorCore", "Verification", "_TestSupport"],
             swiftSettings: strict
         ),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Datasets", "TensorCore", "ReferenceBackend", "OpenCLBackend", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["TensorCore", "_TestSupport"], swiftSettings: strict),
     ]
 )

@@ -4,8 +4,9 @@
 #   pocl-opencl-icd                    an OpenCL CPU device, so a machine without a GPU runs everything
 #   libclblast-dev                     CLBlast, the comparator of `diffnas bench`
 #   dataset-fashion-mnist              the default real data set (/usr/share/datasets/fashion-mnist)
+#   zlib1g-dev                         inflate for gzipped IDX files
 set -euo pipefail
-packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev dataset-fashion-mnist)
+packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev dataset-fashion-mnist zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

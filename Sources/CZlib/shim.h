@@ -1,0 +1,2 @@
+// CZlib: zlib's inflate, for gzipped IDX data files.
+#include <zlib.h>

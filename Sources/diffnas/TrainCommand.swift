@@ -1,0 +1,133 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import NN
+import OpenCLBackend
+import TensorCore
+import Training
+
+/// `diffnas train`: train an architecture on a data set, with checkpoints and a metrics log.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a network from an architecture file or a built-in family.",
+        discussion: """
+        --arch takes an architecture JSON file (as `diffnas search` exports) or a built-in name: \
+        \(ArchitectureChoice.builtInNames.joined(separator: ", ")). Built-ins adapt to the data's image size and classes.
+        The output folder receives checkpoint.bin (every epoch, atomically), metrics.jsonl (one line \
+        per epoch), architecture.json and report.json.
+        """
+    )
+
+    @Option(name: .long, help: "Architecture JSON file or built-in name.")
+    var arch = "resnet20"
+
+    @Option(name: .long, help: "Data set folder (IDX, CIFAR-10 binary or .npy folder).")
+    var data = DatasetLocation.defaultFashionMNIST
+
+    @Option(name: .long, help: "Epochs.") var epochs = 10
+    @Option(name: .long, help: "Batch size.") var batch = 128
+    @Option(name: .long, help: "Peak learning rate.") var lr: Float = 0.1
+    @Option(name: .long, help: "Optimizer: sgd or adamw.") var optimizer: String = "sgd"
+    @Option(name: .long, help: "Learning-rate schedule: cosine, step or constant.") var schedule: String = "cosine"
+    @Option(name: .long, help: "Warm-up epochs (fractional allowed).") var warmup: Double = 0.5
+    @Option(name: .long, help: "SGD momentum.") var momentum: Float = 0.9
+    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay: Float = 5e-4
+    @Flag(name: .customLong("no-augment"), help: "Disable random crop and flip.") var noAugment = false
+    @Option(name: .long, help: "Use only the first N training images (and N/6 test images) — for quick runs.") var limit: Int?
+    @Option(name: .long, help: "Output folder.") var out: String?
+    @Flag(name: .long, help: "Continue the run whose checkpoint is in --out.") var resume = false
+    @Flag(name: .long, help: "Print per-kernel device time at the end (OpenCL backend).") var profile = false
+    @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be ≥ 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard TrainingConfiguration.OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd or adamw") }
+        guard LearningRateSchedule.Kind(rawValue: schedule) != nil else { throw ValidationError("--schedule must be cosine, step or constant") }
+        guard warmup >= 0, weightDecay >= 0, momentum >= 0, momentum < 1 else {
+            throw ValidationError("--warmup and --weight-decay must be ≥ 0 and --momentum in [0, 1)")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }
+        if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
+        if profile && options.backend != .opencl { throw ValidationError("--profile reads OpenCL profiling events; it needs --backend opencl") }
+    }
+
+    var trainingConfiguration: TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.epochs = epochs; c.batchSize = batch; c.learningRate = lr
+        c.optimizer = TrainingConfiguration.OptimizerKind(rawValue: optimizer)!
+        c.schedule = LearningRateSchedule.Kind(rawValue: schedule)!
+        c.warmupEpochs = warmup; c.momentum = momentum; c.weightDecay = weightDecay
+        c.augment = !noAugment; c.seed = options.seed
+        return c
+    }
+
+    func run() throws {
+        let splits = try DatasetLocation.load(data, limit: limit)
+        let architecture = try ArchitectureChoice.resolve(arch, for: splits.train)
+        let outDir = URL(fileURLWithPath: out ?? "runs/train-\(RunFolder.timestamp())")
+        let checkpointURL = outDir.appendingPathComponent("checkpoint.bin")
+        try RunFolder.prepare(outDir, checkpoint: checkpointURL, resume: resume)
+
+        let backend = try options.makeBackend()
+        let network = try Network(architecture, backend: backend, seed: options.seed)
+        let (normalized, normalization) = try splits.normalized()
+        let trainer = try Trainer(network: network, train: normalized.train, test: normalized.test, normalization: nil,
+                                  configuration: trainingConfiguration)
+        _ = normalization
+        if resume {
+            try trainer.restore(from: try Checkpoint.read(contentsOf: checkpointURL))
+            printError("resuming after epoch \(trainer.completedEpochs) from \(checkpointURL.path)")
+        }
+        try architecture.write(to: outDir.appendingPathComponent("architecture.json"))
+        let log = try JSONLinesLog(url: outDir.appendingPathComponent("metrics.jsonl"), truncate: !resume)
+        let resources = architecture.resources
+        printError("training \(architecture.notes["name"] ?? architecture.family.rawValue) (\(resources)) on \(splits.train.name): "
+                   + "\(splits.train.count) train / \(splits.test.count) test images, backend \(backend.deviceDescription)")
+        let profiler = profile ? KernelProfiler() : nil
+        (backend as? OpenCLBackend)?.profiler = profiler
+
+        var last: (train: PassMetrics, test: PassMetrics)?
+        var trainSeconds = 0.0, trainImages = 0
+        while trainer.completedEpochs < epochs {
+            let epoch = trainer.completedEpochs
+            let bar = ProgressBar(title: "epoch \(epoch + 1)/\(epochs)", total: trainer.trainLoader.batchesPerEpoch)
+            let train: PassMetrics
+            do {
+                train = try trainer.trainEpoch { r in
+                    bar.update(r.batchIndex + 1, String(format: "loss %.4f acc %.3f lr %.4f %.0f img/s", r.loss, r.accuracy, r.learningRate, r.imagesPerSecond))
+                }
+            } catch let error as TrainingError {
+                bar.finish()
+                let kept = FileManager.default.fileExists(atPath: checkpointURL.path) ? "; the last good checkpoint is kept in \(checkpointURL.path)" : ""
+                throw CLIError("\(error)\(kept)")
+            }
+            bar.finish()
+            let test = try trainer.evaluate()
+            trainSeconds += train.seconds; trainImages += train.images
+            try trainer.makeCheckpoint().write(to: checkpointURL)
+            try log.append(["epoch": epoch + 1, "train_loss": train.loss, "train_accuracy": train.accuracy, "test_loss": test.loss,
+                            "test_accuracy": test.accuracy, "images_per_second": train.imagesPerSecond, "epoch_seconds": train.seconds,
+                            "learning_rate": Double(trainer.optimizer.learningRate), "steps": trainer.step])
+            print(String(format: "epoch %d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.0f img/s  %@",
+                         epoch + 1, epochs, train.loss, train.accuracy, test.loss, test.accuracy, train.imagesPerSecond,
+                         ProgressBar.duration(train.seconds)))
+            last = (train, test)
+        }
+        let final = try last?.test ?? trainer.evaluate()
+        let report: [String: Any] = [
+            "architecture": architecture.notes["name"] ?? architecture.family.rawValue, "test_accuracy": final.accuracy,
+            "test_loss": final.loss, "parameters": resources.parameters, "macs": resources.macs, "epochs": epochs,
+            "train_images_per_second": trainSeconds > 0 ? Double(trainImages) / trainSeconds : 0, "train_seconds": trainSeconds,
+            "device": backend.deviceDescription, "data": splits.train.name,
+        ]
+        try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            .write(to: outDir.appendingPathComponent("report.json"), options: .atomic)
+        print(String(format: "final: test accuracy %.2f%%, %@ parameters, %@ MACs/image, %.0f img/s training; results in %@",
+                     final.accuracy * 100, ResourceCount.human(resources.parameters), ResourceCount.human(resources.macs),
+                     trainSeconds > 0 ? Double(trainImages) / trainSeconds : 0, outDir.path))
+        if let profiler { print(try ProfileReport.render(profiler)) }
+    }
+}
