@@ -26,6 +26,7 @@ let package = Package(
             providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers", "pocl-opencl-icd"])]
         ),
 
+        .systemLibrary(name: "CCLBlast", path: "Sources/CCLBlast", providers: [.apt(["libclblast-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Public API
@@ -48,12 +49,20 @@ let package = Package(
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: strict),
         /// The training loop: batches from Datasets through an NN network, checkpoints, metrics, progress.
         .target(name: "Training", dependencies: ["NN", "Datasets", "TensorCore"], swiftSettings: strict),
+        /// DMS: differentiable top-k units, resource models, the search loop, export.
+        .target(name: "Search", dependencies: ["NN", "Training", "Datasets", "TensorCore"], swiftSettings: strict),
+        /// `diffnas bench`: timed, reference-checked cases against comparators (CLBlast, O(N²) ranking, copy bandwidth).
+        .target(
+            name: "Benchmarks",
+            dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "CCLBlast"],
+            swiftSettings: strict
+        ),
         /// Device-vs-reference checks shared by `diffnas verify` and the test suite.
         .target(name: "Verification", dependencies: ["TensorCore", "ReferenceBackend"], swiftSettings: strict),
         .executableTarget(
             name: "diffnas",
             dependencies: [
-                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification", "NN", "Datasets", "Training",
+                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification", "NN", "Datasets", "Training", "Benchmarks", "Search",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -75,6 +84,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "NNTests", dependencies: ["NN", "Datasets", "TensorCore", "ReferenceBackend", "OpenCLBackend", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "OpenCLBackend", "TensorCore", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "NN", "Training", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["TensorCore", "_TestSupport"], swiftSettings: strict),
     ]
 )

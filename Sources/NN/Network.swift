@@ -80,11 +80,15 @@ public final class Network {
         }
         guard let stem else { preconditionFailure("convolutional network without stem") }
         var h = try tape.relu(stem.bn.forward(stem.conv.forward(x, on: tape), on: tape))
-        if let mask = masks.stream[0], stages[0][0].hasIdentityShortcut { h = try tape.channelMask(h, mask: mask) }
+        if stages[0][0].hasIdentityShortcut {
+            if let mask = masks.stream[0] { h = try tape.channelMask(h, mask: mask) }
+        } else if let mask = masks.stem {
+            h = try tape.channelMask(h, mask: mask)
+        }
         for (s, blocks) in stages.enumerated() {
             for (b, block) in blocks.enumerated() {
-                let depth = masks.depth[s].map { (mask: $0, index: b) }
-                h = try block.forward(h, on: tape, hiddenMask: masks.hidden[s]?[b], depthMask: block.hasIdentityShortcut ? depth : nil)
+                let depth = block.hasIdentityShortcut ? masks.depth[s]?[b] : nil
+                h = try block.forward(h, on: tape, hiddenMask: masks.hidden[s]?[b], depthMask: depth)
                 if let mask = masks.stream[s] { h = try tape.channelMask(h, mask: mask) }
             }
         }

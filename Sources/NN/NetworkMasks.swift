@@ -4,12 +4,16 @@
 /// - `stream[s]`: the residual-stream channels of stage `s` (shared by every block output of the
 ///   stage, and by the stem output when stage 0 starts with an identity block).
 /// - `hidden[s][b]`: the inner width of block `b` of stage `s`.
-/// - `depth[s]`: element `b` scales the residual branch of block `b`: `x + f(x)·m_b`.
+/// - `stem`: the stem's output channels when they are not part of stage 0's stream (stage 0
+///   starts with a projection block).
+/// - `depth[s][b]`: `(mask, index)`: element `index` of `mask` scales the residual branch of
+///   block `b` of stage `s`: `x + f(x)·m`. Only blocks with an identity shortcut can be gated.
 /// - `mlpHidden[i]`: hidden layer `i` of an MLP; `head`: the mobilenetv2 head convolution.
 public struct NetworkMasks {
     public var stream: [Int: Variable] = [:]
     public var hidden: [Int: [Int: Variable]] = [:]
-    public var depth: [Int: Variable] = [:]
+    public var depth: [Int: [Int: (mask: Variable, index: Int)]] = [:]
+    public var stem: Variable?
     public var mlpHidden: [Int: Variable] = [:]
     public var head: Variable?
 

@@ -1,0 +1,73 @@
+import Foundation
+import NN
+import TensorCore
+
+extension DMSSearch {
+    /// The kept elements of `unit` (`m ≥ 0.5`), most important first (rank order, so ties
+    /// follow the same index rule as the normalization).
+    public func keptIndices(_ unit: TopKUnit) throws -> [Int] {
+        if unit.mask == nil { try unit.makeMask() }
+        let hard = try unit.hardMask()
+        let rank = try backend.download(backend.rankNormalize(unit.importance))
+        return (0..<unit.size).filter { hard[$0] }.sorted { rank[$0] > rank[$1] }
+    }
+
+    /// The searched architecture: every width is its unit's kept count; gated blocks whose
+    /// mask is below 0.5 are removed.
+    public func exportArchitecture() throws -> Architecture {
+        let supernet = network.architecture
+        var kept: [UnitKey: [Int]] = [:]
+        for unit in units { kept[unit.key] = try keptIndices(unit) }
+        var a = supernet
+        switch supernet.family {
+        case .mlp:
+            a.hidden = supernet.hidden.indices.map { kept[.mlp($0)]!.count }
+        case .resnet, .mobilenetv2:
+            a.stemWidth = SearchSpace.startsWithIdentity(supernet) ? kept[space.streamUnits[0]]!.count : kept[.stem]!.count
+            a.stages = try supernet.stages.enumerated().map { s, stage in
+                let blocks = try keptBlocks(stage: s).map { b in Architecture.Block(hidden: kept[.hidden(s, b)]!.count) }
+                return Architecture.Stage(width: kept[space.streamUnits[s]]!.count, stride: stage.stride, blocks: blocks)
+            }
+            if supernet.family == .mobilenetv2 { a.headWidth = kept[.head]!.count }
+        }
+        a.notes["searched-by"] = "dms"
+        a.notes["name"] = "dms-\(supernet.notes["name"] ?? supernet.family.rawValue)"
+        try a.validate()
+        return a
+    }
+
+    /// Indices of the blocks of stage `s` that survive: every ungated block, and gated ones
+    /// whose depth mask is kept.
+    public func keptBlocks(stage s: Int) throws -> [Int] {
+        let count = network.architecture.stages[s].blocks.count
+        guard let gated = space.depthBlocks[s], let unit = unit(.depth(s)) else { return Array(0..<count) }
+        let keptElements = Set(try keptIndices(unit))
+        return (0..<count).filter { b in
+            guard let element = gated.firstIndex(of: b) else { return true }
+            return keptElements.contains(element)
+        }
+    }
+
+    /// Hard 0/1 masks of the current state (for evaluating the masked supernet as the pruned network).
+    public func hardMasks() throws -> NetworkMasks {
+        for unit in units { try unit.makeMask() }
+        var masks = networkMasks()
+        func hard(_ v: Variable) throws -> Variable {
+            Variable(try backend.upload(try backend.download(v.value).map { $0 >= 0.5 ? 1 : 0 }, shape: v.shape))
+        }
+        masks.stem = try masks.stem.map(hard)
+        masks.head = try masks.head.map(hard)
+        for (k, v) in masks.stream { masks.stream[k] = try hard(v) }
+        for (k, v) in masks.mlpHidden { masks.mlpHidden[k] = try hard(v) }
+        for (s, blocks) in masks.hidden { for (b, v) in blocks { masks.hidden[s]![b] = try hard(v) } }
+        var depthHard: [ObjectIdentifier: Variable] = [:]
+        for (s, blocks) in masks.depth {
+            for (b, entry) in blocks {
+                let id = ObjectIdentifier(entry.mask)
+                if depthHard[id] == nil { depthHard[id] = try hard(entry.mask) }
+                masks.depth[s]![b] = (depthHard[id]!, entry.index)
+            }
+        }
+        return masks
+    }
+}

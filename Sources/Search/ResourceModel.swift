@@ -1,0 +1,129 @@
+import Foundation
+
+/// Which resource a target constrains.
+public enum ResourceKind: String, Sendable, Codable, CaseIterable {
+    case macs, parameters
+}
+
+/// The network's MACs (or parameters) as a function of the kept counts of its units.
+///
+/// Per layer (see `ResourceCount`): conv `k²·C_in·C_out·H·W` (depthwise `k²·C·H·W`), batch norm
+/// `C·H·W` MACs and `2C` parameters, linear `in·out` MACs and `in·out + out` parameters; a layer
+/// in a gated block is multiplied by its gate. DMS evaluates it straight-through: the forward
+/// value uses hard counts `#(m ≥ 0.5)` and hard gates, the gradient is that of the soft sum
+/// `Σ m` (so `∂C/∂m_i = 1`), giving `∂r/∂m_i = ∂r/∂C_unit`.
+public struct ResourceModel: Sendable {
+    public let space: SearchSpace
+    public let kind: ResourceKind
+
+    public init(space: SearchSpace, kind: ResourceKind) {
+        self.space = space; self.kind = kind
+    }
+
+    /// One multiplicative term of the resource: `coefficient · Π factors`.
+    struct Term {
+        var coefficient: Double
+        var widths: [UnitKey]
+        var gate: (unit: UnitKey, index: Int)?
+    }
+
+    var terms: [Term] {
+        var terms: [Term] = []
+        func add(_ c: Double, _ sources: [ChannelSource], gate: (UnitKey, Int)?) {
+            var coefficient = c, widths: [UnitKey] = []
+            for source in sources {
+                switch source {
+                case .fixed(let n): coefficient *= Double(n)
+                case .unit(let key): widths.append(key)
+                }
+            }
+            terms.append(Term(coefficient: coefficient, widths: widths, gate: gate.map { (unit: $0.0, index: $0.1) }))
+        }
+        for layer in space.layers {
+            let gate = layer.gate.map { ($0.unit, $0.index) }
+            let hw = Double(layer.height * layer.width)
+            switch (layer.kind, kind) {
+            case let (.conv(k, depthwise), .macs):
+                add(Double(k * k) * hw, depthwise ? [layer.output] : [layer.input, layer.output], gate: gate)
+            case let (.conv(k, depthwise), .parameters):
+                add(Double(k * k), depthwise ? [layer.output] : [layer.input, layer.output], gate: gate)
+            case (.batchNorm, .macs): add(hw, [layer.output], gate: gate)
+            case (.batchNorm, .parameters): add(2, [layer.output], gate: gate)
+            case (.linear, .macs): add(1, [layer.input, layer.output], gate: gate)
+            case (.linear, .parameters):
+                add(1, [layer.input, layer.output], gate: gate)
+                add(1, [layer.output], gate: gate)
+            }
+        }
+        return terms
+    }
+
+    /// The resource and its gradient with respect to every element of every unit's mask, given
+    /// the kept count of each width unit and the hard gate values of each depth unit.
+    public func evaluate(counts: [UnitKey: Double], gates: [UnitKey: [Double]]) -> (value: Double, gradient: [UnitKey: [Double]]) {
+        var value = 0.0
+        var gradient: [UnitKey: [Double]] = [:]
+        for (key, size) in space.units { gradient[key] = [Double](repeating: 0, count: size) }
+        var widthGradient: [UnitKey: Double] = [:]
+        for term in terms {
+            let gateValue = term.gate.map { gates[$0.unit]?[$0.index] ?? 1 } ?? 1
+            let factors = term.widths.map { counts[$0] ?? 0 }
+            let product = factors.reduce(term.coefficient, *)
+            value += product * gateValue
+            // Product rule over each width factor (a unit may appear twice, e.g. hidden→hidden).
+            for (i, key) in term.widths.enumerated() {
+                var others = term.coefficient * gateValue
+                for (j, f) in factors.enumerated() where j != i { others *= f }
+                widthGradient[key, default: 0] += others
+            }
+            if let gate = term.gate { gradient[gate.unit]?[gate.index] += product }
+        }
+        for (key, g) in widthGradient where !key.isDepth {
+            gradient[key] = [Double](repeating: g, count: space.size(of: key))
+        }
+        return (value, gradient)
+    }
+
+    /// The resource of the full supernet (every element kept).
+    public var full: Double {
+        var counts: [UnitKey: Double] = [:], gates: [UnitKey: [Double]] = [:]
+        for (key, size) in space.units {
+            if key.isDepth { gates[key] = [Double](repeating: 1, count: size) } else { counts[key] = Double(size) }
+        }
+        return evaluate(counts: counts, gates: gates).value
+    }
+
+    /// The smallest network the space allows: one element per width unit, one block per stage
+    /// (identity blocks dropped where the stage starts with a projection; otherwise one kept).
+    public var minimum: Double {
+        var counts: [UnitKey: Double] = [:], gates: [UnitKey: [Double]] = [:]
+        for (key, size) in space.units {
+            if case .depth(let s) = key {
+                let projectionFirst = space.depthBlocks[s]?.first != 0
+                gates[key] = (0..<size).map { projectionFirst ? 0 : ($0 == size - 1 ? 1 : 0) }
+            } else {
+                counts[key] = 1
+            }
+        }
+        return evaluate(counts: counts, gates: gates).value
+    }
+}
+
+/// The "root" target schedule: with progress `p = step / (decayFraction · steps)` clipped to 1,
+/// `r_t = full · (target/full)^p` — from the full supernet to the target, then held.
+public struct TargetSchedule: Sendable, Equatable, Codable {
+    public var full: Double
+    public var target: Double
+    public var totalSteps: Int
+    public var decayFraction: Double
+
+    public init(full: Double, target: Double, totalSteps: Int, decayFraction: Double = 0.6) {
+        self.full = full; self.target = target; self.totalSteps = max(totalSteps, 1); self.decayFraction = decayFraction
+    }
+
+    public func target(at step: Int) -> Double {
+        let span = max(decayFraction * Double(totalSteps), 1)
+        let p = min(Double(step) / span, 1)
+        return full * pow(target / full, p)
+    }
+}
