@@ -1,0 +1,145 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import NN
+import Search
+import TensorCore
+import Training
+
+/// DMS pipelines of the paper's Table 1.
+enum Pipeline: String, ExpressibleByArgument, CaseIterable {
+    /// Search a random-init supernet (weights and structure), retrain the result from scratch.
+    case np
+    /// Pretrain the supernet, search, fine-tune keeping the top-k channels' weights.
+    case p
+    /// Pretrained weights, structure only, no retraining.
+    case pMinus = "p-"
+}
+
+/// Search sizes: the default finishes in about 20 minutes on a 2-core CPU through PoCL.
+enum Preset: String, ExpressibleByArgument, CaseIterable {
+    case quick, paper
+}
+
+/// `diffnas search`: DMS end to end — search, export, retrain, compare with uniform scaling.
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Differentiable Model Scaling: search widths and depths under a resource target, retrain, and report.",
+        discussion: """
+        With no arguments: a complete default search on Fashion-MNIST to 50% of the base ResNet-20's \
+        MACs (np pipeline: search a wider random-init supernet, retrain the found architecture from \
+        scratch), plus the base family uniformly scaled to the same MACs trained with the same recipe, \
+        and a report. The output folder holds architecture.json, checkpoints, search.jsonl, report.md, \
+        widths.svg and search.svg. --resume continues an interrupted run.
+        --target: a fraction of the base model (0.5) or an absolute count (300M, 1.2M, 25K) of --resource.
+        """
+    )
+
+    @Option(name: .long, help: "Pipeline: np (default), p, or p-.") var pipeline: Pipeline = .np
+    @Option(name: .long, help: "Preset sizes: quick (default, ~20 min on 2 CPU cores) or paper.") var preset: Preset = .quick
+    @Option(name: .long, help: "Base family: resnet20, resnet32, resnet56, mobilenetv2, mlp, or an architecture JSON file.") var base = "resnet20"
+    @Option(name: .long, help: "Data set folder.") var data = DatasetLocation.defaultFashionMNIST
+    @Option(name: .long, help: "Resource target: fraction of the base (0.5) or absolute (300M, 1.2M).") var target = "0.5"
+    @Option(name: .long, help: "Resource: macs or parameters.") var resource: String = "macs"
+    @Option(name: .customLong("expand-width"), help: "Supernet width factor over the base (np, p).") var expandWidth: Double?
+    @Option(name: .customLong("expand-depth"), help: "Supernet depth factor over the base (np, p).") var expandDepth: Double?
+    @Option(name: .customLong("search-steps"), help: "Search steps (batches).") var searchSteps: Int?
+    @Option(name: .customLong("pretrain-epochs"), help: "Supernet pretraining epochs (p).") var pretrainEpochs: Int?
+    @Option(name: .customLong("retrain-epochs"), help: "Retraining epochs for the searched and baseline models.") var retrainEpochs: Int?
+    @Option(name: .long, help: "Batch size.") var batch: Int?
+    @Option(name: .long, help: "Use only the first N training images (and N/6 test images).") var limit: Int?
+    @Option(name: .long, help: "Weight learning rate.") var lr: Float?
+    @Option(name: .customLong("structure-lr"), help: "Adam learning rate of the pruning ratios.") var structureLR: Float?
+    @Option(name: .customLong("lambda-res"), help: "Weight of the resource loss.") var lambdaRes: Float = 1
+    @Option(name: .customLong("width-lambda"), help: "λ multiplier for widths (λ = k·N).") var widthLambda: Float = 1
+    @Option(name: .customLong("depth-lambda"), help: "λ multiplier for depths (λ = k·N).") var depthLambda: Float = 4
+    @Option(name: .long, help: "Pretrained supernet checkpoint from `diffnas train` (p-).") var weights: String?
+    @Flag(name: .customLong("no-baseline"), help: "Skip training the uniformly scaled baseline.") var noBaseline = false
+    @Option(name: .long, help: "Output folder.") var out: String?
+    @Flag(name: .long, help: "Continue the interrupted run in --out.") var resume = false
+    @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+        guard ResourceKind(rawValue: resource) != nil else { throw ValidationError("--resource must be macs or parameters") }
+        guard (try? TargetSpec.parse(target)) != nil else {
+            throw ValidationError("--target \(target): give a fraction in (0, 1] such as 0.5, or an absolute count such as 300M, 1.2M, 25K")
+        }
+        for (name, value) in [("--expand-width", expandWidth), ("--expand-depth", expandDepth)] {
+            if let value, !(value >= 1 && value <= 4) { throw ValidationError("\(name) must be between 1 and 4") }
+        }
+        for (name, value) in [("--search-steps", searchSteps), ("--retrain-epochs", retrainEpochs), ("--batch", batch), ("--limit", limit)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be ≥ 1") }
+        }
+        if let pretrainEpochs, pretrainEpochs < 0 { throw ValidationError("--pretrain-epochs must be ≥ 0") }
+        if pipeline == .pMinus && weights == nil { throw ValidationError("pipeline p- optimizes only the structure of pretrained weights: pass --weights CHECKPOINT (from `diffnas train`)") }
+        if pipeline != .pMinus && weights != nil { throw ValidationError("--weights is used by pipeline p- only") }
+        if pipeline == .pMinus && (expandWidth ?? 1) != 1 { throw ValidationError("pipeline p- searches the pretrained network itself; --expand-width does not apply") }
+        if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
+        guard lambdaRes > 0, widthLambda > 0, depthLambda > 0 else { throw ValidationError("--lambda-res, --width-lambda and --depth-lambda must be positive") }
+    }
+
+    /// Settings after applying the preset to every option left unset.
+    var settings: SearchSettings {
+        var s = SearchSettings.preset(preset)
+        if pipeline == .pMinus { s.expandWidth = 1; s.expandDepth = 1; s.searchSteps = min(s.searchSteps, 300) }
+        if let expandWidth { s.expandWidth = expandWidth }
+        if let expandDepth { s.expandDepth = expandDepth }
+        if let searchSteps { s.searchSteps = searchSteps }
+        if let pretrainEpochs { s.pretrainEpochs = pretrainEpochs }
+        if let retrainEpochs { s.retrainEpochs = retrainEpochs }
+        if let batch { s.batchSize = batch }
+        if let limit { s.limit = limit }
+        if let lr { s.learningRate = lr }
+        if let structureLR { s.structureLearningRate = structureLR }
+        return s
+    }
+
+    func run() throws {
+        try SearchRunner(command: self, settings: settings).run()
+    }
+}
+
+/// Sizes and rates of a search run.
+struct SearchSettings {
+    var expandWidth = 1.25, expandDepth = 1.0
+    var searchSteps = 300
+    var pretrainEpochs = 1
+    var retrainEpochs = 2
+    var batchSize = 64
+    var limit: Int? = 20_000
+    var learningRate: Float = 0.05
+    /// nil: `2/steps` (within [0.002, 0.05]), enough for `a` to follow the target schedule.
+    var structureLearningRate: Float?
+
+    static func preset(_ preset: Preset) -> SearchSettings {
+        switch preset {
+        case .quick: return SearchSettings()
+        case .paper:
+            return SearchSettings(expandWidth: 1.5, expandDepth: 1.5, searchSteps: 2000, pretrainEpochs: 20, retrainEpochs: 30,
+                                  batchSize: 128, limit: nil, learningRate: 0.1, structureLearningRate: nil)
+        }
+    }
+}
+
+/// A resource target: a fraction of the base model, or an absolute count.
+enum TargetSpec: Equatable {
+    case fraction(Double)
+    case absolute(Double)
+
+    static func parse(_ text: String) throws -> TargetSpec {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let suffixes: [Character: Double] = ["K": 1e3, "k": 1e3, "M": 1e6, "m": 1e6, "G": 1e9, "g": 1e9]
+        if let last = t.last, let scale = suffixes[last], let v = Double(t.dropLast()), v > 0, v.isFinite { return .absolute(v * scale) }
+        guard let v = Double(t), v > 0, v.isFinite else { throw CLIError("--target \(text) is not a number") }
+        if v <= 1 { return .fraction(v) }
+        return .absolute(v)
+    }
+
+    func value(base: Double) -> Double {
+        switch self {
+        case .fraction(let f): f * base
+        case .absolute(let a): a
+        }
+    }
+}
