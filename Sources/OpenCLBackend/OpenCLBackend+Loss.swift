@@ -1,17 +1,50 @@
 import OpenCLRuntime
 import TensorCore
 
-// STUB: to be replaced by the real implementation.
+// Softmax cross-entropy, its gradient, and argmax (Kernels/loss.cl). Labels are downloaded
+// (N floats) and validated on the host with the reference backend's check, so both backends
+// throw the same error for a label that is not a class id.
 extension OpenCLBackend {
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor) throws -> (loss: Tensor, probabilities: Tensor) {
-        fatalError("softmaxCrossEntropy not implemented yet")
+        let op = "softmaxCrossEntropy"
+        let (n, k) = try LossShapes.classification(op, scores: logits.shape, labels: labels.shape)
+        try LossShapes.validateLabels(op, try download(labels), classes: k)
+        _ = try int32(logits.count, op)
+        let probabilities = try empty([n, k])
+        let rowLoss = try empty([n])
+        try launch("loss.cl", "softmax_xent_rowwise", global: [n],
+                   [.buffer(buffer(logits)), .buffer(buffer(labels)), .buffer(buffer(probabilities)),
+                    .buffer(buffer(rowLoss)), .int(Int32(k)), .int(Int32(n))])
+        // The mean over rows as a small tree reduction: [N] → [] viewed as [1].
+        let loss = try reduceSum(rowLoss, axes: [0], outputShape: [], divisor: Float(n), op: op)
+        return (try loss.reshaped([1]), probabilities)
     }
 
     public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, upstream: Float) throws -> Tensor {
-        fatalError("softmaxCrossEntropyBackward not implemented yet")
+        let op = "softmaxCrossEntropyBackward"
+        let (n, k) = try LossShapes.classification(op, scores: probabilities.shape, labels: labels.shape,
+                                                   scoresName: "probabilities")
+        try LossShapes.validateLabels(op, try download(labels), classes: k)
+        let total = try int32(probabilities.count, op)
+        let dlogits = try empty([n, k])
+        try launch("loss.cl", "softmax_xent_backward_elementwise", global: [n * k],
+                   [.buffer(buffer(probabilities)), .buffer(buffer(labels)), .buffer(buffer(dlogits)),
+                    .float(upstream), .int(Int32(k)), .int(total)])
+        return dlogits
     }
 
     public func argmax(_ x: Tensor) throws -> Tensor {
-        fatalError("argmax not implemented yet")
+        let (n, k) = try LossShapes.rows("argmax", x.shape)
+        _ = try int32(x.count, "argmax")
+        let result = try empty([n])
+        try launch("loss.cl", "argmax_rowwise", global: [n],
+                   [.buffer(buffer(x)), .buffer(buffer(result)), .int(Int32(k)), .int(Int32(n))])
+        return result
     }
+}
+
+/// `value` as a kernel `int`, or a `TensorError` naming `op` when it does not fit.
+fileprivate func int32(_ value: Int, _ op: String) throws -> Int32 {
+    try require(value >= 0 && value <= Int(Int32.max), "\(op): size \(value) exceeds the 32-bit indices of the OpenCL kernels")
+    return Int32(value)
 }

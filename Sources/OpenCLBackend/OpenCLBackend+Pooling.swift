@@ -1,29 +1,76 @@
 import OpenCLRuntime
 import TensorCore
 
-// STUB: to be replaced by the real implementation.
+// Max and average pooling and their gradients (Kernels/pooling.cl); global average pooling
+// is a mean over H and W (Kernels/reduce.cl) with a broadcast backward.
 extension OpenCLBackend {
     public func maxPool2d(_ x: Tensor, params: Pool2dParams) throws -> Tensor {
-        fatalError("maxPool2d not implemented yet")
+        let outShape = try PoolShapes.output("maxPool2d", input: x.shape, params: params)
+        let y = try empty(outShape)
+        try launchPool("max_pool2d_direct", params: params, countIncludePad: true, input: x.shape, output: outShape,
+                       global: y.count, [buffer(x), buffer(y)], op: "maxPool2d")
+        return y
     }
 
     public func maxPool2dBackward(_ dy: Tensor, input x: Tensor, params: Pool2dParams) throws -> Tensor {
-        fatalError("maxPool2dBackward not implemented yet")
+        let outShape = try PoolShapes.backward("maxPool2dBackward", dy: dy.shape, inputShape: x.shape, params: params)
+        let dx = try empty(x.shape)
+        try launchPool("max_pool2d_backward_gather", params: params, countIncludePad: true, input: x.shape, output: outShape,
+                       global: dx.count, [buffer(x), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
+        return dx
     }
 
     public func avgPool2d(_ x: Tensor, params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
-        fatalError("avgPool2d not implemented yet")
+        let outShape = try PoolShapes.output("avgPool2d", input: x.shape, params: params)
+        let y = try empty(outShape)
+        try launchPool("avg_pool2d_direct", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
+                       global: y.count, [buffer(x), buffer(y)], op: "avgPool2d")
+        return y
     }
 
     public func avgPool2dBackward(_ dy: Tensor, inputShape: [Int], params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
-        fatalError("avgPool2dBackward not implemented yet")
+        let outShape = try PoolShapes.backward("avgPool2dBackward", dy: dy.shape, inputShape: inputShape, params: params)
+        let dx = try empty(inputShape)
+        try launchPool("avg_pool2d_backward_gather", params: params, countIncludePad: countIncludePad, input: inputShape,
+                       output: outShape, global: dx.count, [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
+        return dx
     }
 
     public func globalAvgPool(_ x: Tensor) throws -> Tensor {
-        fatalError("globalAvgPool not implemented yet")
+        let outShape = try PoolShapes.globalAverage("globalAvgPool", input: x.shape)
+        return try reduceSum(x, axes: [2, 3], outputShape: outShape, divisor: Float(x.shape[2] * x.shape[3]), op: "globalAvgPool")
     }
 
     public func globalAvgPoolBackward(_ dy: Tensor, inputShape: [Int]) throws -> Tensor {
-        fatalError("globalAvgPoolBackward not implemented yet")
+        try PoolShapes.globalAverageBackward("globalAvgPoolBackward", dy: dy.shape, inputShape: inputShape)
+        let dx = try empty(inputShape)
+        let area = inputShape[2] * inputShape[3]
+        try launch("pooling.cl", "global_avg_pool_backward_broadcast", global: [dx.count],
+                   [.buffer(buffer(dy)), .buffer(buffer(dx)), .int(try int32(area, "globalAvgPoolBackward")),
+                    .int(try int32(dx.count, "globalAvgPoolBackward"))])
+        return dx
     }
+
+    /// Launches a pooling kernel with the window geometry as -D values; its arguments are
+    /// `buffers` followed by `H, W, OH, OW, total` (one work-item per element of `global`).
+    private func launchPool(_ kernelName: String, params: Pool2dParams, countIncludePad: Bool, input: [Int], output: [Int],
+                            global: Int, _ buffers: [Buffer], op: String) throws {
+        _ = try int32(input.reduce(1, *), op)
+        _ = try int32(output.reduce(1, *), op)
+        let defines = [
+            "KH": "\(params.kernelH)", "KW": "\(params.kernelW)",
+            "SH": "\(params.strideH)", "SW": "\(params.strideW)",
+            "PH": "\(params.padH)", "PW": "\(params.padW)",
+            "COUNT_INCLUDE_PAD": countIncludePad ? "1" : "0",
+        ]
+        let sizes = [input[2], input[3], output[2], output[3], global]
+        try launch("pooling.cl", kernelName, defines: defines, global: [global],
+                   buffers.map { .buffer($0) } + sizes.map { .int(Int32($0)) })
+    }
+}
+
+/// `value` as a kernel `int`, or a `TensorError` naming `op` when it does not fit.
+fileprivate func int32(_ value: Int, _ op: String) throws -> Int32 {
+    try require(value >= 0 && value <= Int(Int32.max), "\(op): size \(value) exceeds the 32-bit indices of the OpenCL kernels")
+    return Int32(value)
 }
