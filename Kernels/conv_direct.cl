@@ -1,0 +1,186 @@
+// conv_direct.cl — register-blocked direct 2-D convolution (NCHW), chosen on CPU devices (correct
+// anywhere): no column matrix; each work-item keeps 8 output channels × 8 output columns in
+// float8 registers.
+//
+// Layout: the input is first copied zero-padded, xp [images, C, HP, WP] (conv_pad_input), so
+// the inner loop has no bounds checks: output (i, j) with tap (p, q) reads xp row i·SH + p·DH,
+// column j·SW + q·DW. WP also covers the reads of the last, partial column tile. Weights are
+// rearranged (conv_direct_weights) to wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o]: for each
+// group g, input channel c and tap, the group's output channels o contiguous, zero-padded to
+// COPAD (a multiple of OCB). Output y [images, G·CO, OH, OW].
+// The same kernels compute the input gradient of a stride-1 convolution: dx is the direct
+// convolution of dy (padded by dilation·(k − 1) − pad) with the kernel flipped in space and its
+// channel roles swapped (conv_direct_weights with flip = 1). The weight gradient is the same
+// sum read the other way round: for each (o, c, p, q), dy rows times the matching xp row
+// segments, summed over images, rows and columns (conv2d_direct_weight_grad_partial; the
+// per-split partial sums are then added by conv_sum_partials of conv.cl).
+//
+// Tunables (-D):
+//   OCB       output channels per work-item (default 8)
+//   STRIDE_W  1 or 2: specialized loads for that column stride (vload8 / vload16().even);
+//             0 (default): any stride, eight scalar loads
+//
+// Launched by: OpenCLBackend.convDirect (OpenCLBackend+ConvolutionDirect.swift), for
+// OpenCLBackend.conv2d and the stride-1 OpenCLBackend.conv2dBackwardInput; and
+// OpenCLBackend.conv2dBackwardWeightDirect (same file) for OpenCLBackend.conv2dBackwardWeight.
+
+#ifndef OCB
+#define OCB 8
+#endif
+#ifndef STRIDE_W
+#define STRIDE_W 0
+#endif
+
+// conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
+// (xOff = n0·C·H·W). One work-item per padded row, so the inner loop is a contiguous copy:
+// global (HP, images·C).
+__kernel void conv_pad_input(__global const float* restrict x, const int xOff, const int C, const int H, const int W,
+                             const int PH, const int PW, __global float* restrict xp, const int HP, const int WP,
+                             const int images) {
+    const int hp = get_global_id(0), nc = get_global_id(1);
+    if (hp >= HP || nc >= images * C) return;
+    __global float* out = xp + (nc * HP + hp) * WP;
+    const int h = hp - PH;
+    if (h < 0 || h >= H) {
+        for (int wp = 0; wp < WP; ++wp) out[wp] = 0.0f;
+        return;
+    }
+    const int copyEnd = min(WP, PW + W);
+    __global const float* row = x + xOff + (nc * H + h) * W;
+    for (int wp = 0; wp < PW; ++wp) out[wp] = 0.0f;
+    for (int wp = PW; wp < copyEnd; ++wp) out[wp] = row[wp - PW];
+    for (int wp = copyEnd; wp < WP; ++wp) out[wp] = 0.0f;
+}
+
+// conv_direct_weights: wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o] for o < COPAD (0 for o ≥ CO) =
+//   flip = 0: w[g·CO + o, c, p, q]                 (w: [G·CO, CI, KH, KW], the forward kernel)
+//   flip = 1: w[g·CI + c, o, KH−1−p, KW−1−q]       (w: [G·CI, CO, KH, KW]: the input gradient's
+//                                                   kernel, channels swapped and flipped)
+// One work-item per element of wt: global (COPAD, CI·KH·KW, G).
+__kernel void conv_direct_weights(__global const float* restrict w, __global float* restrict wt,
+                                  const int G, const int CI, const int CO, const int COPAD,
+                                  const int KH, const int KW, const int flip) {
+    const int o = get_global_id(0), r = get_global_id(1), g = get_global_id(2);
+    const int taps = KH * KW;
+    if (o >= COPAD || r >= CI * taps || g >= G) return;
+    const int c = r / taps, tap = r % taps, p = tap / KW, q = tap % KW;
+    float v = 0.0f;
+    if (o < CO) {
+        v = flip ? w[(((g * CI + c) * CO + o) * KH + (KH - 1 - p)) * KW + (KW - 1 - q)]
+                 : w[(((g * CO + o) * CI + c) * KH + p) * KW + q];
+    }
+    wt[(g * CI * taps + r) * COPAD + o] = v;
+}
+
+// conv2d_direct_regblock: y[nl, g·CO + o, i, j] = bias[g·CO + o] (when hasBias) +
+//   Σ_{c < CI, p, q} xp[nl, g·CI + c, i·SH + p·DH, j·SW + q·DW] · wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o]
+// for the output channels o ∈ [oc0, oc0 + OCB) and columns j ∈ [j0, j0 + 8) of one output row:
+// OCB float8 accumulators; per tap one float8 of inputs (a row segment of xp) times OCB
+// broadcast weights. yOff = n0·G·CO·OH·OW. Global (⌈OW/8⌉, OH, images·G·COPAD/OCB).
+__kernel void conv2d_direct_regblock(__global const float* restrict xp, __global const float* restrict wt,
+                                     __global const float* restrict bias, const int hasBias,
+                                     __global float* restrict y, const int yOff, const int images,
+                                     const int G, const int CI, const int CO, const int COPAD, const int HP, const int WP,
+                                     const int KH, const int KW, const int SH, const int SW, const int DH, const int DW,
+                                     const int OH, const int OW) {
+    const int jt = get_global_id(0), i = get_global_id(1), id = get_global_id(2);
+    const int blocks = COPAD / OCB;
+    if (jt * 8 >= OW || i >= OH || id >= images * G * blocks) return;
+    const int nl = id / (G * blocks), g = (id / blocks) % G, oc0 = (id % blocks) * OCB;
+    const int j0 = jt * 8, taps = KH * KW;
+
+    float8 acc[OCB];
+    _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = (float8)(0.0f);
+
+    for (int c = 0; c < CI; ++c) {
+        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + j0 * SW;
+        __global const float* weights = wt + (g * CI + c) * taps * COPAD + oc0;
+        for (int p = 0; p < KH; ++p) {
+            __global const float* row = plane + (i * SH + p * DH) * WP;
+            for (int q = 0; q < KW; ++q) {
+                __global const float* xs = row + q * DW;
+#if STRIDE_W == 1
+                const float8 xv = vload8(0, xs);
+#elif STRIDE_W == 2
+                const float8 xv = vload16(0, xs).even;
+#else
+                const float8 xv = (float8)(xs[0], xs[SW], xs[2 * SW], xs[3 * SW], xs[4 * SW], xs[5 * SW], xs[6 * SW], xs[7 * SW]);
+#endif
+                __global const float* wv = weights + (p * KW + q) * COPAD;
+                _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = fma((float8)(wv[o]), xv, acc[o]);
+            }
+        }
+    }
+
+    _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
+        const int oc = oc0 + o;
+        if (oc < CO) {
+            const float8 out = hasBias ? acc[o] + (float8)(bias[g * CO + oc]) : acc[o];
+            __global float* yrow = y + yOff + ((nl * G * CO + g * CO + oc) * OH + i) * OW + j0;
+            if (j0 + 8 <= OW) {
+                vstore8(out, 0, yrow);
+            } else {
+                float lanes[8];
+                vstore8(out, 0, lanes);
+                for (int l = 0; l < OW - j0; ++l) yrow[l] = lanes[l];
+            }
+        }
+    }
+}
+
+// conv2d_direct_weight_grad_partial: for the output channels o ∈ [oc0, oc0 + OCB) of group g,
+// input channel c of the group and tap (p, q):
+//   partial[partialOff + s·G·CO·CI·KH·KW + ((g·CO + o)·CI + c)·KH·KW + p·KW + q] =
+//     Σ_{nl ∈ split s} Σ_{i, j} dyp[nl, g·CO + o, i, j] · xp[nl, g·CI + c, i·SH + p·DH, j·SW + q·DW]
+// with xp the zero-padded input (as for conv2d_direct_regblock) and dyp (from element dyOff)
+// the upstream gradient with rows of DWP ≥ OW columns, zero past OW (so whole float8 column
+// tiles can be read: DWP = OW when OW is a multiple of 8, else a zero-padded copy).
+// OCB float8 accumulators over 8 columns, summed horizontally at the end; split s covers
+// images [s·perSplit, min(images, (s+1)·perSplit)) of this chunk. Global (KH·KW, CI, G·blocks·splits)
+// with blocks = COPAD / OCB; output channels past CO read a clamped row and are not stored.
+__kernel void conv2d_direct_weight_grad_partial(__global const float* restrict xp, __global const float* restrict dyp, const int dyOff,
+                                                __global float* restrict partial, const int partialOff, const int perSplit, const int splits,
+                                                const int images, const int G, const int CI, const int CO, const int COPAD,
+                                                const int HP, const int WP, const int DWP,
+                                                const int KH, const int KW, const int SH, const int SW, const int DH, const int DW,
+                                                const int OH, const int OW) {
+    const int tap = get_global_id(0), c = get_global_id(1), id = get_global_id(2);
+    const int blocks = COPAD / OCB;
+    if (tap >= KH * KW || c >= CI || id >= G * blocks * splits) return;
+    const int s = id / (G * blocks), g = (id / blocks) % G, oc0 = (id % blocks) * OCB;
+    const int p = tap / KW, q = tap % KW, columnTiles = (OW + 7) / 8;
+
+    float8 acc[OCB];
+    _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = (float8)(0.0f);
+
+    const int nEnd = min(images, (s + 1) * perSplit);
+    for (int nl = s * perSplit; nl < nEnd; ++nl) {
+        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + p * DH * WP + q * DW;
+        __global const float* grads[OCB];
+        _Pragma("unroll") for (int o = 0; o < OCB; ++o) grads[o] = dyp + dyOff + (nl * G * CO + g * CO + min(oc0 + o, CO - 1)) * OH * DWP;
+        for (int i = 0; i < OH; ++i) {
+            __global const float* row = plane + i * SH * WP;
+            for (int jt = 0; jt < columnTiles; ++jt) {
+                __global const float* xs = row + jt * 8 * SW;
+#if STRIDE_W == 1
+                const float8 xv = vload8(0, xs);
+#elif STRIDE_W == 2
+                const float8 xv = vload16(0, xs).even;
+#else
+                const float8 xv = (float8)(xs[0], xs[SW], xs[2 * SW], xs[3 * SW], xs[4 * SW], xs[5 * SW], xs[6 * SW], xs[7 * SW]);
+#endif
+                _Pragma("unroll") for (int o = 0; o < OCB; ++o)
+                    acc[o] = fma(vload8(0, grads[o] + i * DWP + jt * 8), xv, acc[o]);
+            }
+        }
+    }
+
+    _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
+        const int oc = oc0 + o;
+        if (oc < CO) {
+            const float8 a = acc[o];
+            const float4 pairs = a.lo + a.hi;
+            partial[partialOff + s * G * CO * CI * KH * KW + ((g * CO + oc) * CI + c) * KH * KW + tap] = (pairs.x + pairs.y) + (pairs.z + pairs.w);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import OpenCLRuntime
+import TensorCore
+
+/// How the non-depthwise convolution passes run on the device.
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+    /// The kernels of Kernels/conv_direct.cl on a zero-padded copy of the input, no column
+    /// matrix: the forward pass, the weight gradient, and the input gradient of stride-1
+    /// convolutions (strided input gradients always use GEMM + col2im).
+    case direct
+    /// im2col / col2im around the GEMMs of `gemmRaw` for every pass.
+    case gemm
+}
+
+/// The three passes of a convolution, for choosing an algorithm per pass.
+enum ConvolutionPass { case forward, inputGradient, weightGradient }
+
+extension OpenCLBackend {
+    /// Output channels per work-item of the direct kernels (their OCB).
+    static let directOutputChannels = 8
+
+    /// Forces one convolution algorithm on this backend for every pass it applies to (nil: the
+    /// automatic choice of `convolutionUsesDirect`). Lets the tests cover both on one device and
+    /// benchmarks compare them; per backend instance.
+    public var convolutionAlgorithmOverride: ConvolutionAlgorithm? {
+        get { AlgorithmOverrides.shared.get(self).convolution }
+        set { AlgorithmOverrides.shared.update(self) { $0.convolution = newValue } }
+    }
+
+    /// Whether `pass` of `g` runs the direct kernels. The input gradient can only when the
+    /// convolution has stride 1 and padding ≤ dilation·(k − 1). Automatic choice: GEMM where the
+    /// GEMM is the local-memory kernel (GPUs); where it is register-blocked (CPUs), direct for
+    /// the forward pass and input gradient (the column matrices cost as much memory traffic as
+    /// the GEMMs there: measured ~2–3× faster at CIFAR ResNet shapes), and for the weight
+    /// gradient when the output is at least 16 columns wide (on 8-wide outputs the direct
+    /// kernel's short rows made it measure slower than GEMM).
+    func convolutionUsesDirect(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
+        if pass == .inputGradient && !directInputGradientApplies(g) { return false }
+        switch convolutionAlgorithmOverride {
+        case .direct?: return true
+        case .gemm?: return false
+        case nil:
+            guard gemmVariant == .registerBlocked else { return false }
+            return pass != .weightGradient || g.outWidth >= 16
+        }
+    }
+
+    /// One direct convolution: `output = conv(source, weights) (+ bias)` where `source` is
+    /// `[N, G·CI, H, W]` and `output` `[N, G·CO, OH, OW]`. `flip = false`: `weights` is the forward
+    /// kernel `[G·CO, CI, KH, KW]`; `flip = true`: it is `[G·CI, CO, KH, KW]`, used flipped with
+    /// its channel roles swapped (the input gradient of a stride-1 convolution).
+    func convDirect(_ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
+                    kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
+                    output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor) throws {
+        let block = Self.directOutputChannels
+        let outPadded = (outPerGroup + block - 1) / block * block
+        let taps = kernel.h * kernel.w
+        let prepared = try empty([groups * inPerGroup * taps * outPadded])
+        try launch("conv_direct.cl", "conv_direct_weights", global: [outPadded, inPerGroup * taps, groups], [
+            .buffer(buffer(weights)), .buffer(buffer(prepared)), .int(Int32(groups)), .int(Int32(inPerGroup)),
+            .int(Int32(outPerGroup)), .int(Int32(outPadded)), .int(Int32(kernel.h)), .int(Int32(kernel.w)), .int(flip ? 1 : 0),
+        ])
+        // Padded rows cover every tap; padded columns also cover the reads of the last column tile.
+        let columnTiles = (outSize.w + 7) / 8
+        let paddedH = height + 2 * pad.h
+        let paddedW = Self.directPaddedWidth(width: width, pad: pad.w, outWidth: outSize.w, kernel: kernel.w,
+                                             stride: stride.w, dilation: dilation.w)
+        let channels = groups * inPerGroup
+        let strideDefine = stride.w == 1 || stride.w == 2 ? "\(stride.w)" : "0"
+        for chunk in convChunks(batch: batch, floatsPerImage: channels * paddedH * paddedW) {
+            let padded = try padImages(source, channels: channels, height: height, width: width, pad: pad,
+                                       paddedWidth: paddedW, chunk: chunk)
+            try launch("conv_direct.cl", "conv2d_direct_regblock",
+                       defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
+                       global: [columnTiles, outSize.h, chunk.count * groups * (outPadded / block)], [
+                .buffer(buffer(padded)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
+                .buffer(buffer(output)), .int(Int32(chunk.start * groups * outPerGroup * outSize.h * outSize.w)), .int(Int32(chunk.count)),
+                .int(Int32(groups)), .int(Int32(inPerGroup)), .int(Int32(outPerGroup)), .int(Int32(outPadded)),
+                .int(Int32(paddedH)), .int(Int32(paddedW)), .int(Int32(kernel.h)), .int(Int32(kernel.w)),
+                .int(Int32(stride.h)), .int(Int32(stride.w)), .int(Int32(dilation.h)), .int(Int32(dilation.w)),
+                .int(Int32(outSize.h)), .int(Int32(outSize.w)),
+            ])
+            withExtendedLifetime(padded) {}  // back to the pool only once the kernel reading it is queued
+        }
+        withExtendedLifetime(prepared) {}
+    }
+
+    /// The forward pass of `g` by the direct kernel.
+    func conv2dDirect(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, into y: Tensor) throws {
+        let p = g.params
+        try convDirect(x, batch: g.batch, groups: g.groups, inPerGroup: g.inChannelsPerGroup, outPerGroup: g.outChannelsPerGroup,
+                       height: g.inHeight, width: g.inWidth, kernel: (g.kernelH, g.kernelW), stride: (p.strideH, p.strideW),
+                       pad: (p.padH, p.padW), dilation: (p.dilationH, p.dilationW), output: (g.outHeight, g.outWidth),
+                       weights: weight, flip: false, bias: bias, into: y)
+    }
+
+    /// Whether the input gradient of `g` is a direct convolution of dy: stride 1, and padding at
+    /// most the dilated kernel extent so the gradient's padding `dilation·(k − 1) − pad` is ≥ 0.
+    func directInputGradientApplies(_ g: ConvGeometry) -> Bool {
+        let p = g.params
+        return p.strideH == 1 && p.strideW == 1 && p.padH <= p.dilationH * (g.kernelH - 1) && p.padW <= p.dilationW * (g.kernelW - 1)
+    }
+
+    /// The input gradient of a stride-1 `g`: dx = conv(dy padded by dilation·(k − 1) − pad, flipped w).
+    func conv2dBackwardInputDirect(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws {
+        let p = g.params
+        try convDirect(dy, batch: g.batch, groups: g.groups, inPerGroup: g.outChannelsPerGroup, outPerGroup: g.inChannelsPerGroup,
+                       height: g.outHeight, width: g.outWidth, kernel: (g.kernelH, g.kernelW), stride: (1, 1),
+                       pad: (p.dilationH * (g.kernelH - 1) - p.padH, p.dilationW * (g.kernelW - 1) - p.padW),
+                       dilation: (p.dilationH, p.dilationW), output: (g.inHeight, g.inWidth),
+                       weights: weight, flip: true, bias: nil, into: dx)
+    }
+}
+
+extension OpenCLBackend {
+    /// Zero-padded rows for the direct kernels: `[images, channels, height + 2·pad.h, paddedWidth]`
+    /// from images `chunk` of `source` (conv_pad_input).
+    func padImages(_ source: Tensor, channels: Int, height: Int, width: Int, pad: (h: Int, w: Int), paddedWidth: Int,
+                   chunk: (start: Int, count: Int)) throws -> Tensor {
+        let paddedH = height + 2 * pad.h
+        let padded = try empty([chunk.count * channels * paddedH * paddedWidth])
+        try launch("conv_direct.cl", "conv_pad_input", global: [paddedH, chunk.count * channels], [
+            .buffer(buffer(source)), .int(Int32(chunk.start * channels * height * width)), .int(Int32(channels)),
+            .int(Int32(height)), .int(Int32(width)), .int(Int32(pad.h)), .int(Int32(pad.w)),
+            .buffer(buffer(padded)), .int(Int32(paddedH)), .int(Int32(paddedWidth)), .int(Int32(chunk.count)),
+        ])
+        return padded
+    }
+
+    /// Padded input width covering the reads of whole 8-column output tiles (and the odd lanes
+    /// of the stride-2 vload16) of the direct kernels.
+    static func directPaddedWidth(width: Int, pad: Int, outWidth: Int, kernel: Int, stride: Int, dilation: Int) -> Int {
+        let lastRead = ((outWidth + 7) / 8 * 8 - 1) * stride + (kernel - 1) * dilation + (stride == 2 ? 1 : 0)
+        return max(width + 2 * pad, lastRead + 1)
+    }
+
+    /// The weight gradient of `g` by `conv2d_direct_weight_grad_partial`: per chunk of images, the
+    /// padded input (and dy padded to whole column tiles when OW is not a multiple of 8), partial
+    /// sums per split of the chunk's images, then one sum over every split.
+    func conv2dBackwardWeightDirect(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws {
+        let p = g.params
+        let block = Self.directOutputChannels
+        let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)
+        let outPadded = (outPerGroup + block - 1) / block * block
+        let taps = g.kernelH * g.kernelW
+        let paddedH = g.inHeight + 2 * p.padH
+        let paddedW = Self.directPaddedWidth(width: g.inWidth, pad: p.padW, outWidth: g.outWidth, kernel: g.kernelW,
+                                             stride: p.strideW, dilation: p.dilationW)
+        let gradientWidth = (g.outWidth + 7) / 8 * 8
+        let padGradient = gradientWidth != g.outWidth
+        let perImage = g.inChannels * paddedH * paddedW + (padGradient ? g.outChannels * g.outHeight * gradientWidth : 0)
+        let chunks = convChunks(batch: g.batch, floatsPerImage: perImage)
+        let plan = chunks.map { reductionSplit(batch: $0.count, outputs: groups * (outPadded / block) * inPerGroup * taps) }
+        let partial = try empty([plan.map(\.count).reduce(0, +) * dw.count])
+        let strideDefine = p.strideW == 1 || p.strideW == 2 ? "\(p.strideW)" : "0"
+        var splitBase = 0
+        for (chunk, split) in zip(chunks, plan) {
+            let padded = try padImages(x, channels: g.inChannels, height: g.inHeight, width: g.inWidth, pad: (p.padH, p.padW),
+                                       paddedWidth: paddedW, chunk: chunk)
+            let gradient = try padGradient
+                ? padImages(dy, channels: g.outChannels, height: g.outHeight, width: g.outWidth, pad: (0, 0),
+                            paddedWidth: gradientWidth, chunk: chunk)
+                : dy
+            let gradientOffset = padGradient ? 0 : chunk.start * g.outChannels * g.outputPixels
+            try launch("conv_direct.cl", "conv2d_direct_weight_grad_partial",
+                       defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
+                       global: [taps, inPerGroup, groups * (outPadded / block) * split.count], [
+                .buffer(buffer(padded)), .buffer(buffer(gradient)), .int(Int32(gradientOffset)),
+                .buffer(buffer(partial)), .int(Int32(splitBase * dw.count)), .int(Int32(split.perSplit)), .int(Int32(split.count)),
+                .int(Int32(chunk.count)), .int(Int32(groups)), .int(Int32(inPerGroup)), .int(Int32(outPerGroup)), .int(Int32(outPadded)),
+                .int(Int32(paddedH)), .int(Int32(paddedW)), .int(Int32(gradientWidth)),
+                .int(Int32(g.kernelH)), .int(Int32(g.kernelW)), .int(Int32(p.strideH)), .int(Int32(p.strideW)),
+                .int(Int32(p.dilationH)), .int(Int32(p.dilationW)), .int(Int32(g.outHeight)), .int(Int32(g.outWidth)),
+            ])
+            splitBase += split.count
+            withExtendedLifetime((padded, gradient)) {}  // back to the pool only once the kernel reading them is queued
+        }
+        try sumPartials(partial, splits: splitBase, into: dw)
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import OpenCLRuntime
+import TensorCore
+
+/// The two GEMM kernels of `Kernels/gemm.cl`.
+public enum GemmKernelVariant: String, Sendable, CaseIterable {
+    /// `gemm_regblock` (with `gemm_pack_a_panels` / `gemm_pack_b_panels` for transposed or large
+    /// operands): each work-item keeps a 6 × 16 (or 8 × 8) tile of C in registers, no local
+    /// memory. For CPU devices.
+    case registerBlocked
+    /// `gemm_local_tiles`: work-groups stage 64 × 16 / 16 × 64 tiles in `__local`. For GPUs.
+    case localTiles
+}
+
+/// One matrix operand of `gemmRaw`: a strided region of a device buffer.
+struct GemmOperand {
+    var buffer: Buffer
+    /// Element offset of batch item 0's first element.
+    var offset: Int
+    /// Elements between consecutive rows as stored (the row length of the stored matrix, or more).
+    var leadingDimension: Int
+    /// Elements between consecutive batch items; 0 shares one matrix across the batch.
+    var batchStride: Int
+
+    init(_ buffer: Buffer, offset: Int = 0, leadingDimension: Int, batchStride: Int = 0) {
+        self.buffer = buffer; self.offset = offset
+        self.leadingDimension = leadingDimension; self.batchStride = batchStride
+    }
+}
+
+extension OpenCLBackend {
+    /// Register-blocked tile, TM rows × (8·NV) columns per work-item: 6 × 16 (12 float8
+    /// accumulators, the shape BLIS uses on AVX2) in general, 8 × 8 when M ≤ 16, where 6-row
+    /// tiles waste rows and measured about 2× slower (M = 16, N = 1024, K = 144 convolution GEMMs).
+    static func regBlockTile(m: Int) -> (rows: Int, vectors: Int) { m <= 16 ? (8, 1) : (6, 2) }
+    /// Work-group shape in tiles (columns, rows). PoCL runs a work-group's items in order
+    /// (columns fastest), so a group's row tiles reuse its B panels from L1/L2: for large M a
+    /// 4 × 16 block of tiles (measured ~130–150 GFLOP/s at 1024–2048 versus ~65 with 1 × 1
+    /// groups); for the short, wide products of convolutions (M = 16–64) one column panel ×
+    /// every row tile (about 2× faster there than 4 × 16).
+    static let regBlockGroup = (columns: 4, rows: 16)
+    /// Work-group tile and per-work-item block of `gemm_local_tiles`.
+    static let localTile = (m: 64, n: 64, k: 16), localWork = (m: 4, n: 4)
+
+    /// The variant `gemm` and the convolutions use: `gemmVariantOverride` if set, else local
+    /// tiles where the device has dedicated local memory (GPUs), else register blocking.
+    public var gemmVariant: GemmKernelVariant {
+        gemmVariantOverride ?? (tuning.usesLocalMemoryTiles ? .localTiles : .registerBlocked)
+    }
+
+    /// Forces one GEMM variant on this backend (nil: choose from `tuning`). Lets the tests run
+    /// the GPU kernel on PoCL and benchmarks compare the two; per backend instance.
+    public var gemmVariantOverride: GemmKernelVariant? {
+        get { AlgorithmOverrides.shared.get(self).gemm }
+        set { AlgorithmOverrides.shared.update(self) { $0.gemm = newValue } }
+    }
+
+    /// `C[b] = α·op(A[b])·op(B[b]) + β·C[b]` on raw buffer regions, for `b` in `0..<batch`:
+    /// op(A) is `[m, k]`, op(B) `[k, n]`, C `[m, n]`, each addressed by `GemmOperand`. With
+    /// β = 0, C is not read. The caller has validated sizes; every index must fit in Int32.
+    func gemmRaw(m: Int, n: Int, k: Int, batch: Int = 1,
+                 a: GemmOperand, transposeA: Bool, b: GemmOperand, transposeB: Bool, c: GemmOperand,
+                 alpha: Float, beta: Float) throws {
+        guard m > 0, n > 0, batch > 0 else { return }
+        // The last element each operand touches must be addressable with a 32-bit int.
+        let stored = [(a, transposeA ? (k, m) : (m, k)), (b, transposeB ? (n, k) : (k, n)), (c, (m, n))]
+        for (operand, (rows, columns)) in stored where rows > 0 && columns > 0 {
+            let last = operand.offset + operand.batchStride * (batch - 1) + operand.leadingDimension * (rows - 1) + columns - 1
+            try require(last <= Int(Int32.max), "gemm: operand region ends at element \(last), beyond 32-bit indexing")
+        }
+        let common: [KernelArgument] = [
+            .buffer(a.buffer), .int(Int32(a.offset)), .int(Int32(a.leadingDimension)), .int(Int32(a.batchStride)),
+        ]
+        let tail: [KernelArgument] = [
+            .buffer(c.buffer), .int(Int32(c.offset)), .int(Int32(c.leadingDimension)), .int(Int32(c.batchStride)),
+            .int(Int32(m)), .int(Int32(n)), .int(Int32(k)), .float(alpha), .float(beta), .int(Int32(batch)),
+        ]
+        let flag = { (on: Bool) in on ? "1" : "0" }
+
+        switch gemmVariant {
+        case .localTiles:
+            let (tile, work) = (Self.localTile, Self.localWork)
+            let local = [tile.n / work.n, tile.m / work.m, 1]
+            let defines = ["TS_M": "\(tile.m)", "TS_N": "\(tile.n)", "TS_K": "\(tile.k)", "WPT_M": "\(work.m)", "WPT_N": "\(work.n)",
+                           "TRANS_A": flag(transposeA), "TRANS_B": flag(transposeB)]
+            let global = [(n + tile.n - 1) / tile.n * local[0], (m + tile.m - 1) / tile.m * local[1], batch]
+            let bArguments: [KernelArgument] = [
+                .buffer(b.buffer), .int(Int32(b.offset)), .int(Int32(b.leadingDimension)), .int(Int32(b.batchStride)),
+            ]
+            try launch("gemm.cl", "gemm_local_tiles", defines: defines, global: global, local: local, common + bArguments + tail)
+
+        case .registerBlocked:
+            let (rows, vectors) = Self.regBlockTile(m: m)
+            let columns = 8 * vectors
+            let (mTiles, nTiles) = ((m + rows - 1) / rows, (n + columns - 1) / columns)
+            // Packing B into contiguous column panels costs one pass over B; it pays off when B is
+            // transposed (strided columns otherwise) or large and reused by many row tiles.
+            let packB = transposeB || (k * n >= 1 << 16 && mTiles >= 16)
+            // A transposed is read across rows of the stored [K, M] (a new cache line and, when
+            // large, a new page every step of K): pack it into row panels once it is large.
+            let packA = transposeA && m * k >= 1 << 16
+            var aArguments = common
+            var packedA: Tensor?
+            if packA {
+                let mPadded = mTiles * rows
+                let packedItems = a.batchStride == 0 ? 1 : batch
+                try require(packedItems * mPadded * k <= Int(Int32.max), "gemm: packed A beyond 32-bit indexing")
+                let panels = try empty([packedItems * mPadded * k])
+                packedA = panels
+                let global = [mPadded, k, packedItems]  // TRANS_A: consecutive work-items read along M
+                try launch("gemm.cl", "gemm_pack_a_panels", defines: ["TM": "\(rows)", "TRANS_A": "1"], global: global, [
+                    .buffer(a.buffer), .int(Int32(a.offset)), .int(Int32(a.leadingDimension)), .int(Int32(a.batchStride)),
+                    .buffer(buffer(panels)), .int(Int32(a.batchStride == 0 ? 0 : mPadded * k)),
+                    .int(Int32(m)), .int(Int32(k)), .int(Int32(packedItems)),
+                ])
+                aArguments = [.buffer(buffer(panels)), .int(0), .int(Int32(rows)), .int(Int32(a.batchStride == 0 ? 0 : mPadded * k))]
+            }
+            var bArguments: [KernelArgument]
+            var packedB: Tensor?
+            if packB {
+                let nPadded = nTiles * columns
+                let packedItems = b.batchStride == 0 ? 1 : batch
+                try require(packedItems * nPadded * k <= Int(Int32.max), "gemm: packed B beyond 32-bit indexing")
+                let panels = try empty([packedItems * nPadded * k])
+                packedB = panels
+                let packDefines = ["NV": "\(vectors)", "TRANS_B": flag(transposeB)]
+                let global = transposeB ? [k, nPadded, packedItems] : [nPadded, k, packedItems]
+                try launch("gemm.cl", "gemm_pack_b_panels", defines: packDefines, global: global, [
+                    .buffer(b.buffer), .int(Int32(b.offset)), .int(Int32(b.leadingDimension)), .int(Int32(b.batchStride)),
+                    .buffer(buffer(panels)), .int(Int32(b.batchStride == 0 ? 0 : nPadded * k)),
+                    .int(Int32(n)), .int(Int32(k)), .int(Int32(packedItems)),
+                ])
+                bArguments = [.buffer(buffer(panels)), .int(0), .int(Int32(columns)), .int(Int32(b.batchStride == 0 ? 0 : nPadded * k))]
+            } else {
+                bArguments = [.buffer(b.buffer), .int(Int32(b.offset)), .int(Int32(b.leadingDimension)), .int(Int32(b.batchStride))]
+            }
+            let defines = ["TM": "\(rows)", "NV": "\(vectors)", "TRANS_A": flag(transposeA && !packA), "A_PACKED": flag(packA),
+                           "B_PACKED": flag(packB)]
+            // Shrink the work-group (rows first) until there are enough groups to keep every
+            // compute unit busy: a 24-tile product in one 16-row group would leave a core idle.
+            var groupRows = min(Self.regBlockGroup.rows, mTiles)
+            var groupColumns = mTiles >= Self.regBlockGroup.rows ? min(Self.regBlockGroup.columns, nTiles) : 1
+            func groupCount() -> Int { (nTiles + groupColumns - 1) / groupColumns * ((mTiles + groupRows - 1) / groupRows) * batch }
+            while groupCount() < 4 * device.computeUnits && groupColumns * groupRows > 1 {
+                if groupRows > 1 { groupRows = (groupRows + 1) / 2 } else { groupColumns = (groupColumns + 1) / 2 }
+            }
+            let local = [groupColumns, groupRows, 1]
+            try launch("gemm.cl", "gemm_regblock", defines: defines, global: [nTiles, mTiles, batch], local: local,
+                       aArguments + bArguments + tail)
+            withExtendedLifetime((packedA, packedB)) {}  // the panels return to the pool only once the GEMM is queued
+        }
+    }
+}
+
+/// Per-backend algorithm overrides (a stored property cannot live in an extension), keyed by
+/// the backend's identity. Entries hold their backend weakly, so a later backend at a reused
+/// address does not inherit one.
+final class AlgorithmOverrides: @unchecked Sendable {
+    static let shared = AlgorithmOverrides()
+    struct Choices {
+        var gemm: GemmKernelVariant?
+        var convolution: ConvolutionAlgorithm?
+    }
+    private struct Entry {
+        weak var backend: OpenCLBackend?
+        var choices: Choices
+    }
+    private let lock = NSLock()
+    private var table: [ObjectIdentifier: Entry] = [:]
+
+    func get(_ backend: OpenCLBackend) -> Choices {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = table[ObjectIdentifier(backend)], entry.backend === backend else { return Choices() }
+        return entry.choices
+    }
+
+    func update(_ backend: OpenCLBackend, _ change: (inout Choices) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        var entry = table[ObjectIdentifier(backend)].flatMap { $0.backend === backend ? $0 : nil } ?? Entry(backend: backend, choices: Choices())
+        change(&entry.choices)
+        table[ObjectIdentifier(backend)] = entry
+    }
+}
