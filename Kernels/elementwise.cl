@@ -1,0 +1,243 @@
+// elementwise.cl — elementwise arithmetic, channel masks, scalar-element scaling and the
+// reductions of their backward passes.
+//
+// Layout: flat row-major float arrays of n elements. Flat kernels (*_vec4): work-item i covers
+// elements 4i … 4i + 3 with aligned float4 loads/stores (buffers start 16-byte aligned); the
+// work-item at i = n/4 covers the n % 4 tail element by element; launch ceil(n / 4) items.
+// Channel kernels view x: [N, C, …] as N·C rows of S contiguous elements (S = product of the
+// dimensions after C; 1 for [N, F]), row r belonging to channel r % C.
+//
+// Kernels:
+//   relu_vec4, relu_backward_vec4, add_vec4, multiply_vec4, scale_vec4, axpy_vec4,
+//   scale_by_element_vec4            flat, 4 elements per work-item
+//   channel_mask_rows_vec4           global [ceil(S / 4), N·C], 4 elements of one row per item
+//   channel_dot_group_tree           one work-group per channel: out[c] = Σ_{b, s} p·q
+//   channel_mask_columns_vec4,       the same for S = 1 ([N, F]), where channels are the
+//   channel_dot_columns              contiguous axis: 4 channels of a row per work-item, and
+//                                    one work-item per 4 channels walking the N rows
+//   dot_partial_group_tree           stage 1 of a full dot product: work-group g sums its
+//                                    contiguous chunk of float4s into partial[g]
+//   sum_final_group_tree             stage 2: one work-group sums `count` partials into out[0]
+//
+// Tunables (-D):
+//   EW_GROUP_SIZE  work-items per group of the *_group_tree kernels; a power of two, and the
+//                  kernels must be launched with exactly this local size (default 256, for GPUs;
+//                  the CPU device uses one: see OpenCLBackend+Elementwise.swift).
+//   EW_SUM_BLOCK   float4 terms a work-item adds into a block sum before folding it into its running
+//                  sum (default 64): a sequential sum of m terms then errs by ~(64 + m/64)·2⁻²⁴
+//                  relative instead of ~m·2⁻²⁴ (matters where one work-item walks a long range).
+//
+// Launched by: OpenCLBackend.relu, reluBackward, add, multiply, scale, axpy, channelMask,
+// channelMaskBackward, scaleByElement, scaleByElementBackward
+// (Sources/OpenCLBackend/OpenCLBackend+Elementwise.swift).
+
+#ifndef EW_GROUP_SIZE
+#define EW_GROUP_SIZE 256
+#endif
+#ifndef EW_SUM_BLOCK
+#define EW_SUM_BLOCK 64
+#endif
+
+// A flat kernel body: `VEXPR` (float4 operands) on the 4 elements at i = 4·gid, or `SEXPR`
+// (float operands) on each element of the tail. The operand loads are declared by `LOADV` /
+// `LOADS` from index i (vector) or j (scalar); the result is stored to out.
+#define EW_FLAT_BODY(out, LOADV, VEXPR, LOADS, SEXPR)                   \
+    const int i = get_global_id(0) * 4;                                 \
+    if (i + 4 <= n) {                                                   \
+        LOADV;                                                          \
+        vstore4(VEXPR, 0, out + i);                                     \
+    } else {                                                            \
+        for (int j = i; j < n; ++j) {                                   \
+            LOADS;                                                      \
+            out[j] = SEXPR;                                             \
+        }                                                               \
+    }
+
+// y = x < 0 ? 0 : x  (max(x, 0) with NaN propagated)
+__kernel void relu_vec4(__global const float* x, __global float* y, const int n) {
+    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i), select(v, (float4)(0.0f), v < (float4)(0.0f)),
+                 const float v = x[j], v < 0.0f ? 0.0f : v)
+}
+
+// dx = x > 0 ? dy : 0
+__kernel void relu_backward_vec4(__global const float* dy, __global const float* x, __global float* dx, const int n) {
+    EW_FLAT_BODY(dx, const float4 g = vload4(0, dy + i); const float4 v = vload4(0, x + i),
+                 select((float4)(0.0f), g, v > (float4)(0.0f)),
+                 const float g = dy[j]; const float v = x[j], v > 0.0f ? g : 0.0f)
+}
+
+// y = a + b
+__kernel void add_vec4(__global const float* a, __global const float* b, __global float* y, const int n) {
+    EW_FLAT_BODY(y, const float4 p = vload4(0, a + i); const float4 q = vload4(0, b + i), p + q,
+                 const float p = a[j]; const float q = b[j], p + q)
+}
+
+// y = a · b
+__kernel void multiply_vec4(__global const float* a, __global const float* b, __global float* y, const int n) {
+    EW_FLAT_BODY(y, const float4 p = vload4(0, a + i); const float4 q = vload4(0, b + i), p * q,
+                 const float p = a[j]; const float q = b[j], p * q)
+}
+
+// y = s · x
+__kernel void scale_vec4(__global const float* x, __global float* y, const float s, const int n) {
+    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i), s * v, const float v = x[j], s * v)
+}
+
+// y = y + alpha · x, in place on y
+__kernel void axpy_vec4(__global const float* x, __global float* y, const float alpha, const int n) {
+    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i); const float4 w = vload4(0, y + i), w + alpha * v,
+                 const float v = x[j]; const float w = y[j], w + alpha * v)
+}
+
+// y = x · s[index]: one element of a device tensor scales the whole tensor (no host read-back).
+__kernel void scale_by_element_vec4(__global const float* x, __global const float* s, const int index,
+                                    __global float* y, const int n) {
+    const float f = s[index];
+    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i), v * f, const float v = x[j], v * f)
+}
+
+// y[r, s] = x[r, s] · mask[r % C] over rows r of [N·C, S].
+// Global [ceil(S / 4), N·C]: work-item (i, r) covers s = 4i … 4i + 3 of row r (rows are not
+// 16-byte aligned in general, so vload4/vstore4 at element alignment).
+__kernel void channel_mask_rows_vec4(__global const float* x, __global const float* mask, __global float* y,
+                                     const int C, const int S, const int rows) {
+    const int s = get_global_id(0) * 4;
+    const int r = get_global_id(1);
+    if (r >= rows || s >= S) return;
+    const float m = mask[r % C];
+    const int base = r * S + s;
+    if (s + 4 <= S) {
+        vstore4(vload4(0, x + base) * m, 0, y + base);
+    } else {
+        for (int k = base; k < r * S + S; ++k) y[k] = x[k] * m;
+    }
+}
+
+// Sum of `value` over the work-group (a power-of-two EW_GROUP_SIZE), returned to every
+// work-item. `scratch` holds EW_GROUP_SIZE floats; every work-item must call this.
+inline float ew_group_sum(float value, __local float* scratch) {
+    const int lid = get_local_id(0);
+    scratch[lid] = value;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int offset = EW_GROUP_SIZE / 2; offset > 0; offset >>= 1) {
+        if (lid < offset) scratch[lid] += scratch[lid + offset];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float total = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+// The chunk of `row` (S elements) starting at column s: a float4 load for a full chunk; for
+// the row's last, partial chunk its 1–3 elements, padded with zeros.
+inline float4 ew_load_chunk(__global const float* row, const int s, const int S) {
+    if (s + 4 <= S) return vload4(0, row + s);
+    float4 v = (float4)(0.0f);
+    v.x = row[s];
+    if (s + 1 < S) v.y = row[s + 1];
+    if (s + 2 < S) v.z = row[s + 2];
+    return v;
+}
+
+// out[c] = Σ_{b < N, s < S} p[i]·q[i] with i = (b·C + c)·S + s, c = group id. The channel's N
+// rows split into Q = ceil(S / 4) float4 chunks each (the last may be partial, zero-padded),
+// numbered e = b·Q + j; work-item lid takes chunks e = lid, lid + EW_GROUP_SIZE, …
+// Global C·EW_GROUP_SIZE, local EW_GROUP_SIZE. Requires N, S ≥ 1.
+__kernel __attribute__((reqd_work_group_size(EW_GROUP_SIZE, 1, 1)))
+void channel_dot_group_tree(__global const float* p, __global const float* q, const int N, const int C, const int S,
+                            __global float* out) {
+    __local float scratch[EW_GROUP_SIZE];
+    const int c = get_group_id(0);
+    const int lid = get_local_id(0);
+    const int Q = (S + 3) / 4, chunks = N * Q;
+    // Walk e = lid, lid + G, … as (b, j) without a division per chunk.
+    const int step_b = EW_GROUP_SIZE / Q, step_j = EW_GROUP_SIZE - step_b * Q;
+    float4 acc = (float4)(0.0f), block = (float4)(0.0f);
+    int k = 0;
+    for (int e = lid, b = lid / Q, j = lid - (lid / Q) * Q; e < chunks; e += EW_GROUP_SIZE) {
+        const int row = (b * C + c) * S;
+        block += ew_load_chunk(p + row, 4 * j, S) * ew_load_chunk(q + row, 4 * j, S);
+        if (++k == EW_SUM_BLOCK) { acc += block; block = (float4)(0.0f); k = 0; }
+        j += step_j; b += step_b;
+        if (j >= Q) { j -= Q; b += 1; }
+    }
+    acc += block;
+    const float total = ew_group_sum((acc.x + acc.y) + (acc.z + acc.w), scratch);
+    if (lid == 0) out[c] = total;
+}
+
+// Stage 1 of Σ p·q over n elements: work-group g owns float4s [g·chunk4, min((g+1)·chunk4, n/4)),
+// its work-items taking every EW_GROUP_SIZE-th one (four lane accumulators, blocked); the
+// last group also takes the n % 4 tail. partial[g] = the group's sum.
+// Global groups·EW_GROUP_SIZE, local EW_GROUP_SIZE.
+__kernel __attribute__((reqd_work_group_size(EW_GROUP_SIZE, 1, 1)))
+void dot_partial_group_tree(__global const float* p, __global const float* q, const int n, const int chunk4,
+                            __global float* partial) {
+    __local float scratch[EW_GROUP_SIZE];
+    const int g = get_group_id(0);
+    const int lid = get_local_id(0);
+    const int n4 = n / 4;
+    const int begin = g * chunk4;
+    const int end = min(begin + chunk4, n4);
+    float4 acc = (float4)(0.0f), block = (float4)(0.0f);
+    int terms = 0;
+    for (int k = begin + lid; k < end; k += EW_GROUP_SIZE) {
+        block += vload4(k, p) * vload4(k, q);
+        if (++terms == EW_SUM_BLOCK) { acc += block; block = (float4)(0.0f); terms = 0; }
+    }
+    acc += block;
+    float sum = (acc.x + acc.y) + (acc.z + acc.w);
+    if (g == get_num_groups(0) - 1) {
+        for (int j = n4 * 4 + lid; j < n; j += EW_GROUP_SIZE) sum += p[j] * q[j];
+    }
+    const float total = ew_group_sum(sum, scratch);
+    if (lid == 0) partial[g] = total;
+}
+
+// Stage 2: out[0] = Σ partial[0 … count−1], by one work-group of EW_GROUP_SIZE work-items.
+__kernel __attribute__((reqd_work_group_size(EW_GROUP_SIZE, 1, 1)))
+void sum_final_group_tree(__global const float* partial, const int count, __global float* out) {
+    __local float scratch[EW_GROUP_SIZE];
+    const int lid = get_local_id(0);
+    float sum = 0.0f;
+    for (int k = lid; k < count; k += EW_GROUP_SIZE) sum += partial[k];
+    const float total = ew_group_sum(sum, scratch);
+    if (lid == 0) out[0] = total;
+}
+
+// ---- S = 1: x is [N, C], channels contiguous within a row -------------------------------------
+
+// channel_mask_rows_vec4 for S = 1. Global [ceil(C / 4), N]: work-item (j, b) covers channels
+// c = 4j … 4j + 3 of row b, with the mask loaded as a float4.
+__kernel void channel_mask_columns_vec4(__global const float* x, __global const float* mask, __global float* y,
+                                        const int N, const int C) {
+    const int c = get_global_id(0) * 4;
+    const int b = get_global_id(1);
+    if (b >= N || c >= C) return;
+    const int base = b * C + c;
+    if (c + 4 <= C) {
+        vstore4(vload4(0, x + base) * vload4(0, mask + c), 0, y + base);
+    } else {
+        for (int k = c; k < C; ++k) y[b * C + k] = x[b * C + k] * mask[k];
+    }
+}
+
+// channel_dot_group_tree for S = 1: out[c] = Σ_b p[b·C + c]·q[b·C + c]; work-item j takes
+// channels c = 4j … 4j + 3 (fewer in the last) as one float4 and walks the N rows (blocked
+// sum). Global ceil(C / 4) (rounded up to the local size).
+__kernel void channel_dot_columns(__global const float* p, __global const float* q, const int N, const int C,
+                                  __global float* out) {
+    const int c0 = get_global_id(0) * 4;
+    if (c0 >= C) return;
+    float4 acc = (float4)(0.0f), block = (float4)(0.0f);
+    int k = 0;
+    for (int b = 0; b < N; ++b) {
+        block += ew_load_chunk(p + b * C, c0, C) * ew_load_chunk(q + b * C, c0, C);
+        if (++k == EW_SUM_BLOCK) { acc += block; block = (float4)(0.0f); k = 0; }
+    }
+    acc += block;
+    if (c0 + 4 <= C) { vstore4(acc, 0, out + c0); return; }
+    out[c0] = acc.x;
+    if (c0 + 1 < C) out[c0 + 1] = acc.y;
+    if (c0 + 2 < C) out[c0 + 2] = acc.z;
+}
