@@ -1,0 +1,132 @@
+// topk.cl — the differentiable top-k of DMS after the rank sort (radix_sort.cl, which writes
+// the normalized ranks): the soft mask, the gradient of the pruning ratio (a tree reduction)
+// and the moving-average Taylor importance update (a flag reduction, then a conditional update).
+//
+// Layout: flat vectors of N floats (importance c, normalized ranks c', mask m, gradMask g);
+// the ratio a is a [1] buffer; the Taylor flag is one int.
+// Reductions: work-group g handles the span [g*REDUCE_SPAN, (g+1)*REDUCE_SPAN); item l adds
+// its REDUCE_ITEMS elements g*REDUCE_SPAN + k*REDUCE_WG + l (coalesced), then a pairwise tree
+// in __local memory combines the items; the host repeats tree_sum_partials over the per-group
+// partials until one value is left, so no sum is a long serial float chain (depth ≈
+// REDUCE_ITEMS + log2 N).
+// FP_CONTRACT is OFF so every a·b + c rounds twice, exactly like the reference backend.
+//
+// Tunables:
+//   REDUCE_WG     work-group size of the *_partial / flag kernels (a power of two; launched exactly)
+//   REDUCE_ITEMS  elements each work-item adds before the tree (≥ 1)
+//
+// Launched by: OpenCLBackend.softMask, softMaskGradRatio, taylorImportanceUpdate
+// (OpenCLBackend+TopK.swift).
+
+#pragma OPENCL FP_CONTRACT OFF
+
+#ifndef REDUCE_WG
+#define REDUCE_WG 64
+#endif
+#ifndef REDUCE_ITEMS
+#define REDUCE_ITEMS 4
+#endif
+#define REDUCE_SPAN (REDUCE_WG * REDUCE_ITEMS)
+
+// 1/(1 + e^−t) for t ≥ 0, e^t/(1 + e^t) for t < 0: exp never overflows.
+inline float stable_sigmoid(float t) {
+    if (t >= 0.0f) return 1.0f / (1.0f + exp(-t));
+    const float e = exp(t);
+    return e / (1.0f + e);
+}
+
+// mask[i] = sigmoid(λ(c'_i − a)); for n == 1, sigmoid(−λ(0.5 − a)). One work-item per element.
+__kernel void soft_mask_sigmoid(__global const float* normalized, __global const float* ratio,
+                                __global float* mask, const float lambda, const int n) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float a = ratio[0];
+    const float t = n == 1 ? -lambda * (0.5f - a) : lambda * (normalized[i] - a);
+    mask[i] = stable_sigmoid(t);
+}
+
+// Pairwise tree over the REDUCE_WG values `v` of a work-group; item 0 gets the total.
+inline float workgroup_tree_sum(float v, __local float* scratch, const int lid) {
+    scratch[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int width = REDUCE_WG / 2; width > 0; width >>= 1) {
+        if (lid < width) scratch[lid] += scratch[lid + width];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return scratch[0];
+}
+
+// partial[g] = Σ over group g's span of gradMask_i · (−λ m_i (1 − m_i)).
+// global = groups*REDUCE_WG, local = REDUCE_WG.
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void soft_mask_grad_ratio_partial(__global const float* mask, __global const float* gradMask,
+                                  __global float* partial, const float lambda, const int n) {
+    __local float scratch[REDUCE_WG];
+    const int lid = get_local_id(0);
+    const int base = get_group_id(0) * REDUCE_SPAN + lid;
+    float v = 0.0f;
+    for (int k = 0; k < REDUCE_ITEMS; k++) {
+        const int i = base + k * REDUCE_WG;
+        if (i < n) {
+            const float m = mask[i];
+            v += gradMask[i] * (-lambda * m * (1.0f - m));
+        }
+    }
+    const float total = workgroup_tree_sum(v, scratch, lid);
+    if (lid == 0) partial[get_group_id(0)] = total;
+}
+
+// partial[g] = Σ over group g's span of x. global = groups*REDUCE_WG, local = REDUCE_WG.
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void tree_sum_partials(__global const float* x, __global float* partial, const int n) {
+    __local float scratch[REDUCE_WG];
+    const int lid = get_local_id(0);
+    const int base = get_group_id(0) * REDUCE_SPAN + lid;
+    float v = 0.0f;
+    for (int k = 0; k < REDUCE_ITEMS; k++) {
+        const int i = base + k * REDUCE_WG;
+        if (i < n) v += x[i];
+    }
+    const float total = workgroup_tree_sum(v, scratch, lid);
+    if (lid == 0) partial[get_group_id(0)] = total;
+}
+
+// Whether a float is ±inf or NaN, by its bits (immune to fast-math assumptions).
+inline int is_nonfinite(float x) { return (as_uint(x) & 0x7F800000u) == 0x7F800000u; }
+
+// *flag |= 1 when any new Taylor score (m_i·g_i)² over the group's span is non-finite: an OR
+// tree per work-group, then one atomic_or per group (the host zeroes *flag first).
+// global = groups*REDUCE_WG, local = REDUCE_WG.
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void taylor_nonfinite_flag(__global const float* mask, __global const float* gradMask,
+                           __global int* flag, const int n) {
+    __local int scratch[REDUCE_WG];
+    const int lid = get_local_id(0);
+    const int base = get_group_id(0) * REDUCE_SPAN + lid;
+    int bad = 0;
+    for (int k = 0; k < REDUCE_ITEMS; k++) {
+        const int i = base + k * REDUCE_WG;
+        if (i < n) {
+            const float s = mask[i] * gradMask[i];
+            bad |= is_nonfinite(s * s);
+        }
+    }
+    scratch[lid] = bad;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int width = REDUCE_WG / 2; width > 0; width >>= 1) {
+        if (lid < width) scratch[lid] |= scratch[lid + width];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0 && scratch[0] != 0) atomic_or(flag, 1);
+}
+
+// Unless *flag is set: c_i = decay·c_i + (1 − decay)·(m_i·g_i)². One work-item per element.
+__kernel void taylor_apply_if_finite(__global float* importance, __global const float* mask,
+                                     __global const float* gradMask, __global const int* flag,
+                                     const float decay, const int n) {
+    const int i = get_global_id(0);
+    if (i >= n || flag[0] != 0) return;
+    const float s = mask[i] * gradMask[i];
+    const float score = s * s;
+    importance[i] = decay * importance[i] + (1.0f - decay) * score;
+}
