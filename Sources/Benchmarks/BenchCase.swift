@@ -1,0 +1,119 @@
+/// The suites of `diffnas bench`.
+public enum BenchSuite: String, CaseIterable, Codable, Sendable {
+    /// Matrix multiplies: ours vs `CLBlastSgemm`.
+    case gemm
+    /// Convolution forward, grad-input, grad-weight: ours vs `CLBlastSconvgemm` / im2col + `CLBlastSgemm`.
+    case conv
+    /// Importance normalization: our radix-sort ranks vs the O(N²) comparison matrix.
+    case topk
+    /// Soft mask and its gradient: GB/s vs a plain copy kernel.
+    case mask
+    /// A whole training step: images/s and the per-kernel split.
+    case step
+}
+
+/// How the time of one run is taken, always from OpenCL profiling events.
+public enum TimingMethod: String, Codable, Sendable {
+    /// END of a queue marker enqueued after the run minus END of one enqueued before it, on a
+    /// drained in-order queue: every command in between counts — the helper kernels a library
+    /// launches without reporting them (CLBlast's padding, transposition and im2col), and the
+    /// device's idle gaps while the host enqueues or waits.
+    case markerSpan = "marker span"
+    /// The sum of START→END of every kernel the backend launched during the run (recorded by a
+    /// `KernelProfiler`): device busy time only.
+    case kernelEvents = "kernel events"
+}
+
+/// One implementation of a case: ours or the comparator.
+public struct Contender {
+    public var name: String
+    /// Why it cannot run here (e.g. it would not fit in memory); nil when it can.
+    public var unavailable: String?
+    /// Enqueues one complete run (it may also wait, as CLBlast's convgemm does).
+    public var run: () throws -> Void
+    /// Judges the output of the latest run; called after the first run, before any timing.
+    public var check: () throws -> CheckOutcome
+    /// Its own work per run when it differs from the case's (the copy kernel of the mask suite).
+    public var work: WorkAmount?
+
+    public init(name: String, unavailable: String? = nil, work: WorkAmount? = nil, run: @escaping () throws -> Void,
+                check: @escaping () throws -> CheckOutcome) {
+        self.name = name; self.unavailable = unavailable; self.work = work; self.run = run; self.check = check
+    }
+}
+
+/// One benchmark case: the same problem, with its inputs already on the device, for ours and
+/// (optionally) a comparator measured in the same process on the same queue.
+public struct BenchCase {
+    public var suite: BenchSuite
+    /// e.g. "sgemm NN", "conv2d grad-weight", "rank normalize".
+    public var name: String
+    /// e.g. "1024×1024×1024", "16×32×32→32 s2 k3 ×128", "N=10^6".
+    public var shape: String
+    public var work: WorkAmount
+    public var timing: TimingMethod
+    public var ours: Contender
+    public var comparator: Contender?
+
+    public init(suite: BenchSuite, name: String, shape: String, work: WorkAmount, timing: TimingMethod,
+                ours: Contender, comparator: Contender?) {
+        self.suite = suite; self.name = name; self.shape = shape; self.work = work; self.timing = timing
+        self.ours = ours; self.comparator = comparator
+    }
+}
+
+/// A case to build when its turn comes (so only one case's buffers are alive at a time).
+public struct PendingCase {
+    public var suite: BenchSuite
+    public var name: String
+    public var shape: String
+    public var make: () throws -> BenchCase
+
+    public init(suite: BenchSuite, name: String, shape: String, make: @escaping () throws -> BenchCase) {
+        self.suite = suite; self.name = name; self.shape = shape; self.make = make
+    }
+}
+
+/// What one contender did.
+public struct ContenderResult: Codable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        case ok
+        /// It ran but its output was wrong, or it threw (ours).
+        case failed = "FAIL"
+        /// It could not run here (memory, an unsupported shape, a library error for a comparator).
+        case unavailable = "n/a"
+    }
+
+    public var name: String
+    public var status: Status
+    /// Why it is n/a or FAIL.
+    public var reason: String?
+    public var check: CheckOutcome?
+    public var time: TimingStatistics?
+    /// Throughput at the median time, in the case's unit.
+    public var rate: Double?
+
+    public init(name: String, status: Status, reason: String? = nil, check: CheckOutcome? = nil,
+                time: TimingStatistics? = nil, rate: Double? = nil) {
+        self.name = name; self.status = status; self.reason = reason; self.check = check; self.time = time; self.rate = rate
+    }
+}
+
+/// The measured figures of one case.
+public struct CaseResult: Codable, Sendable {
+    public var suite: BenchSuite
+    public var name: String
+    public var shape: String
+    /// "GFLOP/s", "GB/s" or "Melem/s".
+    public var unit: String
+    /// FLOPs, bytes or elements of one run.
+    public var work: Double
+    public var timing: TimingMethod
+    public var ours: ContenderResult
+    public var comparator: ContenderResult?
+    /// Our throughput over the comparator's (both at the median time); nil unless both are ok.
+    public var ratio: Double?
+
+    /// Our result was checked and correct (a comparator's failure does not fail the case).
+    public var passed: Bool { ours.status == .ok }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import OpenCLBackend
+import OpenCLRuntime
+import ReferenceBackend
+import TensorCore
+
+/// What to run and how often.
+public struct BenchSettings: Sendable {
+    public var suites: [BenchSuite]
+    /// The short subset: tiny sizes, one warm-up and two timed runs.
+    public var quick: Bool
+    /// Untimed runs after the checked first run (which also compiles kernels).
+    public var warmups: Int
+    /// Timed runs per contender.
+    public var repetitions: Int
+    /// Cases of at most this many multiply-adds are checked in full against the reference
+    /// backend; larger ones at sampled elements computed exactly on the host (the plain-loop
+    /// reference takes minutes on a 2048³ GEMM).
+    public var referenceBudget: Int
+    /// Elements sampled when a case is too large for the full reference check.
+    public var sampledElements: Int
+    public var seed: UInt64
+
+    public init(suites: [BenchSuite] = BenchSuite.allCases, quick: Bool = false, warmups: Int? = nil, repetitions: Int? = nil,
+                referenceBudget: Int = 1 << 25, sampledElements: Int = 512, seed: UInt64 = 42) {
+        self.suites = suites
+        self.quick = quick
+        self.warmups = warmups ?? 1
+        self.repetitions = repetitions ?? (quick ? 2 : 5)
+        self.referenceBudget = referenceBudget
+        self.sampledElements = sampledElements
+        self.seed = seed
+    }
+}
+
+/// Runs benchmark cases on one OpenCL backend: each contender once, checked, then warmed up
+/// and timed with OpenCL profiling events.
+public final class BenchRunner {
+    public let backend: OpenCLBackend
+    public let reference: ReferenceBackend
+    public let settings: BenchSettings
+    /// Called with a short description before each case (for a progress line).
+    public var progress: (String) -> Void = { _ in }
+
+    public init(backend: OpenCLBackend, settings: BenchSettings, reference: ReferenceBackend = ReferenceBackend()) {
+        self.backend = backend
+        self.settings = settings
+        self.reference = reference
+    }
+
+    // MARK: Timing
+
+    /// Milliseconds of device time for one run of `body`, by `method` (see `TimingMethod`).
+    /// Drains the queue first, so no earlier work is counted.
+    public func time(_ method: TimingMethod, _ body: () throws -> Void) throws -> Double {
+        try backend.synchronize()
+        switch method {
+        case .markerSpan:
+            let before = try backend.queue.enqueueMarker()
+            try body()
+            let after = try backend.queue.enqueueMarker()
+            try backend.queue.finish()
+            let (start, end) = (try before.profilingTimes().end, try after.profilingTimes().end)
+            return end > start ? Double(end - start) / 1e6 : 0
+        case .kernelEvents:
+            let saved = backend.profiler
+            let profiler = KernelProfiler()
+            backend.profiler = profiler
+            defer { backend.profiler = saved }
+            try body()
+            try backend.synchronize()
+            return try profiler.summary().reduce(0) { $0 + $1.milliseconds }
+        }
+    }
+
+    // MARK: Measuring a case
+
+    /// Checks and times ours and the comparator of `benchCase`.
+    public func measure(_ benchCase: BenchCase) -> CaseResult {
+        let ours = measure(benchCase.ours, timing: benchCase.timing, work: benchCase.work, isComparator: false)
+        let comparator = benchCase.comparator.map { measure($0, timing: benchCase.timing, work: benchCase.work, isComparator: true) }
+        var ratio: Double?
+        if let mine = ours.rate, let theirs = comparator?.rate, theirs > 0 { ratio = mine / theirs }
+        return CaseResult(suite: benchCase.suite, name: benchCase.name, shape: benchCase.shape, unit: benchCase.work.unit,
+                          work: benchCase.work.amount, timing: benchCase.timing, ours: ours, comparator: comparator, ratio: ratio)
+    }
+
+    /// Builds the case, then measures it; a case that cannot even be built is ours failing.
+    public func measure(_ pending: PendingCase) -> CaseResult {
+        do {
+            return measure(try pending.make())
+        } catch {
+            return CaseResult(suite: pending.suite, name: pending.name, shape: pending.shape, unit: "", work: 0,
+                              timing: .kernelEvents,
+                              ours: ContenderResult(name: "DiffNAS", status: .failed, reason: "setting up the case failed: \(error)"),
+                              comparator: nil, ratio: nil)
+        }
+    }
+
+    /// First run, check, warm-up, timed runs. A comparator that throws is n/a (e.g. CLBlast
+    /// rejects the shape); ours throwing or any wrong output is FAIL. Wrong outputs are not timed.
+    func measure(_ contender: Contender, timing: TimingMethod, work: WorkAmount, isComparator: Bool) -> ContenderResult {
+        if let reason = contender.unavailable {
+            return ContenderResult(name: contender.name, status: .unavailable, reason: reason)
+        }
+        do {
+            try contender.run()
+            try backend.synchronize()
+        } catch {
+            return ContenderResult(name: contender.name, status: isComparator ? .unavailable : .failed, reason: "\(error)")
+        }
+        let check: CheckOutcome
+        do { check = try contender.check() } catch {
+            check = .failed("checking", "the check itself failed: \(error)")
+        }
+        guard check.passed else {
+            return ContenderResult(name: contender.name, status: .failed, reason: "wrong result: \(check.detail)", check: check)
+        }
+        do {
+            for _ in 0..<settings.warmups { try contender.run() }
+            var samples: [Double] = []
+            for _ in 0..<max(1, settings.repetitions) { samples.append(try time(timing, contender.run)) }
+            let statistics = TimingStatistics(samples: samples)
+            return ContenderResult(name: contender.name, status: .ok, check: check, time: statistics,
+                                   rate: (contender.work ?? work).rate(milliseconds: statistics.medianMilliseconds))
+        } catch {
+            return ContenderResult(name: contender.name, status: isComparator ? .unavailable : .failed,
+                                   reason: "failed while timing: \(error)", check: check)
+        }
+    }
+
+    // MARK: Whole runs
+
+    /// Every selected suite, in the order of `BenchSuite.allCases`.
+    public func run() -> BenchReport {
+        var cases: [CaseResult] = []
+        var steps: [StepResult] = []
+        let selected = BenchSuite.allCases.filter { settings.suites.contains($0) }
+        let pending = selected.flatMap { suite -> [PendingCase] in
+            switch suite {
+            case .gemm: GemmSuite.cases(runner: self)
+            case .conv: ConvSuite.cases(runner: self)
+            case .topk: TopKSuite.cases(runner: self)
+            case .mask: MaskSuite.cases(runner: self)
+            case .step: []
+            }
+        }
+        for (index, item) in pending.enumerated() {
+            progress("[\(index + 1)/\(pending.count)] \(item.suite.rawValue): \(item.name) \(item.shape)")
+            cases.append(measure(item))
+        }
+        if selected.contains(.step) {
+            for workload in StepSuite.workloads(quick: settings.quick) {
+                progress("step: \(workload.name) at batch \(workload.batch)")
+                steps.append(StepSuite.measure(workload, runner: self))
+            }
+        }
+        return BenchReport(device: backend.device, settings: settings, cases: cases, steps: steps)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import OpenCLBackend
+import ReferenceBackend
+import TensorCore
+
+/// The soft mask `m = sigmoid(λ(c' − a))` and its gradient `∂L/∂a = Σ dm·(−λ m(1 − m))` at
+/// N = 10⁴ … 10⁷, in GB/s against a plain copy kernel (`bench_copy`) measured at the same N in
+/// the same run — the device's achievable bandwidth for a one-element-per-work-item kernel.
+/// Bytes are the least traffic each needs: soft mask reads c' and writes m (8N + 4 bytes with
+/// a), the gradient reads m and dm (8N, + 4 written), the copy reads and writes N floats (8N).
+/// All timed by the sum of their kernels' events.
+///
+/// Checks: the copy exactly; the soft mask against the reference backend within rtol 2e-6
+/// (OpenCL's exp and division are a few ulp from libm); the gradient against the reference
+/// backend's Double sum within (⌈log2 N⌉ + 20)·2⁻²⁴·Σ|terms| (the device's Float tree) — the
+/// tolerances of the verification suite.
+public enum MaskSuite {
+    public static let copyName = "copy kernel"
+
+    public static func sizes(quick: Bool) -> [Int] { quick ? [10_000] : [10_000, 100_000, 1_000_000, 10_000_000] }
+
+    /// Soft mask: c' read, m written (4N each), a read (4).
+    public static func softMaskBytes(count n: Int) -> Double { 8 * Double(n) + 4 }
+    /// Its gradient: m and dm read (4N each), dL/da written (4).
+    public static func gradientBytes(count n: Int) -> Double { 8 * Double(n) + 4 }
+    /// The copy: N floats read and N written.
+    public static func copyBytes(count n: Int) -> Double { 8 * Double(n) }
+
+    /// The device's copy bandwidth as measured in `cases`: the best copy at the largest N that
+    /// has one (10⁷ floats = 80 MB, far beyond any cache; smaller N partly run from cache).
+    public static func copyBandwidth(in cases: [CaseResult]) -> Double? {
+        let copies = cases.filter { $0.suite == .mask }.compactMap { c in
+            c.comparator.flatMap { $0.name == copyName && $0.rate != nil ? (bytes: c.work, rate: $0.rate!) : nil }
+        }
+        guard let largest = copies.map(\.bytes).max() else { return nil }
+        return copies.filter { $0.bytes == largest }.map(\.rate).max()
+    }
+
+    public static func cases(runner: BenchRunner) -> [PendingCase] {
+        sizes(quick: runner.settings.quick).flatMap { n in
+            ["soft mask", "soft mask grad"].map { name in
+                PendingCase(suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))") {
+                    try makeCase(name: name, count: n, seed: runner.settings.seed &+ 3000 &+ UInt64(n), runner: runner)
+                }
+            }
+        }
+    }
+
+    public static func makeCase(name: String, count n: Int, seed: UInt64, runner: BenchRunner) throws -> BenchCase {
+        let backend = runner.backend, reference = runner.reference
+        var rng = SeededRandom(seed: seed)
+        let lambda = Float(n)
+        // c': the normalized ranks of a random permutation, a = 0.5, λ = N (DMS's width setting).
+        let normalizedHost = Array(1...n).shuffled(using: &rng).map { Float(Double($0) / Double(n)) }
+        let ratioHost: [Float] = [0.5]
+        let normalized = try backend.upload(normalizedHost, shape: [n]), ratio = try backend.upload(ratioHost, shape: [1])
+        let copyTarget = try backend.uninitialized([n])
+        let copy = Contender(name: copyName, work: .bytes(copyBytes(count: n)), run: { try backend.benchCopy(normalized, into: copyTarget) }, check: {
+            .compare(try backend.download(copyTarget), normalizedHost, tolerance: .exact, method: "its input")
+        })
+        var output: Tensor?
+        let ours: Contender
+        let bytes = name == "soft mask" ? softMaskBytes(count: n) : gradientBytes(count: n)
+        if name == "soft mask" {
+            ours = Contender(name: "DiffNAS", run: {
+                output = try backend.softMask(normalized: normalized, ratio: ratio, lambda: lambda)
+            }, check: {
+                let expected = try reference.softMask(normalized: try reference.upload(normalizedHost, shape: [n]),
+                                                      ratio: try reference.upload(ratioHost, shape: [1]), lambda: lambda)
+                return .compare(try backend.download(output!), try reference.download(expected),
+                                tolerance: Tolerance(absolute: .leastNormalMagnitude, relative: 2e-6), method: "reference backend")
+            })
+        } else {
+            let maskHost = try reference.download(try reference.softMask(normalized: try reference.upload(normalizedHost, shape: [n]),
+                                                                         ratio: try reference.upload(ratioHost, shape: [1]), lambda: lambda))
+            let gradHost = rng.normal(n)
+            let mask = try backend.upload(maskHost, shape: [n]), grad = try backend.upload(gradHost, shape: [n])
+            var magnitude = 0.0
+            for i in 0..<n { magnitude += Double(abs(gradHost[i] * (-lambda * maskHost[i] * (1 - maskHost[i])))) }
+            let depth = Double(Int.bitWidth - (n - 1).leadingZeroBitCount + 20)
+            let tolerance = Tolerance(absolute: Float(magnitude * depth * 0x1p-24), relative: 0)
+            ours = Contender(name: "DiffNAS", run: {
+                output = try backend.softMaskGradRatio(mask: mask, gradMask: grad, lambda: lambda)
+            }, check: {
+                let expected = try reference.softMaskGradRatio(mask: try reference.upload(maskHost, shape: [n]),
+                                                               gradMask: try reference.upload(gradHost, shape: [n]), lambda: lambda)
+                return .compare(try backend.download(output!), try reference.download(expected), tolerance: tolerance,
+                                method: "reference backend")
+            })
+        }
+        return BenchCase(suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))", work: .bytes(bytes),
+                         timing: .kernelEvents, ours: ours, comparator: copy)
+    }
+}

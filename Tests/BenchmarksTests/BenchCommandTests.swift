@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import _TestSupport
+
+/// `diffnas bench` run as a user runs it.
+@Suite struct BenchCommandTests {
+    /// `--quick` checks and times every suite (CLBlast comparators included) and writes JSON
+    /// with the machine-readable figures. Asserts structure, never timings.
+    @Test func quickRunPassesAndWritesJSON() throws {
+        let dir = try makeTemporaryDirectory("diffnas-bench")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("bench.json").path
+        let result = try runDiffNAS(["bench", "--quick", "--json", path])
+        guard SharedBackends.openCLAvailable else {
+            #expect(result.status != 0)
+            return
+        }
+        #expect(result.status == 0, "stderr: \(result.standardError)\nstdout: \(result.standardOutput)")
+        #expect(result.standardOutput.contains("ratio") && result.standardOutput.contains("images/s"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["device", "driver", "date", "commit", "platform", "quick", "cases", "steps", "passed", "copy_bandwidth_gb_per_second"] {
+            #expect(json[key] != nil, "missing key \(key)")
+        }
+        #expect(json["passed"] as? Bool == true)
+        #expect(json["quick"] as? Bool == true)
+        let commit = try #require(json["commit"] as? String)
+        #expect(commit == "unknown" || (commit.count == 40 && commit.allSatisfy(\.isHexDigit)))
+        #expect(ISO8601DateFormatter().date(from: json["date"] as? String ?? "") != nil)
+
+        let cases = try #require(json["cases"] as? [[String: Any]])
+        #expect(Set(cases.compactMap { $0["suite"] as? String }) == ["gemm", "conv", "topk", "mask"])
+        for c in cases {
+            for key in ["suite", "name", "shape", "unit", "work", "timing", "ours"] { #expect(c[key] != nil, "case missing \(key)") }
+            let ours = try #require(c["ours"] as? [String: Any])
+            #expect(ours["status"] as? String == "ok", "\(c["name"] ?? "") \(c["shape"] ?? ""): \(ours["reason"] ?? "")")
+            let time = try #require(ours["time"] as? [String: Any])
+            for key in ["median_milliseconds", "min_milliseconds", "max_milliseconds", "samples_milliseconds"] {
+                #expect(time[key] != nil, "time missing \(key)")
+            }
+            #expect((ours["check"] as? [String: Any])?["passed"] as? Bool == true)
+            let comparator = try #require(c["comparator"] as? [String: Any], "every quick case has a comparator")
+            #expect(["ok", "n/a"].contains(comparator["status"] as? String ?? ""), "\(comparator)")
+            if comparator["status"] as? String == "ok" { #expect(c["ratio"] as? Double != nil) }
+        }
+        #expect(cases.contains { ($0["comparator"] as? [String: Any])?["name"] as? String == "CLBlast Sgemm" })
+        let steps = try #require(json["steps"] as? [[String: Any]])
+        #expect(steps.count == 1)
+        #expect(steps.first?["status"] as? String == "ok")
+        #expect(steps.first?["images_per_second"] as? Double != nil)
+        let kernels = steps.first?["kernels"] as? [[String: Any]] ?? []
+        #expect(kernels.count > 0, "the step lists its kernels")
+    }
+
+    @Test func unknownSuiteIsAOneLineError() throws {
+        let result = try runDiffNAS(["bench", "--suite", "gemm,bogus"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("unknown suite bogus"))
+    }
+
+    @Test func referenceBackendIsRejected() throws {
+        let result = try runDiffNAS(["bench", "--backend", "reference", "--quick"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("--backend reference"))
+    }
+}
