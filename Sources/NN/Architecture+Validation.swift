@@ -4,7 +4,6 @@ extension Architecture {
         guard classes >= 2 else { throw ArchitectureError(field: "classes", problem: "must be ≥ 2, got \(classes)") }
         switch family {
         case .mlp:
-            guard !hidden.isEmpty || true else { return }
             for (i, w) in hidden.enumerated() where w < 1 {
                 throw ArchitectureError(field: "hidden[\(i)]", problem: "must be ≥ 1, got \(w)")
             }
@@ -25,10 +24,13 @@ extension Architecture {
                 for (b, block) in stage.blocks.enumerated() where block.hidden < 1 {
                     throw ArchitectureError(field: "stages[\(s)].blocks[\(b)].hidden", problem: "must be ≥ 1, got \(block.hidden)")
                 }
+                guard stage.stride == 1 || h > 1 || w > 1 else {
+                    throw ArchitectureError(field: "stages[\(s)].stride", problem: "the image is already 1×1 before this stage; stride \(stage.stride) is inconsistent with the \(input.height)×\(input.width) input")
+                }
                 h = Self.convOut(h, kernel: 3, stride: stage.stride, padding: 1)
                 w = Self.convOut(w, kernel: 3, stride: stage.stride, padding: 1)
                 guard h >= 1 && w >= 1 else {
-                    throw ArchitectureError(field: "stages[\(s)].stride", problem: "the image is already 1×1 before this stage; stride \(stage.stride) is inconsistent with the input size")
+                    throw ArchitectureError(field: "stages[\(s)].stride", problem: "stride \(stage.stride) leaves no pixels of the \(input.height)×\(input.width) input")
                 }
             }
             if family == .mobilenetv2 && headWidth < 1 {

@@ -114,7 +114,7 @@ import _TestSupport
     @Test func abandoningAnEpochStopsTheProducer() throws {
         let loader = try loader(try tracedDataset(count: 2000), prefetch: 1, batchSize: 5)
         for _ in 0..<20 {
-            var iterator = loader.batches(epoch: 0).makeIterator()
+            let iterator = loader.batches(epoch: 0).makeIterator()
             #expect(iterator.next()?.index == 0)
         }
         #expect(Array(loader.batches(epoch: 0).prefix(3)).map(\.index) == [0, 1, 2])

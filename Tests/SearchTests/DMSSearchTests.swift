@@ -22,7 +22,7 @@ import _TestSupport
             // L_task = Σ_{i<6} w_i(1 − m_i) with noisy w_i > 0; ∂L/∂m_i = −w_i for useful, small noise otherwise.
             let g: [Float] = (0..<n).map { i in i < useful ? -(0.2 + 0.1 * rng.nextUnit()) : 0.01 * (rng.nextUnit() - 0.5) }
             let gTensor = try backend.upload(g, shape: [n])
-            try backend.taylorImportanceUpdate(unit.importance, mask: unit.mask!.value, gradMask: gTensor, decay: 0.9)
+            #expect(try backend.taylorImportanceUpdate(unit.importance, mask: unit.mask!.value, gradMask: gTensor, decay: 0.9), "finite scores are applied")
             // Resource: count Σm, target 6, λ_res = 2: ∂L_res/∂m_i = 2/count when above target.
             let count = Double(m.filter { $0 >= 0.5 }.count)
             let target = Double(n) * pow(Double(useful) / Double(n), min(Double(step) / 200, 1))

@@ -1,0 +1,104 @@
+import Foundation
+import NN
+import TensorCore
+import Testing
+import _TestSupport
+
+/// `diffnas train` and `diffnas search` run as a user runs them, on a small generated `.npy` data set.
+@Suite(.serialized) struct TrainSearchCLITests {
+    /// train_x [N,1,8,8], train_y [N], test_x, test_y: class k lights up band k.
+    static func makeData() throws -> URL {
+        let dir = try makeTemporaryDirectory("diffnas-data")
+        var rng = SeededRandom(seed: 1)
+        for (split, count) in [("train", 96), ("test", 24)] {
+            var x: [Float] = [], y: [Float] = []
+            for n in 0..<count {
+                y.append(Float(n % 4))
+                for row in 0..<8 { for _ in 0..<8 { x.append((row / 2 == n % 4 ? 0.9 : 0.1) + 0.1 * rng.nextUnit()) } }
+            }
+            try NPYFile.write(shape: [count, 1, 8, 8], values: x, to: dir.appendingPathComponent("\(split)_x.npy"))
+            try NPYFile.write(shape: [count], values: y, to: dir.appendingPathComponent("\(split)_y.npy"))
+        }
+        return dir
+    }
+
+    static func oneLine(_ r: CommandResult) -> Bool { r.standardError.split(separator: "\n").filter { !$0.isEmpty }.count == 1 }
+
+    @Test func trainWritesCheckpointsRefusesOverwriteAndResumes() throws {
+        let data = try Self.makeData()
+        let out = try makeTemporaryDirectory("diffnas-train").appendingPathComponent("run")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let base = ["train", "--arch", "mlp", "--data", data.path, "--batch", "16", "--lr", "0.05", "--backend", "reference", "--out", out.path]
+        let first = try runDiffNAS(base + ["--epochs", "2"])
+        #expect(first.status == 0, "\(first.standardError)")
+        #expect(first.standardOutput.contains("final: test accuracy"))
+        let metrics = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        #expect(metrics.split(separator: "\n").count == 2)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        #expect(report["parameters"] as? Int == Architecture.mlp(hidden: [256, 128], input: .init(channels: 1, height: 8, width: 8), classes: 4).resources.parameters)
+        #expect((report["test_accuracy"] as? Double ?? 0) > 0.5)
+        let checkpoint = try Data(contentsOf: out.appendingPathComponent("checkpoint.bin"))
+
+        // Starting again over a finished run is refused and the checkpoint stays as it was.
+        let again = try runDiffNAS(base + ["--epochs", "2"])
+        #expect(again.status != 0 && Self.oneLine(again) && again.standardError.contains("--resume"), "\(again.standardError)")
+        #expect(try Data(contentsOf: out.appendingPathComponent("checkpoint.bin")) == checkpoint)
+
+        // Resuming extends the run.
+        let resumed = try runDiffNAS(base + ["--epochs", "3", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").count == 3)
+
+        // A corrupt checkpoint is refused, not overwritten.
+        var bytes = try Data(contentsOf: out.appendingPathComponent("checkpoint.bin"))
+        bytes[bytes.count - 10] ^= 0xFF
+        try bytes.write(to: out.appendingPathComponent("checkpoint.bin"))
+        let corrupt = try runDiffNAS(base + ["--epochs", "4", "--resume"])
+        #expect(corrupt.status != 0 && Self.oneLine(corrupt) && corrupt.standardError.contains("corrupt"), "\(corrupt.standardError)")
+        #expect(try Data(contentsOf: out.appendingPathComponent("checkpoint.bin")) == bytes)
+    }
+
+    @Test func trainRejectsBadArchitectureAndData() throws {
+        let data = try Self.makeData()
+        let dir = try makeTemporaryDirectory("diffnas-arch")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: dir) }
+        let arch = dir.appendingPathComponent("a.json")
+        try Data(#"{"format":"diffnas-architecture","version":1,"family":"mlp","input":{"channels":1,"height":8,"width":8},"classes":4,"hidden":[16,-2]}"#.utf8).write(to: arch)
+        let bad = try runDiffNAS(["train", "--arch", arch.path, "--data", data.path, "--backend", "reference", "--out", dir.appendingPathComponent("o").path])
+        #expect(bad.status != 0 && Self.oneLine(bad) && bad.standardError.contains("hidden[1]"), "\(bad.standardError)")
+        let missing = try runDiffNAS(["train", "--data", dir.appendingPathComponent("nothing").path, "--backend", "reference"])
+        #expect(missing.status != 0 && Self.oneLine(missing), "\(missing.standardError)")
+    }
+
+    @Test func searchRunsEndToEndAndExportsARetrainableArchitecture() throws {
+        let data = try Self.makeData()
+        let out = try makeTemporaryDirectory("diffnas-search").appendingPathComponent("run")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let result = try runDiffNAS(["search", "--base", "mlp", "--data", data.path, "--search-steps", "12", "--retrain-epochs", "1",
+                                     "--batch", "16", "--target", "0.5", "--backend", "reference", "--out", out.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        for file in ["architecture.json", "report.md", "report.json", "widths.svg", "search.svg", "search.jsonl", "search-checkpoint.bin"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
+        }
+        let architecture = try Architecture.load(contentsOf: out.appendingPathComponent("architecture.json"))
+        #expect(architecture.notes["searched-by"] == "dms")
+        let log = try String(contentsOf: out.appendingPathComponent("search.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 12)
+        let retrain = try runDiffNAS(["train", "--arch", out.appendingPathComponent("architecture.json").path, "--data", data.path,
+                                      "--epochs", "1", "--batch", "16", "--backend", "reference", "--out", out.appendingPathComponent("again").path])
+        #expect(retrain.status == 0, "\(retrain.standardError)")
+    }
+
+    @Test func impossibleTargetsFailBeforeAnyWork() throws {
+        let data = try Self.makeData()
+        let out = try makeTemporaryDirectory("diffnas-search-bad").appendingPathComponent("run")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        for target in ["10", "50G"] {
+            let r = try runDiffNAS(["search", "--base", "mlp", "--data", data.path, "--target", target, "--backend", "reference", "--out", out.path])
+            #expect(r.status != 0 && Self.oneLine(r) && r.standardError.contains("target"), "\(r.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: out.path), "work started for target \(target)")
+        }
+        let garbage = try runDiffNAS(["search", "--target", "half", "--backend", "reference"])
+        #expect(garbage.status != 0 && garbage.standardError.contains("--target"))
+    }
+}
