@@ -54,7 +54,7 @@ let package = Package(
         /// `diffnas bench`: timed, reference-checked cases against comparators (CLBlast, O(N²) ranking, copy bandwidth).
         .target(
             name: "Benchmarks",
-            dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "CCLBlast"],
+            dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "Search", "CCLBlast"],
             swiftSettings: strict
         ),
         /// Device-vs-reference checks shared by `diffnas verify` and the test suite.
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "NNTests", dependencies: ["NN", "Datasets", "TensorCore", "ReferenceBackend", "OpenCLBackend", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"], swiftSettings: strict),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "OpenCLBackend", "TensorCore", "_TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "NN", "OpenCLBackend", "TensorCore", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "SearchTests", dependencies: ["Search", "NN", "Training", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["TensorCore", "_TestSupport"], swiftSettings: strict),
     ]

@@ -14,6 +14,7 @@
 // Tunables:
 //   REDUCE_WG     work-group size of the *_partial / flag kernels (a power of two; launched exactly)
 //   REDUCE_ITEMS  elements each work-item adds before the tree (≥ 1)
+//   MASK_VEC      elements per work-item of soft_mask_sigmoid: 1, 2, 4, 8 or 16 (a vector width)
 //
 // Launched by: OpenCLBackend.softMask, softMaskGradRatio, taylorImportanceUpdate
 // (OpenCLBackend+TopK.swift).
@@ -27,22 +28,55 @@
 #define REDUCE_ITEMS 4
 #endif
 #define REDUCE_SPAN (REDUCE_WG * REDUCE_ITEMS)
+#ifndef MASK_VEC
+#define MASK_VEC 8
+#endif
 
-// 1/(1 + e^−t) for t ≥ 0, e^t/(1 + e^t) for t < 0: exp never overflows.
+#define CONCAT_(a, b) a##b
+#define CONCAT(a, b) CONCAT_(a, b)
+#if MASK_VEC == 1
+#define VECTOR float
+#define VLOAD(j, p) ((p)[j])
+#define VSTORE(v, j, p) ((p)[j] = (v))
+#else
+#define VECTOR CONCAT(float, MASK_VEC)
+#define VLOAD(j, p) CONCAT(vload, MASK_VEC)(j, p)
+#define VSTORE(v, j, p) CONCAT(vstore, MASK_VEC)(v, j, p)
+#endif
+
+// 1/(1 + e^−t) for t ≥ 0, e^t/(1 + e^t) for t < 0: exp never overflows. Branch-free (both
+// halves share e = e^−|t| and a select picks one), so PoCL vectorizes it across work-items;
+// numerically identical to the two-branch form of the reference backend.
 inline float stable_sigmoid(float t) {
-    if (t >= 0.0f) return 1.0f / (1.0f + exp(-t));
-    const float e = exp(t);
-    return e / (1.0f + e);
+    const float e = exp(-fabs(t));
+    return t >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
 }
 
-// mask[i] = sigmoid(λ(c'_i − a)); for n == 1, sigmoid(−λ(0.5 − a)). One work-item per element.
+// The same on MASK_VEC lanes at once (vector exp, vector select).
+// One division: r = 1/(1 + e), then e·r for t < 0 (≤ 1 ulp from e/(1 + e)).
+inline VECTOR stable_sigmoid_vec(VECTOR t) {
+    const VECTOR e = exp(-fabs(t));
+    const VECTOR r = (VECTOR)(1.0f) / ((VECTOR)(1.0f) + e);
+    return select(e * r, r, t >= (VECTOR)(0.0f));
+}
+
+// mask[i] = sigmoid(λ(c'_i − a)); for n == 1, sigmoid(−λ(0.5 − a)).
+// Work-item j handles elements [j·MASK_VEC, (j+1)·MASK_VEC): one vector load, the vector
+// sigmoid, one vector store; the last, partial chunk goes element by element.
+// global = ceil(n / MASK_VEC).
 __kernel void soft_mask_sigmoid(__global const float* normalized, __global const float* ratio,
                                 __global float* mask, const float lambda, const int n) {
-    const int i = get_global_id(0);
-    if (i >= n) return;
+    const int j = get_global_id(0);
+    const int first = j * MASK_VEC;
+    if (first >= n) return;
     const float a = ratio[0];
-    const float t = n == 1 ? -lambda * (0.5f - a) : lambda * (normalized[i] - a);
-    mask[i] = stable_sigmoid(t);
+    if (n == 1) { mask[0] = stable_sigmoid(-lambda * (0.5f - a)); return; }
+    if (first + MASK_VEC <= n) {
+        const VECTOR c = VLOAD(j, normalized);
+        VSTORE(stable_sigmoid_vec((VECTOR)(lambda) * (c - (VECTOR)(a))), j, mask);
+        return;
+    }
+    for (int i = first; i < n; i++) mask[i] = stable_sigmoid(lambda * (normalized[i] - a));
 }
 
 // Pairwise tree over the REDUCE_WG values `v` of a work-group; item 0 gets the total.

@@ -5,9 +5,9 @@ import ReferenceBackend
 import TensorCore
 
 /// One step of training or search, built on a backend: the step suite times `run` and checks
-/// `outputs` of one run against the same step on the reference backend. Any step fits — today
-/// the SGD training step of a ResNet; the DMS search step (forward, backward, both optimizer
-/// updates, importance update) plugs in as another `StepWorkload` once the search lands.
+/// `outputs` of one run against the same step on the reference backend: the SGD training step
+/// of a ResNet, and the DMS search step (forward, backward, both optimizer updates, importance
+/// update) of the default search's supernet (StepSuite+Search.swift).
 public struct StepInstance {
     /// One whole step (it may read values back to the host, as a training loop does).
     public var run: () throws -> Void
@@ -63,16 +63,21 @@ public struct StepResult: Codable, Sendable {
 }
 
 public enum StepSuite {
-    /// The steps measured: ResNet-20 on CIFAR-shaped input at batch 128 (a tiny ResNet for `--quick`).
+    /// The steps measured: ResNet-20 training on CIFAR-shaped input and the DMS search step of
+    /// the default supernet, both at batch 128 (tiny networks at batch 8 for `--quick`).
     public static func workloads(quick: Bool) -> [StepWorkload] {
         if quick {
             let input = Architecture.Input(channels: 1, height: 12, width: 12)
             return [trainingStep(name: "resnet8 SGD step", detail: "ResNet-8 width 4, 1×12×12, 10 classes, SGD momentum 0.9",
-                                 architecture: .cifarResNet(depth: 8, baseWidth: 4, input: input, classes: 10), batch: 8, checkBatch: 2)]
+                                 architecture: .cifarResNet(depth: 8, baseWidth: 4, input: input, classes: 10), batch: 8, checkBatch: 2),
+                    searchStep(name: "DMS search step", detail: "ResNet-8 width 4 ×1.25 supernet, 1×12×12, target 50% MACs",
+                               architecture: defaultSupernet(quick: true), batch: 8, checkBatch: 2)]
         }
         let input = Architecture.Input(channels: 3, height: 32, width: 32)
         return [trainingStep(name: "resnet20 SGD step", detail: "CIFAR ResNet-20, 3×32×32, 10 classes, SGD momentum 0.9, weight decay 5e-4",
-                             architecture: .cifarResNet(depth: 20, input: input, classes: 10), batch: 128, checkBatch: 2)]
+                             architecture: .cifarResNet(depth: 20, input: input, classes: 10), batch: 128, checkBatch: 2),
+                searchStep(name: "DMS search step", detail: "default search supernet: ResNet-20 ×1.25 width, 1×28×28 (Fashion-MNIST), target 50% MACs",
+                           architecture: defaultSupernet(quick: false), batch: 128, checkBatch: 2)]
     }
 
     /// Forward, softmax cross-entropy (the loss read back, as `Trainer` does), backward and an

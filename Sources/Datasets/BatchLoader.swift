@@ -15,6 +15,11 @@ public struct Batch: Sendable, Equatable {
 
     /// Number of samples, B.
     public var count: Int { labels.count }
+
+    public init(images: [Float], labels: [Float], shape: [Int], sampleIndices: [Int], epoch: Int, index: Int) {
+        self.images = images; self.labels = labels; self.shape = shape
+        self.sampleIndices = sampleIndices; self.epoch = epoch; self.index = index
+    }
 }
 
 /// Cuts a data set into mini-batches, one epoch at a time, optionally shuffled, augmented and

@@ -12,8 +12,12 @@ extension OpenCLBackend {
     }
 
     private var topKDefines: [String: String] {
-        ["REDUCE_WG": "\(topKReduceShape.groupSize)", "REDUCE_ITEMS": "\(topKReduceShape.items)"]
+        ["REDUCE_WG": "\(topKReduceShape.groupSize)", "REDUCE_ITEMS": "\(topKReduceShape.items)", "MASK_VEC": "\(maskVectorWidth)"]
     }
+
+    /// Elements per work-item of `soft_mask_sigmoid`: float8 on CPUs (PoCL maps it onto AVX
+    /// lanes), one per work-item on GPUs (coalesced loads want neighbouring work-items).
+    private var maskVectorWidth: Int { tuning.isCPU ? 8 : 1 }
 
     /// Work-groups needed to cover `n` elements, `groupSize·items` per group.
     private func topKGroups(_ n: Int) -> Int {
@@ -36,7 +40,7 @@ extension OpenCLBackend {
     public func softMask(normalized: Tensor, ratio a: Tensor, lambda: Float) throws -> Tensor {
         let n = try TopKShapes.softMask(normalized: normalized.shape, ratio: a.shape, lambda: lambda)
         let mask = try empty([n])
-        try launch("topk.cl", "soft_mask_sigmoid", defines: topKDefines, global: [n],
+        try launch("topk.cl", "soft_mask_sigmoid", defines: topKDefines, global: [(n + maskVectorWidth - 1) / maskVectorWidth],
                    [.buffer(buffer(normalized)), .buffer(buffer(a)), .buffer(buffer(mask)), .float(lambda), .int(Int32(n))])
         return mask
     }

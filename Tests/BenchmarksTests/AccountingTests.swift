@@ -1,4 +1,5 @@
 import Benchmarks
+import NN
 import Testing
 
 /// Timing statistics on synthetic samples and the work counted per case.
@@ -89,6 +90,10 @@ import Testing
         #expect(TopKSuite.sizes(quick: false) == [1_000, 10_000, 100_000, 1_000_000, 10_000_000])
         #expect(MaskSuite.sizes(quick: false) == [10_000, 100_000, 1_000_000, 10_000_000])
         #expect(ConvSuite.problems(quick: false).contains { $0.problem.isDepthwise })
-        #expect(StepSuite.workloads(quick: false).map(\.batch) == [128])
+        // The step cases: ResNet-20 training and the default search's DMS step, batch 128.
+        #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128])
+        #expect(StepSuite.workloads(quick: false).map(\.name) == ["resnet20 SGD step", "DMS search step"])
+        #expect(StepSuite.defaultSupernet(quick: false).resources.macs > Architecture.cifarResNet(
+            depth: 20, input: .init(channels: 1, height: 28, width: 28), classes: 10).resources.macs)
     }
 }
