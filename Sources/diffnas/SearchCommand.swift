@@ -103,11 +103,11 @@ struct SearchCommand: ParsableCommand {
 /// Sizes and rates of a search run.
 struct SearchSettings {
     var expandWidth = 1.25, expandDepth = 1.0
-    var searchSteps = 300
+    var searchSteps = 600
     var pretrainEpochs = 1
-    var retrainEpochs = 2
+    var retrainEpochs = 3
     var batchSize = 64
-    var limit: Int? = 20_000
+    var limit: Int?
     var learningRate: Float = 0.05
     /// nil: `2/steps` (within [0.002, 0.05]), enough for `a` to follow the target schedule.
     var structureLearningRate: Float?

@@ -58,8 +58,17 @@ extension SearchRunner {
             md += "\np- keeps the pretrained weights of the kept channels and does not retrain; no baseline is trained.\n"
         }
         md += "\n## Searched widths\n\n![widths](widths.svg)\n\n| layer | supernet | base | searched |\n|---|---|---|---|\n"
+        // Blocks the depth units removed: their hidden widths are not part of the searched model.
+        var droppedBlocks = Set<[Int]>()
+        for unit in search.units {
+            guard case .depth(let s) = unit.key, let blocks = search.space.depthBlocks[s] else { continue }
+            let keptBlocks = Set(try search.keptIndices(unit).map { blocks[$0] })
+            for block in blocks where !keptBlocks.contains(block) { droppedBlocks.insert([s, block]) }
+        }
         for (i, key) in keys.enumerated() {
-            md += "| \(key) | \(search.space.size(of: key)) | \(Int(baseWidths[i])) | \(kept[key] ?? 0) |\n"
+            var searchedWidth = "\(kept[key] ?? 0)"
+            if case let .hidden(s, b) = key, droppedBlocks.contains([s, b]) { searchedWidth = "– (block removed)" }
+            md += "| \(key) | \(search.space.size(of: key)) | \(Int(baseWidths[i])) | \(searchedWidth) |\n"
         }
         md += "\nDepths per stage: supernet \(LayerWidths.depths(search.network.architecture)), base \(LayerWidths.depths(base)), searched \(LayerWidths.depths(searched)).\n"
         md += "\n## The search\n\n![resource](search.svg)\n\n![kept](kept.svg)\n"

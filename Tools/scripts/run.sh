@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install what is missing, build, and run the default job
-# (`diffnas verify` on the default OpenCL device: every kernel against the CPU reference).
-# Extra arguments are passed to diffnas verify.
+# The main job on a fresh machine: install what is missing, build (release), and run the default
+# DMS search — Fashion-MNIST, ResNet-20 family, 50% of the base model's MACs: search a 1.25×
+# wider supernet, retrain the found architecture, train the uniformly scaled baseline at the
+# same MACs, and write report.md with pictures into runs/search-<time>/.
+# Extra arguments are passed to `diffnas search` (e.g. --target 0.3, --preset paper, --out DIR).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 Tools/scripts/install-deps.sh
 swift build -c release --product diffnas
-exec .build/release/diffnas verify "$@"
+exec .build/release/diffnas search "$@"
