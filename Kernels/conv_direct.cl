@@ -16,7 +16,8 @@
 // per-split partial sums are then added by conv_sum_partials of conv.cl).
 //
 // Tunables (-D):
-//   OCB       output channels per work-item (default 8)
+//   OCB       output channels per work-item (default 8; the host passes KernelTunables'
+//             directOutputChannels, tuned per device by KernelTuner)
 //   STRIDE_W  1 or 2: specialized loads for that column stride (vload8 / vload16().even);
 //             0 (default): any stride, eight scalar loads
 //

@@ -22,6 +22,8 @@
 //   TS_M, TS_N, TS_K  work-group tile of gemm_local_tiles (defaults 64, 64, 16)
 //   WPT_M, WPT_N      C elements per work-item of gemm_local_tiles (defaults 4, 4); the
 //                     work-group is (TS_N / WPT_N) × (TS_M / WPT_M) work-items
+// The host passes TM/NV and TS_*/WPT_* from KernelTunables: built-in defaults, or the per-device
+// choice of KernelTuner (KernelTuner.swift), which checks every candidate exactly before timing it.
 //
 // Launched by: OpenCLBackend.gemmRaw (OpenCLBackend+GemmRaw.swift) for gemm_regblock,
 // gemm_pack_a_panels, gemm_pack_b_panels and gemm_local_tiles; OpenCLBackend.addBias

@@ -5,12 +5,117 @@ import OpenCLRuntime
 /// CPU devices (PoCL) run one work-item per core lane with no real local memory: they want
 /// register-blocked tiles and no `__local` staging. GPUs want work-groups sharing `__local`
 /// tiles. Kernels read these as defines with `#ifndef` defaults, so each file still compiles alone.
+/// The tile sizes themselves (`tunables`) are the built-in defaults unless the backend was opened
+/// with a `TuningPolicy` that reads or makes a per-device choice (see `KernelTuner`).
 public struct DeviceTuning: Sendable {
+    /// Where `tunables` came from.
+    public enum Origin: Sendable, Equatable, CustomStringConvertible {
+        /// `KernelTunables.defaults`: no tuning asked for, `DIFFNAS_TUNE=off`, or no cached choice.
+        case defaults
+        /// The cached choice in this file (`TuningCache`).
+        case cached(path: String)
+        /// Measured by `KernelTuner` when the backend was opened.
+        case tuned
+        /// Given by the caller (`TuningPolicy.fixed`).
+        case fixed
+
+        public var description: String {
+            switch self {
+            case .defaults: "built-in defaults"
+            case .cached(let path): "cached (\(path))"
+            case .tuned: "tuned now"
+            case .fixed: "fixed by the caller"
+            }
+        }
+    }
+
     public let isCPU: Bool
     public let usesLocalMemoryTiles: Bool
+    /// The `-D` values of the tunable kernels (GEMM tiles, direct-convolution channel block).
+    public let tunables: KernelTunables
+    public let origin: Origin
 
-    public init(device: Device) {
+    public init(device: Device, tunables: KernelTunables = .defaults, origin: Origin = .defaults) {
         isCPU = device.kind == .cpu
         usesLocalMemoryTiles = device.kind != .cpu && device.hasDedicatedLocalMemory
+        self.tunables = tunables
+        self.origin = origin
+    }
+}
+
+/// The `-D` values `KernelTuner` searches and `TuningCache` stores (see the headers of
+/// Kernels/gemm.cl and Kernels/conv_direct.cl). `defaults` are the hand-measured values used
+/// without tuning; every candidate of `TuningSlot.candidates(on:)` is valid on that device.
+public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertible {
+    /// A `gemm_regblock` tile: TM rows × 8·NV columns of C per work-item.
+    public struct RegisterTile: Codable, Sendable, Hashable, CustomStringConvertible {
+        /// TM, 1…8.
+        public var rows: Int
+        /// NV (float8 column vectors), 1 or 2.
+        public var vectors: Int
+
+        public init(rows: Int, vectors: Int) { self.rows = rows; self.vectors = vectors }
+        public var columns: Int { 8 * vectors }
+        public var isValid: Bool { (1...8).contains(rows) && (1...2).contains(vectors) }
+        public var description: String { "TM=\(rows) NV=\(vectors)" }
+    }
+
+    /// A `gemm_local_tiles` shape: a TS_M × TS_N tile of C per work-group, stepping K by TS_K,
+    /// WPT_M × WPT_N elements per work-item.
+    public struct LocalTile: Codable, Sendable, Hashable, CustomStringConvertible {
+        public var tileM: Int, tileN: Int, tileK: Int
+        public var workM: Int, workN: Int
+
+        public init(tileM: Int, tileN: Int, tileK: Int, workM: Int, workN: Int) {
+            self.tileM = tileM; self.tileN = tileN; self.tileK = tileK; self.workM = workM; self.workN = workN
+        }
+        /// Work-items per group: (TS_N / WPT_N) × (TS_M / WPT_M).
+        public var workGroupSize: Int { (tileN / max(workN, 1)) * (tileM / max(workM, 1)) }
+        /// The kernel's `__local` arrays: As[TS_K][TS_M + 1] and Bs[TS_K][TS_N + 1] floats.
+        public var localMemoryBytes: Int { tileK * (tileM + 1 + tileN + 1) * MemoryLayout<Float>.stride }
+        /// Whether the kernel accepts this shape (each tile a whole number of per-item blocks)
+        /// and `device` can run one group of it.
+        public func fits(_ device: Device) -> Bool {
+            [tileM, tileN, tileK, workM, workN].allSatisfy { $0 >= 1 } && tileM % workM == 0 && tileN % workN == 0
+                && workGroupSize <= device.maxWorkGroupSize && UInt64(localMemoryBytes) <= device.localMemoryBytes
+        }
+        public var description: String { "TS=\(tileM)x\(tileN)x\(tileK) WPT=\(workM)x\(workN)" }
+    }
+
+    /// Products with at most this many rows use `shortRegisterTile`.
+    public static let shortRowLimit = 16
+
+    /// `gemm_regblock` tile when M > `shortRowLimit`.
+    public var registerTile: RegisterTile
+    /// `gemm_regblock` tile when M ≤ `shortRowLimit` (the short, wide products of convolutions).
+    public var shortRegisterTile: RegisterTile
+    /// `gemm_local_tiles` shape.
+    public var localTile: LocalTile
+    /// OCB of Kernels/conv_direct.cl: output channels per work-item, 1…16.
+    public var directOutputChannels: Int
+
+    public init(registerTile: RegisterTile, shortRegisterTile: RegisterTile, localTile: LocalTile, directOutputChannels: Int) {
+        self.registerTile = registerTile; self.shortRegisterTile = shortRegisterTile
+        self.localTile = localTile; self.directOutputChannels = directOutputChannels
+    }
+
+    /// The values used without tuning. Register tiles: 6 × 16 (12 float8 accumulators, the shape
+    /// BLIS uses on AVX2) in general, 8 × 8 when M ≤ 16, where 6-row tiles waste rows and measured
+    /// about 2× slower (M = 16, N = 1024, K = 144 convolution GEMMs). Local tiles 64 × 64 × 16 with
+    /// 4 × 4 per work-item (256-item groups). 8 output channels per direct-convolution work-item.
+    public static let defaults = KernelTunables(
+        registerTile: RegisterTile(rows: 6, vectors: 2), shortRegisterTile: RegisterTile(rows: 8, vectors: 1),
+        localTile: LocalTile(tileM: 64, tileN: 64, tileK: 16, workM: 4, workN: 4), directOutputChannels: 8)
+
+    /// The register tile for a product with `m` rows.
+    public func registerTile(m: Int) -> RegisterTile { m <= Self.shortRowLimit ? shortRegisterTile : registerTile }
+
+    /// Whether every value is one the kernels accept on `device` (a cache file is checked with this).
+    public func isValid(on device: Device) -> Bool {
+        registerTile.isValid && shortRegisterTile.isValid && localTile.fits(device) && (1...16).contains(directOutputChannels)
+    }
+
+    public var description: String {
+        "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels)"
     }
 }

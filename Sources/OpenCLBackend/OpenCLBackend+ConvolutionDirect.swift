@@ -15,9 +15,6 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
 enum ConvolutionPass { case forward, inputGradient, weightGradient }
 
 extension OpenCLBackend {
-    /// Output channels per work-item of the direct kernels (their OCB).
-    static let directOutputChannels = 8
-
     /// Forces one convolution algorithm on this backend for every pass it applies to (nil: the
     /// automatic choice of `convolutionUsesDirect`). Lets the tests cover both on one device and
     /// benchmarks compare them; per backend instance.
@@ -47,11 +44,14 @@ extension OpenCLBackend {
     /// One direct convolution: `output = conv(source, weights) (+ bias)` where `source` is
     /// `[N, G·CI, H, W]` and `output` `[N, G·CO, OH, OW]`. `flip = false`: `weights` is the forward
     /// kernel `[G·CO, CI, KH, KW]`; `flip = true`: it is `[G·CI, CO, KH, KW]`, used flipped with
-    /// its channel roles swapped (the input gradient of a stride-1 convolution).
+    /// its channel roles swapped (the input gradient of a stride-1 convolution). `outputChannelBlock`
+    /// (the kernel's OCB; default `tuning.tunables.directOutputChannels`) lets `KernelTuner` run
+    /// its candidates.
     func convDirect(_ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
                     kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
-                    output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor) throws {
-        let block = Self.directOutputChannels
+                    output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
+                    outputChannelBlock: Int? = nil) throws {
+        let block = outputChannelBlock ?? tuning.tunables.directOutputChannels
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = kernel.h * kernel.w
         let prepared = try empty([groups * inPerGroup * taps * outPadded])
@@ -138,7 +138,7 @@ extension OpenCLBackend {
     /// sums per split of the chunk's images, then one sum over every split.
     func conv2dBackwardWeightDirect(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws {
         let p = g.params
-        let block = Self.directOutputChannels
+        let block = tuning.tunables.directOutputChannels
         let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = g.kernelH * g.kernelW

@@ -5,10 +5,11 @@ import TensorCore
 /// The two GEMM kernels of `Kernels/gemm.cl`.
 public enum GemmKernelVariant: String, Sendable, CaseIterable {
     /// `gemm_regblock` (with `gemm_pack_a_panels` / `gemm_pack_b_panels` for transposed or large
-    /// operands): each work-item keeps a 6 × 16 (or 8 × 8) tile of C in registers, no local
-    /// memory. For CPU devices.
+    /// operands): each work-item keeps a TM × 8·NV tile of C in registers (by default 6 × 16, or
+    /// 8 × 8 when M ≤ 16; see `KernelTunables`), no local memory. For CPU devices.
     case registerBlocked
-    /// `gemm_local_tiles`: work-groups stage 64 × 16 / 16 × 64 tiles in `__local`. For GPUs.
+    /// `gemm_local_tiles`: work-groups stage TS_M × TS_K / TS_K × TS_N tiles in `__local` (by
+    /// default 64 × 16 / 16 × 64). For GPUs.
     case localTiles
 }
 
@@ -28,19 +29,22 @@ struct GemmOperand {
     }
 }
 
+/// What `gemmRaw` launches: the kernel variant and the tile sizes (`-D` values) it runs with.
+struct GemmConfiguration {
+    var variant: GemmKernelVariant
+    var tunables: KernelTunables
+}
+
 extension OpenCLBackend {
-    /// Register-blocked tile, TM rows × (8·NV) columns per work-item: 6 × 16 (12 float8
-    /// accumulators, the shape BLIS uses on AVX2) in general, 8 × 8 when M ≤ 16, where 6-row
-    /// tiles waste rows and measured about 2× slower (M = 16, N = 1024, K = 144 convolution GEMMs).
-    static func regBlockTile(m: Int) -> (rows: Int, vectors: Int) { m <= 16 ? (8, 1) : (6, 2) }
     /// Work-group shape in tiles (columns, rows). PoCL runs a work-group's items in order
     /// (columns fastest), so a group's row tiles reuse its B panels from L1/L2: for large M a
     /// 4 × 16 block of tiles (measured ~130–150 GFLOP/s at 1024–2048 versus ~65 with 1 × 1
     /// groups); for the short, wide products of convolutions (M = 16–64) one column panel ×
     /// every row tile (about 2× faster there than 4 × 16).
     static let regBlockGroup = (columns: 4, rows: 16)
-    /// Work-group tile and per-work-item block of `gemm_local_tiles`.
-    static let localTile = (m: 64, n: 64, k: 16), localWork = (m: 4, n: 4)
+
+    /// This backend's GEMM configuration: `gemmVariant` with the tiles of `tuning`.
+    var gemmConfiguration: GemmConfiguration { GemmConfiguration(variant: gemmVariant, tunables: tuning.tunables) }
 
     /// The variant `gemm` and the convolutions use: `gemmVariantOverride` if set, else local
     /// tiles where the device has dedicated local memory (GPUs), else register blocking.
@@ -58,9 +62,11 @@ extension OpenCLBackend {
     /// `C[b] = α·op(A[b])·op(B[b]) + β·C[b]` on raw buffer regions, for `b` in `0..<batch`:
     /// op(A) is `[m, k]`, op(B) `[k, n]`, C `[m, n]`, each addressed by `GemmOperand`. With
     /// β = 0, C is not read. The caller has validated sizes; every index must fit in Int32.
+    /// `configuration` (default `gemmConfiguration`) lets `KernelTuner` run its candidates.
     func gemmRaw(m: Int, n: Int, k: Int, batch: Int = 1,
                  a: GemmOperand, transposeA: Bool, b: GemmOperand, transposeB: Bool, c: GemmOperand,
-                 alpha: Float, beta: Float) throws {
+                 alpha: Float, beta: Float, configuration: GemmConfiguration? = nil) throws {
+        let configuration = configuration ?? gemmConfiguration
         guard m > 0, n > 0, batch > 0 else { return }
         // The last element each operand touches must be addressable with a 32-bit int.
         let stored = [(a, transposeA ? (k, m) : (m, k)), (b, transposeB ? (n, k) : (k, n)), (c, (m, n))]
@@ -77,21 +83,21 @@ extension OpenCLBackend {
         ]
         let flag = { (on: Bool) in on ? "1" : "0" }
 
-        switch gemmVariant {
+        switch configuration.variant {
         case .localTiles:
-            let (tile, work) = (Self.localTile, Self.localWork)
-            let local = [tile.n / work.n, tile.m / work.m, 1]
-            let defines = ["TS_M": "\(tile.m)", "TS_N": "\(tile.n)", "TS_K": "\(tile.k)", "WPT_M": "\(work.m)", "WPT_N": "\(work.n)",
-                           "TRANS_A": flag(transposeA), "TRANS_B": flag(transposeB)]
-            let global = [(n + tile.n - 1) / tile.n * local[0], (m + tile.m - 1) / tile.m * local[1], batch]
+            let tile = configuration.tunables.localTile
+            let local = [tile.tileN / tile.workN, tile.tileM / tile.workM, 1]
+            let defines = ["TS_M": "\(tile.tileM)", "TS_N": "\(tile.tileN)", "TS_K": "\(tile.tileK)",
+                           "WPT_M": "\(tile.workM)", "WPT_N": "\(tile.workN)", "TRANS_A": flag(transposeA), "TRANS_B": flag(transposeB)]
+            let global = [(n + tile.tileN - 1) / tile.tileN * local[0], (m + tile.tileM - 1) / tile.tileM * local[1], batch]
             let bArguments: [KernelArgument] = [
                 .buffer(b.buffer), .int(Int32(b.offset)), .int(Int32(b.leadingDimension)), .int(Int32(b.batchStride)),
             ]
             try launch("gemm.cl", "gemm_local_tiles", defines: defines, global: global, local: local, common + bArguments + tail)
 
         case .registerBlocked:
-            let (rows, vectors) = Self.regBlockTile(m: m)
-            let columns = 8 * vectors
+            let tile = configuration.tunables.registerTile(m: m)
+            let (rows, vectors, columns) = (tile.rows, tile.vectors, tile.columns)
             let (mTiles, nTiles) = ((m + rows - 1) / rows, (n + columns - 1) / columns)
             // Packing B into contiguous column panels costs one pass over B; it pays off when B is
             // transposed (strided columns otherwise) or large and reused by many row tiles.

@@ -32,11 +32,17 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     public var profiler: KernelProfiler?
     private var kernels: [String: Kernel] = [:]
     private let kernelLock = NSLock()
-    /// Tuning choices (`-D` values) for this device; see `DeviceTuning`.
-    public let tuning: DeviceTuning
+    /// Tuning choices (`-D` values) for this device; see `DeviceTuning`. Set once, in `init`.
+    public private(set) var tuning: DeviceTuning
+    /// Records every launch (kernel, defines, sizes) while set; see `LaunchTrace`.
+    public var launchTrace: LaunchTrace?
 
     /// Opens `device` (default: `Device.select()`, i.e. `DIFFNAS_DEVICE`, else a GPU, else a CPU).
-    public init(device: Device? = nil, cacheDirectory: URL? = ProgramCache.defaultDirectory()) throws {
+    /// Programs are cached in `cacheDirectory`, tuning results in its `tuning` subfolder.
+    /// `tuning` decides the kernels' tile sizes: the built-in defaults unless asked otherwise
+    /// (see `TuningPolicy`; `.tuneIfNeeded` may spend seconds here, once per device).
+    public init(device: Device? = nil, cacheDirectory: URL? = ProgramCache.defaultDirectory(),
+                tuning policy: TuningPolicy = .defaults) throws {
         let device = try device ?? Device.select()
         self.device = device
         context = try Context(device: device)
@@ -44,6 +50,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         programs = ProgramCache(context: context, directory: cacheDirectory)
         pool = BufferPool(context: context)
         tuning = DeviceTuning(device: device)
+        if policy != .defaults { tuning = resolveTuning(policy, cache: TuningCache(programCacheDirectory: cacheDirectory)) }
     }
 
     public var name: String { "opencl" }
@@ -75,14 +82,15 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         kernelLock.lock()
         defer { kernelLock.unlock() }
         if let kernel = kernels[key] { return kernel }
-        let source = try kernelSource(file)
+        let source = try Self.kernelSource(file)
         let program = try programs.program(source: source, name: file, defines: defines, extraOptions: "-cl-mad-enable")
         let kernel = try Kernel(program: program, name: name)
         kernels[key] = kernel
         return kernel
     }
 
-    private func kernelSource(_ file: String) throws -> String {
+    /// The text of `Kernels/<file>`: embedded, or from `DIFFNAS_KERNEL_DIR` when set.
+    static func kernelSource(_ file: String) throws -> String {
         if let dir = ProcessInfo.processInfo.environment["DIFFNAS_KERNEL_DIR"], !dir.isEmpty {
             let url = URL(fileURLWithPath: dir).appendingPathComponent(file)
             guard let text = try? String(contentsOf: url, encoding: .utf8) else {
@@ -100,6 +108,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     func launch(_ file: String, _ name: String, defines: [String: String] = [:], global: [Int], local: [Int]? = nil,
                 _ arguments: [KernelArgument]) throws {
         let kernel = try kernel(file, name, defines: defines)
+        launchTrace?.record(file: file, kernel: name, defines: defines, global: global, local: local)
         let event = try kernel.launch(on: queue, global: global, local: local, arguments: arguments, wantEvent: profiler != nil)
         if let event, let profiler { profiler.record(kernel: name, event: event) }
     }

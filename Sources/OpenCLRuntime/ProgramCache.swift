@@ -66,7 +66,7 @@ public final class ProgramCache: @unchecked Sendable {
     }
 
     /// A 128-bit FNV-1a digest in hex: stable across runs and platforms (unlike `Hasher`).
-    static func digest(_ text: String) -> String {
+    public static func digest(_ text: String) -> String {
         var h1: UInt64 = 0xcbf2_9ce4_8422_2325, h2: UInt64 = 0x8422_2325_cbf2_9ce4
         for byte in text.utf8 {
             h1 = (h1 ^ UInt64(byte)) &* 0x100_0000_01b3

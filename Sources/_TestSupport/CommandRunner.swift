@@ -7,12 +7,15 @@ public struct CommandResult: Sendable {
     public let standardError: String
 }
 
-/// Runs the built `diffnas` executable (next to the test bundle) with `arguments`.
+/// Runs the built `diffnas` executable (next to the test bundle) with `arguments`. Kernel
+/// tuning is off (`DIFFNAS_TUNE=off`) unless `environment` sets it, so a test's kernels never
+/// depend on what a tuning cache on this machine holds.
 public func runDiffNAS(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = diffnasExecutable()
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
+    env["DIFFNAS_TUNE"] = "off"
     for (k, v) in environment { env[k] = v }
     process.environment = env
     let out = Pipe(), err = Pipe()

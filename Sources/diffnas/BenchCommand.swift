@@ -58,7 +58,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let backend = try options.openDevice()
+        let backend = try options.openDevice(tuning: .tuneIfNeeded)
         let settings = BenchSettings(suites: try selectedSuites(), quick: quick, warmups: warmup, repetitions: repetitions, seed: options.seed)
         let runner = BenchRunner(backend: backend, settings: settings)
         printError("benchmarking \(settings.suites.map(\.rawValue).joined(separator: ",")) on \(backend.deviceDescription)"

@@ -11,7 +11,8 @@ struct DiffNAS: ParsableCommand {
         Runs on any OpenCL device (NVIDIA, AMD, Intel, Apple, or a CPU through PoCL). Every kernel \
         is checked against a plain-Swift CPU reference backend: see `diffnas verify`.
         """,
-        subcommands: [DevicesCommand.self, VerifyCommand.self, OpCommand.self, TrainCommand.self, SearchCommand.self, BenchCommand.self]
+        subcommands: [DevicesCommand.self, VerifyCommand.self, OpCommand.self, TrainCommand.self, SearchCommand.self, BenchCommand.self,
+                      TuneCommand.self]
     )
 }
 

@@ -28,18 +28,21 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// Opens the chosen backend, turning OpenCL failures into one-line errors.
-    func makeBackend() throws -> any Backend {
+    /// Opens the chosen backend, turning OpenCL failures into one-line errors. `tuning` applies
+    /// to OpenCL (see `openDevice`).
+    func makeBackend(tuning: TuningPolicy = .cached) throws -> any Backend {
         switch backend {
         case .reference: return ReferenceBackend()
-        case .opencl: return try openDevice()
+        case .opencl: return try openDevice(tuning: tuning)
         }
     }
 
-    /// Opens the OpenCL backend on the chosen device.
-    func openDevice() throws -> OpenCLBackend {
+    /// Opens the OpenCL backend on the chosen device with its cached kernel tuning (`.cached`,
+    /// the default: `verify`, `op`), or tuning it first if there is none (`.tuneIfNeeded`:
+    /// `train`, `search`, `bench`). `DIFFNAS_TUNE=off` keeps the built-in defaults.
+    func openDevice(tuning: TuningPolicy = .cached) throws -> OpenCLBackend {
         do {
-            return try OpenCLBackend(device: try Device.select(index: device))
+            return try OpenCLBackend(device: try Device.select(index: device), tuning: tuning)
         } catch let error as OpenCLError {
             throw CLIError("cannot open the OpenCL device: \(error.summary)")
         }

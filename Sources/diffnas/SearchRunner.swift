@@ -47,7 +47,7 @@ final class SearchRunner {
         if command.resume && !FileManager.default.fileExists(atPath: searchCheckpointURL.path) {
             throw CLIError("--resume: no search checkpoint at \(searchCheckpointURL.path)")
         }
-        let backend = try command.options.makeBackend()
+        let backend = try command.options.makeBackend(tuning: .tuneIfNeeded)
         let (normalizedSplits, _) = try splits.normalized()
         let network = try Network(supernetArchitecture, backend: backend, seed: command.options.seed)
         if let pretrained { try pretrained.restore(network.namedState, into: backend) }

@@ -71,7 +71,7 @@ struct TrainCommand: ParsableCommand {
         let checkpointURL = outDir.appendingPathComponent("checkpoint.bin")
         try RunFolder.prepare(outDir, checkpoint: checkpointURL, resume: resume)
 
-        let backend = try options.makeBackend()
+        let backend = try options.makeBackend(tuning: .tuneIfNeeded)
         let network = try Network(architecture, backend: backend, seed: options.seed)
         let (normalized, normalization) = try splits.normalized()
         let trainer = try Trainer(network: network, train: normalized.train, test: normalized.test, normalization: nil,

@@ -1,0 +1,195 @@
+import OpenCLRuntime
+import TensorCore
+
+/// The problems `KernelTuner` checks and times candidates on.
+public struct TuningProblems: Sendable {
+    /// `C = op(A)·op(B)` with op(A) `[m, k]` and op(B) `[k, n]`.
+    public struct Gemm: Sendable, Hashable, CustomStringConvertible {
+        public var m: Int, n: Int, k: Int
+        public var transposeA: Bool, transposeB: Bool
+
+        public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) {
+            self.m = m; self.n = n; self.k = k; self.transposeA = transposeA; self.transposeB = transposeB
+        }
+        public var description: String { "\(m)×\(n)×\(k) \(transposeA ? "T" : "N")\(transposeB ? "T" : "N")" }
+    }
+
+    /// A stride-1 square-kernel convolution `y [batch, out, H', W'] = conv(x [batch, in, H, W], w)`.
+    public struct Convolution: Sendable, Hashable, CustomStringConvertible {
+        public var batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, kernel: Int, pad: Int
+
+        public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int, kernel: Int, pad: Int) {
+            self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
+            self.height = height; self.width = width; self.kernel = kernel; self.pad = pad
+        }
+        public var outHeight: Int { height + 2 * pad - kernel + 1 }
+        public var outWidth: Int { width + 2 * pad - kernel + 1 }
+        public var description: String {
+            "conv \(batch)×\(inChannels)×\(height)×\(width)→\(outChannels) \(kernel)×\(kernel)"
+        }
+    }
+
+    /// For the general register tile (and local tiles): a square product.
+    public var square: Gemm
+    /// For the M ≤ 16 register tile (and local tiles): a short product.
+    public var short: Gemm
+    /// For the direct convolution's channel block.
+    public var convolution: Convolution
+
+    public init(square: Gemm, short: Gemm, convolution: Convolution) {
+        self.square = square; self.short = short; self.convolution = convolution
+    }
+
+    /// 256³; the weight gradient of a 16-channel 3×3 convolution over eight 32×32 images,
+    /// dW [16, 144] = dy [16, 8192] · colᵀ (B transposed, as im2col leaves it); and that
+    /// convolution's forward pass.
+    public static let standard = TuningProblems(
+        square: Gemm(m: 256, n: 256, k: 256),
+        short: Gemm(m: 16, n: 144, k: 8192, transposeB: true),
+        convolution: Convolution(batch: 8, inChannels: 16, outChannels: 16, height: 32, width: 32, kernel: 3, pad: 1))
+
+    /// Small versions of the same kinds of problem, for tests.
+    public static let quick = TuningProblems(
+        square: Gemm(m: 48, n: 40, k: 56),
+        short: Gemm(m: 16, n: 40, k: 264, transposeB: true),
+        convolution: Convolution(batch: 2, inChannels: 5, outChannels: 12, height: 10, width: 13, kernel: 3, pad: 1))
+}
+
+/// One problem of `TuningProblems`.
+enum TuningProblem: CustomStringConvertible {
+    case gemm(TuningProblems.Gemm)
+    case convolution(TuningProblems.Convolution)
+
+    var description: String {
+        switch self {
+        case .gemm(let g): g.description
+        case .convolution(let c): c.description
+        }
+    }
+
+    /// Floating-point operations (2 per multiply-add).
+    var flops: Double {
+        switch self {
+        case .gemm(let g): 2 * Double(g.m) * Double(g.n) * Double(g.k)
+        case .convolution(let c):
+            2 * Double(c.batch * c.outChannels * c.outHeight * c.outWidth) * Double(c.inChannels * c.kernel * c.kernel)
+        }
+    }
+}
+
+/// A problem's device inputs and output, and its exact CPU result.
+final class PreparedProblem {
+    let inputs: [Tensor]
+    let output: Tensor
+    let expected: [Float]
+
+    init(inputs: [Tensor], output: Tensor, expected: [Float]) {
+        self.inputs = inputs; self.output = output; self.expected = expected
+    }
+
+    /// Fills the output with NaN, so an element no work-item writes shows as a mismatch.
+    func poisonOutput(_ backend: OpenCLBackend) throws { try backend.fill(output, with: .nan) }
+}
+
+/// The problems of one tuning run, each uploaded and computed on the CPU once.
+final class TuningWorkspace {
+    let backend: OpenCLBackend
+    private var prepared: [String: PreparedProblem] = [:]
+
+    init(backend: OpenCLBackend) { self.backend = backend }
+
+    /// `problem`'s inputs (integers in −2…2, so every sum is exact in Float) and CPU result.
+    func prepare(_ problem: TuningProblem) throws -> PreparedProblem {
+        if let done = prepared[problem.description] { return done }
+        let result: PreparedProblem
+        switch problem {
+        case .gemm(let g):
+            let a = Self.integers(g.m * g.k, seed: 1), b = Self.integers(g.k * g.n, seed: 2)
+            result = PreparedProblem(
+                inputs: [try backend.upload(a, shape: [g.m * g.k]), try backend.upload(b, shape: [g.k * g.n])],
+                output: try backend.empty([g.m * g.n]), expected: Self.referenceGemm(g, a, b))
+        case .convolution(let c):
+            let x = Self.integers(c.batch * c.inChannels * c.height * c.width, seed: 3)
+            let w = Self.integers(c.outChannels * c.inChannels * c.kernel * c.kernel, seed: 4)
+            result = PreparedProblem(
+                inputs: [try backend.upload(x, shape: [c.batch, c.inChannels, c.height, c.width]),
+                         try backend.upload(w, shape: [c.outChannels, c.inChannels, c.kernel, c.kernel])],
+                output: try backend.empty([c.batch, c.outChannels, c.outHeight, c.outWidth]), expected: Self.referenceConvolution(c, x, w))
+        }
+        prepared[problem.description] = result
+        return result
+    }
+
+    /// Runs `problem` with `tunables`: the slot's GEMM variant through `gemmRaw`, or the direct
+    /// convolution with the candidate's channel block.
+    func launch(_ problem: TuningProblem, _ p: PreparedProblem, slot: TuningSlot, tunables: KernelTunables) throws {
+        switch problem {
+        case .gemm(let g):
+            let configuration = GemmConfiguration(variant: slot.gemmVariant ?? backend.gemmVariant, tunables: tunables)
+            try backend.gemmRaw(m: g.m, n: g.n, k: g.k,
+                                a: GemmOperand(backend.buffer(p.inputs[0]), leadingDimension: g.transposeA ? g.m : g.k),
+                                transposeA: g.transposeA,
+                                b: GemmOperand(backend.buffer(p.inputs[1]), leadingDimension: g.transposeB ? g.k : g.n),
+                                transposeB: g.transposeB,
+                                c: GemmOperand(backend.buffer(p.output), leadingDimension: g.n), alpha: 1, beta: 0,
+                                configuration: configuration)
+        case .convolution(let c):
+            try backend.convDirect(p.inputs[0], batch: c.batch, groups: 1, inPerGroup: c.inChannels, outPerGroup: c.outChannels,
+                                   height: c.height, width: c.width, kernel: (c.kernel, c.kernel), stride: (1, 1),
+                                   pad: (c.pad, c.pad), dilation: (1, 1), output: (c.outHeight, c.outWidth),
+                                   weights: p.inputs[1], flip: false, bias: nil, into: p.output,
+                                   outputChannelBlock: tunables.directOutputChannels)
+        }
+    }
+
+    /// `count` integers in −2…2 from a multiplicative hash of the index (no short period).
+    static func integers(_ count: Int, seed: Int) -> [Float] {
+        (0..<count).map { i in Float(Int((UInt32(truncatingIfNeeded: (i &+ seed &* 7919) &* 2_654_435_761) >> 16) % 5) - 2) }
+    }
+
+    /// C [m, n] = op(A)·op(B); A stored [m, k] (or [k, m] transposed), B [k, n] (or [n, k]).
+    static func referenceGemm(_ g: TuningProblems.Gemm, _ a: [Float], _ b: [Float]) -> [Float] {
+        var c = [Float](repeating: 0, count: g.m * g.n)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    for i in 0..<g.m {
+                        for p in 0..<g.k {
+                            let av = g.transposeA ? a[p * g.m + i] : a[i * g.k + p]
+                            if av == 0 { continue }
+                            for j in 0..<g.n { c[i * g.n + j] += av * (g.transposeB ? b[j * g.k + p] : b[p * g.n + j]) }
+                        }
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    /// y [N, O, H', W'] = Σ_{c, p, q} x [N, C, H, W] (zero outside) · w [O, C, K, K], stride 1.
+    static func referenceConvolution(_ s: TuningProblems.Convolution, _ x: [Float], _ w: [Float]) -> [Float] {
+        let (oh, ow, k) = (s.outHeight, s.outWidth, s.kernel)
+        var y = [Float](repeating: 0, count: s.batch * s.outChannels * oh * ow)
+        for n in 0..<s.batch {
+            for o in 0..<s.outChannels {
+                for c in 0..<s.inChannels {
+                    for p in 0..<k {
+                        for q in 0..<k {
+                            let weight = w[((o * s.inChannels + c) * k + p) * k + q]
+                            for i in 0..<oh {
+                                let h = i + p - s.pad
+                                guard h >= 0 && h < s.height else { continue }
+                                for j in 0..<ow {
+                                    let col = j + q - s.pad
+                                    guard col >= 0 && col < s.width else { continue }
+                                    y[((n * s.outChannels + o) * oh + i) * ow + j] += weight * x[((n * s.inChannels + c) * s.height + h) * s.width + col]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}

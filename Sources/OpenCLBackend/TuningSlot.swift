@@ -1,0 +1,88 @@
+import OpenCLRuntime
+
+/// One field of `KernelTunables` the tuner searches: its kernel, its candidate values and the
+/// problems it is timed on (the search space, next to nothing else, as CLBlast keeps it).
+public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// `gemm_regblock`'s TM × NV for M > 16 (`KernelTunables.registerTile`).
+    case registerTile = "gemm_regblock"
+    /// `gemm_regblock`'s TM × NV for M ≤ 16 (`KernelTunables.shortRegisterTile`).
+    case shortRegisterTile = "gemm_regblock M≤16"
+    /// `gemm_local_tiles`' TS_M/TS_N/TS_K/WPT_M/WPT_N (`KernelTunables.localTile`).
+    case localTile = "gemm_local_tiles"
+    /// `conv2d_direct_regblock`'s OCB (`KernelTunables.directOutputChannels`).
+    case directOutputChannels = "conv2d_direct_regblock"
+
+    public var description: String { rawValue }
+
+    /// The slots tuned on a device: those of the kernels it runs without overrides (register
+    /// blocking and direct convolutions on CPUs, local tiles on GPUs).
+    public static func slots(for tuning: DeviceTuning) -> [TuningSlot] {
+        tuning.usesLocalMemoryTiles ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels]
+    }
+
+    /// Register tiles tried: TM ∈ {4, 8} × NV ∈ {1, 2}, and the default 6 × 16.
+    static let registerTiles = [(4, 1), (4, 2), (6, 2), (8, 1), (8, 2)].map { KernelTunables.RegisterTile(rows: $0.0, vectors: $0.1) }
+    /// Local tiles tried (TS_M, TS_N, TS_K, WPT_M, WPT_N), where the device's work-group size
+    /// and local memory allow: the default, smaller and larger tiles, more work per item, deeper K.
+    static let localTiles = [(64, 64, 16, 4, 4), (32, 32, 16, 2, 2), (32, 32, 16, 4, 4), (64, 64, 16, 8, 8),
+                             (128, 128, 16, 8, 8), (64, 64, 32, 4, 4)]
+        .map { KernelTunables.LocalTile(tileM: $0.0, tileN: $0.1, tileK: $0.2, workM: $0.3, workN: $0.4) }
+    /// Output-channel blocks tried for the direct convolution.
+    static let outputChannelBlocks = [4, 8, 16]
+
+    /// Every candidate this slot can choose on `device`: `KernelTunables.defaults` with this
+    /// slot's value replaced, each valid on the device.
+    public func candidates(on device: Device) -> [KernelTunables] {
+        let base = KernelTunables.defaults
+        let all: [KernelTunables]
+        switch self {
+        case .registerTile: all = Self.registerTiles.map { var t = base; t.registerTile = $0; return t }
+        case .shortRegisterTile: all = Self.registerTiles.map { var t = base; t.shortRegisterTile = $0; return t }
+        case .localTile: all = Self.localTiles.map { var t = base; t.localTile = $0; return t }
+        case .directOutputChannels: all = Self.outputChannelBlocks.map { var t = base; t.directOutputChannels = $0; return t }
+        }
+        return all.filter { $0.isValid(on: device) }
+    }
+
+    /// This slot's value in `tunables`, as its `-D` settings.
+    public func value(in tunables: KernelTunables) -> String {
+        switch self {
+        case .registerTile: tunables.registerTile.description
+        case .shortRegisterTile: tunables.shortRegisterTile.description
+        case .localTile: tunables.localTile.description
+        case .directOutputChannels: "OCB=\(tunables.directOutputChannels)"
+        }
+    }
+
+    /// `target` with this slot's value taken from `source`.
+    public func copy(from source: KernelTunables, into target: KernelTunables) -> KernelTunables {
+        var result = target
+        switch self {
+        case .registerTile: result.registerTile = source.registerTile
+        case .shortRegisterTile: result.shortRegisterTile = source.shortRegisterTile
+        case .localTile: result.localTile = source.localTile
+        case .directOutputChannels: result.directOutputChannels = source.directOutputChannels
+        }
+        return result
+    }
+
+    /// The GEMM variant whose kernel this slot configures (nil: the direct convolution).
+    public var gemmVariant: GemmKernelVariant? {
+        switch self {
+        case .registerTile, .shortRegisterTile: .registerBlocked
+        case .localTile: .localTiles
+        case .directOutputChannels: nil
+        }
+    }
+
+    /// The problems this slot is timed on: the square product for the general register tile,
+    /// the short product for M ≤ 16, both for local tiles, the convolution for OCB.
+    func problems(_ set: TuningProblems) -> [TuningProblem] {
+        switch self {
+        case .registerTile: [.gemm(set.square)]
+        case .shortRegisterTile: [.gemm(set.short)]
+        case .localTile: [.gemm(set.square), .gemm(set.short)]
+        case .directOutputChannels: [.convolution(set.convolution)]
+        }
+    }
+}

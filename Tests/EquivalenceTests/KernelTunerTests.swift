@@ -1,0 +1,115 @@
+import Foundation
+import OpenCLBackend
+import TensorCore
+import Testing
+import _TestSupport
+
+/// `KernelTuner` and the backend's use of its result: tunables reach the launched kernels'
+/// `-D` defines, a small real search chooses a verified candidate for every slot, and wrong
+/// or unlaunchable candidates are discarded. Checks choices and correctness, never times.
+@Suite("Kernel tuner", .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+struct KernelTunerTests {
+    /// Non-default values for every slot.
+    static let injected: KernelTunables = {
+        var t = KernelTunables.defaults
+        t.registerTile = .init(rows: 4, vectors: 1)
+        t.shortRegisterTile = .init(rows: 8, vectors: 2)
+        t.localTile = .init(tileM: 32, tileN: 32, tileK: 16, workM: 2, workN: 2)
+        t.directOutputChannels = 4
+        return t
+    }()
+
+    /// The defines of the last launch of `kernel` after `body` runs on `backend`.
+    static func defines(of kernel: String, on backend: OpenCLBackend, _ body: () throws -> Void) rethrows -> LaunchTrace.Launch? {
+        let trace = LaunchTrace()
+        backend.launchTrace = trace
+        defer { backend.launchTrace = nil }
+        try body()
+        return trace.launches(of: kernel).last
+    }
+
+    /// `[m, 24] = [m, 40]·[40, 24]` on `backend`.
+    static func product(_ backend: OpenCLBackend, m: Int) throws {
+        try backend.gemm(backend.zeros([m, 40]), backend.zeros([40, 24]), into: backend.zeros([m, 24]),
+                         transposeA: false, transposeB: false, alpha: 1, beta: 0)
+    }
+
+    @Test func injectedTunablesReachTheLaunchedKernels() throws {
+        let device = try SharedBackends.requireOpenCL().device
+        let backend = try OpenCLBackend(device: device, tuning: .fixed(Self.injected))
+        #expect(backend.tuning.origin == .fixed && backend.tuning.tunables == Self.injected)
+
+        backend.gemmVariantOverride = .registerBlocked
+        let wide = try Self.defines(of: "gemm_regblock", on: backend) { try Self.product(backend, m: 93) }
+        #expect(wide?.defines["TM"] == "4" && wide?.defines["NV"] == "1", "\(String(describing: wide))")
+        let short = try Self.defines(of: "gemm_regblock", on: backend) { try Self.product(backend, m: 7) }
+        #expect(short?.defines["TM"] == "8" && short?.defines["NV"] == "2", "\(String(describing: short))")
+
+        backend.gemmVariantOverride = .localTiles
+        let tiled = try Self.defines(of: "gemm_local_tiles", on: backend) { try Self.product(backend, m: 93) }
+        #expect(tiled?.defines["TS_M"] == "32" && tiled?.defines["TS_N"] == "32" && tiled?.defines["TS_K"] == "16")
+        #expect(tiled?.defines["WPT_M"] == "2" && tiled?.defines["WPT_N"] == "2" && tiled?.local == [16, 16, 1])
+
+        backend.convolutionAlgorithmOverride = .direct
+        let params = Conv2dParams(padding: 1)
+        let (x, w) = (try backend.zeros([1, 3, 8, 8]), try backend.zeros([5, 3, 3, 3]))
+        let forward = try Self.defines(of: "conv2d_direct_regblock", on: backend) {
+            _ = try backend.conv2d(x, weight: w, bias: nil, params: params)
+        }
+        #expect(forward?.defines["OCB"] == "4", "\(String(describing: forward))")
+        let weightGradient = try Self.defines(of: "conv2d_direct_weight_grad_partial", on: backend) {
+            _ = try backend.conv2dBackwardWeight(backend.zeros([1, 5, 8, 8]), input: x, weightShape: [5, 3, 3, 3], params: params)
+        }
+        #expect(weightGradient?.defines["OCB"] == "4", "\(String(describing: weightGradient))")
+
+        // A backend opened without a policy launches the built-in defaults.
+        let plain = try OpenCLBackend(device: device)
+        plain.gemmVariantOverride = .registerBlocked
+        let defaults = try Self.defines(of: "gemm_regblock", on: plain) { try Self.product(plain, m: 93) }
+        #expect(defaults?.defines["TM"] == "6" && defaults?.defines["NV"] == "2")
+    }
+
+    @Test func smallSearchChoosesAVerifiedCandidateForEverySlot() throws {
+        let device = try SharedBackends.requireOpenCL().device
+        let backend = try OpenCLBackend(device: device)
+        let record = try KernelTuner(backend: backend, problems: .quick, slots: TuningSlot.allCases, runs: 2).run()
+        #expect(record.key == (try backend.tuningKey()))
+        #expect(record.chosen.isValid(on: device))
+        #expect(backend.tuning.tunables == .defaults, "the search must not change the backend it ran on")
+        for slot in TuningSlot.allCases {
+            let rows = record.measurements.filter { $0.slot == slot }
+            #expect(rows.count == slot.candidates(on: device).count, "\(slot)")
+            #expect(rows.allSatisfy { $0.failure == nil && $0.milliseconds != nil }, "\(slot): \(rows.compactMap(\.failure))")
+            let chosen = rows.filter(\.chosen)
+            #expect(chosen.count == 1 && chosen.first?.parameters == slot.value(in: record.chosen), "\(slot)")
+            // The choice is the minimum of what was measured (consistency, not a speed claim).
+            if let best = chosen.first?.milliseconds {
+                #expect(rows.allSatisfy { ($0.milliseconds ?? .infinity) >= best }, "\(slot)")
+            }
+        }
+        let decoded = try JSONDecoder().decode(TuningRecord.self, from: record.jsonData())
+        #expect(decoded.chosen == record.chosen && decoded.measurements == record.measurements && decoded.key == record.key)
+    }
+
+    @Test func wrongOrUnlaunchableCandidatesAreDiscarded() throws {
+        let device = try SharedBackends.requireOpenCL().device
+        var tuner = KernelTuner(backend: try OpenCLBackend(device: device), problems: .quick, slots: [.localTile], runs: 1)
+        // TS_M = 30 with WPT_M = 4: 7 row groups × 4 rows cover 28 of each tile's 30 rows, so two
+        // rows per tile are never written (the output starts as NaN): a wrong result.
+        var skipsRows = KernelTunables.defaults
+        skipsRows.localTile = .init(tileM: 30, tileN: 32, tileK: 16, workM: 4, workN: 2)
+        // 128 × 128 work-items per group: more than the device allows (checked below).
+        var tooLarge = KernelTunables.defaults
+        tooLarge.localTile = .init(tileM: 128, tileN: 128, tileK: 16, workM: 1, workN: 1)
+        tuner.candidateOverride = [.localTile: [skipsRows, tooLarge, .defaults]]
+        let record = try tuner.run()
+        let rows = record.measurements
+        try #require(rows.count == 3)
+        #expect(rows[0].failure?.contains("wrong result") == true && !rows[0].chosen, "\(rows[0])")
+        #expect(rows[2].failure == nil)
+        if device.maxWorkGroupSize < 128 * 128 {
+            #expect(rows[1].failure != nil && !rows[1].chosen, "\(rows[1])")
+            #expect(rows[2].chosen && record.chosen.localTile == KernelTunables.defaults.localTile)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import OpenCLBackend
+import ReferenceBackend
+import TensorCore
+import Testing
+import _TestSupport
+
+/// Kernel tuning on the device: every candidate the tuner can choose (for every slot, not only
+/// this device's) gives exactly the reference result on integer-valued inputs over awkward
+/// shapes; injected tunables reach the launched kernels' defines; and a real (small) search
+/// discards wrong candidates and chooses a correct one. No test reads a clock.
+@Suite("Kernel tuning candidates on the device", .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+struct KernelTuningDeviceTests {
+    /// One product `C [batch?, m, n] = op(A)·op(B)`.
+    struct GemmCase: Sendable, CustomStringConvertible {
+        let batch: Int, m: Int, n: Int, k: Int
+        let transposeA: Bool, transposeB: Bool
+
+        var aShape: [Int] { (batch > 1 ? [batch] : []) + (transposeA ? [k, m] : [m, k]) }
+        var bShape: [Int] { (batch > 1 ? [batch] : []) + (transposeB ? [n, k] : [k, n]) }
+        var cShape: [Int] { (batch > 1 ? [batch] : []) + [m, n] }
+        var description: String { "\(batch)×\(m)×\(n)×\(k) \(transposeA ? "T" : "N")\(transposeB ? "T" : "N")" }
+    }
+
+    /// Sizes from {1, 7, 31, 93, 1031}: M ≤ 16 and M > 16 (both register tiles), every edge,
+    /// packed A (TN/TT at 1031 × 93) and packed B (93 × 1031 × 93, and every NT/TT), one batch.
+    static let gemmCases: [GemmCase] = {
+        let shapes = [(1, 1, 1, 1), (1, 1, 1031, 7), (1, 7, 31, 93), (1, 7, 93, 1031), (1, 31, 7, 1031), (1, 93, 1031, 93),
+                      (1, 1031, 31, 93), (1, 1031, 1, 7), (3, 31, 93, 7)]
+        return shapes.flatMap { s in
+            [(false, false), (false, true), (true, false), (true, true)].map {
+                GemmCase(batch: s.0, m: s.1, n: s.2, k: s.3, transposeA: $0.0, transposeB: $0.1)
+            }
+        }
+    }()
+
+    /// Inputs (integers in −2…2: every sum is exact) and the reference product of each case.
+    static let gemmData: [String: (a: [Float], b: [Float], c: [Float])] = {
+        let reference = SharedBackends.reference
+        var data: [String: (a: [Float], b: [Float], c: [Float])] = [:]
+        var rng = SeededRandom(seed: 1031)
+        for testCase in gemmCases {
+            let a = rng.integers(testCase.aShape.reduce(1, *), in: -2...2), b = rng.integers(testCase.bShape.reduce(1, *), in: -2...2)
+            guard let c = try? reference.zeros(testCase.cShape),
+                  (try? reference.gemm(reference.upload(a, shape: testCase.aShape), reference.upload(b, shape: testCase.bShape), into: c,
+                                       transposeA: testCase.transposeA, transposeB: testCase.transposeB, alpha: 1, beta: 0)) != nil,
+                  let values = try? reference.download(c) else { continue }
+            data[testCase.description] = (a, b, values)
+        }
+        return data
+    }()
+
+    /// "" when equal, else the first differing element (NaN never equals: unwritten output shows).
+    static func firstDifference(_ actual: [Float], _ expected: [Float]) -> String {
+        guard actual.count == expected.count else { return "\(actual.count) values, expected \(expected.count)" }
+        guard let i = actual.indices.first(where: { actual[$0] != expected[$0] }) else { return "" }
+        return "element \(i) is \(actual[i]), expected \(expected[i])"
+    }
+
+    @Test(arguments: [TuningSlot.registerTile, .shortRegisterTile, .localTile])
+    func everyGemmCandidateIsExact(_ slot: TuningSlot) throws {
+        let device = try SharedBackends.requireOpenCL().device
+        let candidates = slot.candidates(on: device)
+        #expect(candidates.contains(.defaults))
+        for candidate in candidates {
+            let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
+            backend.gemmVariantOverride = slot.gemmVariant
+            for testCase in Self.gemmCases {
+                let data = try #require(Self.gemmData[testCase.description], "no reference for \(testCase)")
+                let c = try backend.upload([Float](repeating: .nan, count: data.c.count), shape: testCase.cShape)
+                try backend.gemm(backend.upload(data.a, shape: testCase.aShape), backend.upload(data.b, shape: testCase.bShape), into: c,
+                                 transposeA: testCase.transposeA, transposeB: testCase.transposeB, alpha: 1, beta: 0)
+                let difference = Self.firstDifference(try backend.download(c), data.c)
+                #expect(difference.isEmpty, "\(slot) \(slot.value(in: candidate)), \(testCase): \(difference)")
+            }
+        }
+    }
+
+    /// Forward, input and weight gradients by the direct kernels: odd channel counts (1, 7, 7 per
+    /// group, 31: partial channel blocks for every OCB), groups, stride 2, dilation 2, a 1×1 kernel.
+    static let convolutionCases: [(x: [Int], w: [Int], params: Conv2dParams)] = [
+        ([2, 3, 7, 31], [7, 3, 3, 3], Conv2dParams(padding: 1)),
+        ([1, 5, 9, 9], [1, 5, 1, 1], Conv2dParams()),
+        ([2, 4, 9, 17], [14, 2, 3, 3], Conv2dParams(stride: 2, padding: 1, groups: 2)),
+        ([1, 6, 8, 8], [31, 6, 3, 3], Conv2dParams(padding: 2, dilation: 2)),
+    ]
+
+    @Test func everyConvolutionCandidateIsExact() throws {
+        let device = try SharedBackends.requireOpenCL().device, reference = SharedBackends.reference
+        for candidate in TuningSlot.directOutputChannels.candidates(on: device) {
+            let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
+            backend.convolutionAlgorithmOverride = .direct
+            var rng = SeededRandom(seed: 17)
+            for (xShape, wShape, params) in Self.convolutionCases {
+                let label = "OCB=\(candidate.directOutputChannels), x \(xShape) w \(wShape) \(params)"
+                let x = rng.integers(xShape.reduce(1, *), in: -2...2), w = rng.integers(wShape.reduce(1, *), in: -2...2)
+                let bias = rng.integers(wShape[0], in: -2...2)
+                let yShape = try params.outputShape(input: xShape, weight: wShape)
+                let dy = rng.integers(yShape.reduce(1, *), in: -2...2)
+                func passes(_ b: any Backend) throws -> [[Float]] {
+                    let (xt, wt, dyt) = (try b.upload(x, shape: xShape), try b.upload(w, shape: wShape), try b.upload(dy, shape: yShape))
+                    return [try b.download(b.conv2d(xt, weight: wt, bias: b.upload(bias, shape: [wShape[0]]), params: params)),
+                            try b.download(b.conv2dBackwardInput(dyt, weight: wt, inputShape: xShape, params: params)),
+                            try b.download(b.conv2dBackwardWeight(dyt, input: xt, weightShape: wShape, params: params))]
+                }
+                let (mine, expected) = (try passes(backend), try passes(reference))
+                for (name, (actual, wanted)) in zip(["forward", "input gradient", "weight gradient"], zip(mine, expected)) {
+                    let difference = Self.firstDifference(actual, wanted)
+                    #expect(difference.isEmpty, "\(label) \(name): \(difference)")
+                }
+            }
+        }
+    }
+}
