@@ -72,8 +72,8 @@ __kernel void soft_mask_sigmoid(__global const float* normalized, __global const
     const float a = ratio[0];
     if (n == 1) { mask[0] = stable_sigmoid(-lambda * (0.5f - a)); return; }
     if (first + MASK_VEC <= n) {
-        const VECTOR c = VLOAD(j, normalized);
-        VSTORE(stable_sigmoid_vec((VECTOR)(lambda) * (c - (VECTOR)(a))), j, mask);
+        const VECTOR t = (VECTOR)(lambda) * (VLOAD(j, normalized) - (VECTOR)(a));
+        VSTORE(stable_sigmoid_vec(t), j, mask);
         return;
     }
     for (int i = first; i < n; i++) mask[i] = stable_sigmoid(lambda * (normalized[i] - a));
