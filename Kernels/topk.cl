@@ -29,7 +29,7 @@
 #endif
 #define REDUCE_SPAN (REDUCE_WG * REDUCE_ITEMS)
 #ifndef MASK_VEC
-#define MASK_VEC 8
+#define MASK_VEC 16
 #endif
 
 #define CONCAT_(a, b) a##b
@@ -92,13 +92,33 @@ inline float workgroup_tree_sum(float v, __local float* scratch, const int lid) 
 
 // partial[g] = Σ over group g's span of gradMask_i · (−λ m_i (1 − m_i)).
 // global = groups*REDUCE_WG, local = REDUCE_WG.
+// REDUCE_ITEMS == 16 (CPUs): item l reads its 16 contiguous elements g*REDUCE_SPAN + 16l … as
+// one float16 and adds the lanes pairwise (PoCL runs it on whole vector registers: measured 2×
+// the strided loop); otherwise item l adds elements g*REDUCE_SPAN + k*REDUCE_WG + l (coalesced
+// across neighbouring work-items, as GPUs want).
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void soft_mask_grad_ratio_partial(__global const float* mask, __global const float* gradMask,
                                   __global float* partial, const float lambda, const int n) {
     __local float scratch[REDUCE_WG];
     const int lid = get_local_id(0);
-    const int base = get_group_id(0) * REDUCE_SPAN + lid;
     float v = 0.0f;
+#if REDUCE_ITEMS == 16
+    const int first = get_group_id(0) * REDUCE_SPAN + lid * 16;
+    if (first + 16 <= n) {
+        const float16 m = vload16(0, mask + first);
+        const float16 t = vload16(0, gradMask + first) * (-lambda * m * (1.0f - m));
+        const float8 h = t.lo + t.hi;
+        const float4 q = h.lo + h.hi;
+        const float2 p = q.lo + q.hi;
+        v = p.lo + p.hi;
+    } else {
+        for (int i = first; i < n; i++) {
+            const float mi = mask[i];
+            v += gradMask[i] * (-lambda * mi * (1.0f - mi));
+        }
+    }
+#else
+    const int base = get_group_id(0) * REDUCE_SPAN + lid;
     for (int k = 0; k < REDUCE_ITEMS; k++) {
         const int i = base + k * REDUCE_WG;
         if (i < n) {
@@ -106,6 +126,7 @@ void soft_mask_grad_ratio_partial(__global const float* mask, __global const flo
             v += gradMask[i] * (-lambda * m * (1.0f - m));
         }
     }
+#endif
     const float total = workgroup_tree_sum(v, scratch, lid);
     if (lid == 0) partial[get_group_id(0)] = total;
 }
