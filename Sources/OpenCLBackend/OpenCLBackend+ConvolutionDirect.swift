@@ -1,3 +1,4 @@
+import Foundation
 import OpenCLRuntime
 import TensorCore
 
@@ -23,6 +24,11 @@ extension OpenCLBackend {
         set { AlgorithmOverrides.shared.update(self) { $0.convolution = newValue } }
     }
 
+    /// `DIFFNAS_CONV=direct|gemm` forces one algorithm for the whole process (for comparing them
+    /// with `diffnas bench --suite conv`); unset or anything else: the automatic choice.
+    static let environmentConvolutionAlgorithm: ConvolutionAlgorithm? =
+        ProcessInfo.processInfo.environment["DIFFNAS_CONV"].flatMap(ConvolutionAlgorithm.init(rawValue:))
+
     /// Whether `pass` of `g` runs the direct kernels. The input gradient can only when the
     /// convolution has stride 1 and padding ≤ dilation·(k − 1). Automatic choice: GEMM where the
     /// GEMM is the local-memory kernel (GPUs); where it is register-blocked (CPUs), direct for
@@ -32,7 +38,7 @@ extension OpenCLBackend {
     /// kernel's short rows made it measure slower than GEMM).
     func convolutionUsesDirect(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
         if pass == .inputGradient && !directInputGradientApplies(g) { return false }
-        switch convolutionAlgorithmOverride {
+        switch convolutionAlgorithmOverride ?? Self.environmentConvolutionAlgorithm {
         case .direct?: return true
         case .gemm?: return false
         case nil:
@@ -133,12 +139,17 @@ extension OpenCLBackend {
         return max(width + 2 * pad, lastRead + 1)
     }
 
+    /// OCB of `conv2d_direct_weight_grad_partial`, fixed rather than the tuned forward OCB: on
+    /// PoCL (AVX-512) OCB = 16 made the forward kernel ~15% faster but this one ~1.6× slower
+    /// (CIFAR ResNet-20 step, batch 128: 101 → 163 ms per step), so the two are not one choice.
+    public static let weightGradientOutputChannelBlock = 8
+
     /// The weight gradient of `g` by `conv2d_direct_weight_grad_partial`: per chunk of images, the
     /// padded input (and dy padded to whole column tiles when OW is not a multiple of 8), partial
     /// sums per split of the chunk's images, then one sum over every split.
     func conv2dBackwardWeightDirect(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws {
         let p = g.params
-        let block = tuning.tunables.directOutputChannels
+        let block = Self.weightGradientOutputChannelBlock
         let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = g.kernelH * g.kernelW

@@ -60,7 +60,8 @@ struct KernelTunerTests {
         let weightGradient = try Self.defines(of: "conv2d_direct_weight_grad_partial", on: backend) {
             _ = try backend.conv2dBackwardWeight(backend.zeros([1, 5, 8, 8]), input: x, weightShape: [5, 3, 3, 3], params: params)
         }
-        #expect(weightGradient?.defines["OCB"] == "4", "\(String(describing: weightGradient))")
+        // The weight gradient keeps its own fixed block: the tuned forward OCB is not its best.
+        #expect(weightGradient?.defines["OCB"] == "\(OpenCLBackend.weightGradientOutputChannelBlock)", "\(String(describing: weightGradient))")
 
         // A backend opened without a policy launches the built-in defaults.
         let plain = try OpenCLBackend(device: device)
