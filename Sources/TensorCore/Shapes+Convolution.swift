@@ -51,9 +51,11 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
     public var outputPixels: Int { outHeight * outWidth }
     /// Rows of one image's im2col matrix: `C_in·kH·kW` (each group owns `C_in/groups·kH·kW` of them).
     public var columnRowsPerImage: Int { inChannels * kernelH * kernelW }
-    /// Depthwise: one input channel per group, so each output channel reads exactly one input
-    /// channel (`C_out/groups` output channels per input channel; includes `C_in = groups = 1`).
-    public var isDepthwise: Bool { inChannelsPerGroup == 1 }
+    /// Depthwise: several groups of one input channel each, so each output channel reads exactly
+    /// one input channel (`C_out/groups` output channels per input channel). A single-channel
+    /// input with one group (a grayscale stem) is an ordinary convolution: the dense kernels,
+    /// which block output channels, run it several times faster than the per-channel ones.
+    public var isDepthwise: Bool { inChannelsPerGroup == 1 && groups > 1 }
     /// Multiply-adds of the forward pass (each backward pass costs the same).
     public var multiplyAdds: Int { batch * outChannels * outputPixels * inChannelsPerGroup * kernelH * kernelW }
 
