@@ -35,6 +35,18 @@
 // conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
 // (xOff = n0·C·H·W). One work-item per padded row, so the inner loop is a contiguous copy:
 // global (HP, images·C).
+// Eight input pixels xs[0], xs[sw], …, xs[7·sw] of one row: one vector load for STRIDE_W 1 and
+// 2 (the compile-time stride), element by element otherwise.
+inline float8 load_strided8(__global const float* xs, const int sw) {
+#if STRIDE_W == 1
+    return vload8(0, xs);
+#elif STRIDE_W == 2
+    return vload16(0, xs).even;
+#else
+    return (float8)(xs[0], xs[sw], xs[2 * sw], xs[3 * sw], xs[4 * sw], xs[5 * sw], xs[6 * sw], xs[7 * sw]);
+#endif
+}
+
 __kernel void conv_pad_input(__global const float* restrict x, const int xOff, const int C, const int H, const int W,
                              const int PH, const int PW, __global float* restrict xp, const int HP, const int WP,
                              const int images) {
@@ -100,13 +112,7 @@ __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global
             __global const float* row = plane + (i * SH + p * DH) * WP;
             for (int q = 0; q < KW; ++q) {
                 __global const float* xs = row + q * DW;
-#if STRIDE_W == 1
-                const float8 xv = vload8(0, xs);
-#elif STRIDE_W == 2
-                const float8 xv = vload16(0, xs).even;
-#else
-                const float8 xv = (float8)(xs[0], xs[SW], xs[2 * SW], xs[3 * SW], xs[4 * SW], xs[5 * SW], xs[6 * SW], xs[7 * SW]);
-#endif
+                const float8 xv = load_strided8(xs, SW);
                 __global const float* wv = weights + (p * KW + q) * COPAD;
                 _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = fma((float8)(wv[o]), xv, acc[o]);
             }
@@ -163,13 +169,7 @@ __kernel void conv2d_direct_weight_grad_partial(__global const float* restrict x
             __global const float* row = plane + i * SH * WP;
             for (int jt = 0; jt < columnTiles; ++jt) {
                 __global const float* xs = row + jt * 8 * SW;
-#if STRIDE_W == 1
-                const float8 xv = vload8(0, xs);
-#elif STRIDE_W == 2
-                const float8 xv = vload16(0, xs).even;
-#else
-                const float8 xv = (float8)(xs[0], xs[SW], xs[2 * SW], xs[3 * SW], xs[4 * SW], xs[5 * SW], xs[6 * SW], xs[7 * SW]);
-#endif
+                const float8 xv = load_strided8(xs, SW);
                 _Pragma("unroll") for (int o = 0; o < OCB; ++o)
                     acc[o] = fma(vload8(0, grads[o] + i * DWP + jt * 8), xv, acc[o]);
             }
