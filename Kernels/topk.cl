@@ -60,7 +60,8 @@ inline VECTOR stable_sigmoid_vec(VECTOR t) {
     return select(e * r, r, t >= (VECTOR)(0.0f));
 }
 
-// mask[i] = sigmoid(λ(c'_i − a)); for n == 1, sigmoid(−λ(0.5 − a)).
+// mask[i] = sigmoid(λ(c'_i − a)); for n == 1 the element sits at c' = 0.5: sigmoid(λ(0.5 − a))
+// (a = 0 keeps it, a = 1 removes it).
 // Work-item j handles elements [j·MASK_VEC, (j+1)·MASK_VEC): one vector load, the vector
 // sigmoid, one vector store; the last, partial chunk goes element by element.
 // global = ceil(n / MASK_VEC).
@@ -70,7 +71,7 @@ __kernel void soft_mask_sigmoid(__global const float* normalized, __global const
     const int first = j * MASK_VEC;
     if (first >= n) return;
     const float a = ratio[0];
-    if (n == 1) { mask[0] = stable_sigmoid(-lambda * (0.5f - a)); return; }
+    if (n == 1) { mask[0] = stable_sigmoid(lambda * (0.5f - a)); return; }
     if (first + MASK_VEC <= n) {
         const VECTOR t = (VECTOR)(lambda) * (VLOAD(j, normalized) - (VECTOR)(a));
         VSTORE(stable_sigmoid_vec(t), j, mask);

@@ -168,3 +168,16 @@ extension JSONReader {
         }
     }
 }
+
+/// Inside other Codable values (plans, reports) an architecture is its JSON text.
+extension Architecture: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        self = try Architecture.decode(Data(text.utf8))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(String(decoding: try encoded(), as: UTF8.self))
+    }
+}

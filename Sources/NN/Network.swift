@@ -80,23 +80,25 @@ public final class Network {
         }
         guard let stem else { preconditionFailure("convolutional network without stem") }
         var h = try tape.relu(stem.bn.forward(stem.conv.forward(x, on: tape), on: tape))
-        if stages[0][0].hasIdentityShortcut {
-            if let mask = masks.stream[0] { h = try tape.channelMask(h, mask: mask) }
-        } else if let mask = masks.stem {
-            h = try tape.channelMask(h, mask: mask)
-        }
+        // Stream masks act where the stream is read (see `ResidualBlock`): `streamMask` is the
+        // mask of the stream `h` belongs to.
+        var streamMask = stages[0][0].hasIdentityShortcut ? masks.stream[0] : masks.stem
         for (s, blocks) in stages.enumerated() {
             for (b, block) in blocks.enumerated() {
                 let depth = block.hasIdentityShortcut ? masks.depth[s]?[b] : nil
-                h = try block.forward(h, on: tape, hiddenMask: masks.hidden[s]?[b], depthMask: depth)
-                if let mask = masks.stream[s] { h = try tape.channelMask(h, mask: mask) }
+                h = try block.forward(h, on: tape, inputMask: streamMask, hiddenMask: masks.hidden[s]?[b], depthMask: depth)
+                streamMask = masks.stream[s]
             }
         }
         if let head {
-            h = try tape.relu(head.bn.forward(head.conv.forward(h, on: tape), on: tape))
-            if let mask = masks.head { h = try tape.channelMask(h, mask: mask) }
+            let read = try streamMask.map { try tape.channelMask(h, mask: $0) } ?? h
+            h = try tape.relu(head.bn.forward(head.conv.forward(read, on: tape), on: tape))
+            streamMask = masks.head
         }
-        return try classifier.forward(tape.globalAvgPool(h), on: tape)
+        // Pooling is per channel, so the last mask applies to the pooled [N, C] features.
+        var pooled = try tape.globalAvgPool(h)
+        if let streamMask { pooled = try tape.channelMask(pooled, mask: streamMask) }
+        return try classifier.forward(pooled, on: tape)
     }
 
     /// Every trainable parameter, in a fixed order.

@@ -1,11 +1,15 @@
 import TensorCore
 
-/// A residual block of a ResNet or MobileNetV2 stage: `out = act(shortcut(x) + f(x)·m_depth)`,
-/// with an optional soft mask on the inner width and on the output (residual-stream) width.
+/// A residual block of a ResNet or MobileNetV2 stage: `out = act(shortcut(x) + f(x·m_in)·m_depth)`,
+/// with optional soft masks on the inner width and on the input (residual-stream) channels.
+///
+/// The stream mask `m_in` acts once, where the stream is consumed: on the input of the block's
+/// first convolution and of a projection shortcut. An identity shortcut adds the unmasked `x`, so
+/// the stream is never scaled twice (a masked-out channel is simply never read).
 public protocol ResidualBlock: AnyObject {
     /// Whether the shortcut is the identity (only such blocks can be removed by a depth mask).
     var hasIdentityShortcut: Bool { get }
-    func forward(_ x: Variable, on tape: Tape, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable
+    func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable
     var parameters: [Parameter] { get }
     var buffers: [(name: String, tensor: Tensor)] { get }
 }
@@ -31,12 +35,13 @@ public final class BasicBlock: ResidualBlock {
 
     public var hasIdentityShortcut: Bool { projection == nil }
 
-    public func forward(_ x: Variable, on tape: Tape, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
-        var h = try tape.relu(bn1.forward(conv1.forward(x, on: tape), on: tape))
+    public func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
+        let read = try inputMask.map { try tape.channelMask(x, mask: $0) } ?? x
+        var h = try tape.relu(bn1.forward(conv1.forward(read, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }
         var f = try bn2.forward(conv2.forward(h, on: tape), on: tape)
         if let depthMask { f = try tape.scaleByElement(f, depthMask.mask, index: depthMask.index) }
-        let shortcut = try projection.map { try $0.bn.forward($0.conv.forward(x, on: tape), on: tape) } ?? x
+        let shortcut = try projection.map { try $0.bn.forward($0.conv.forward(read, on: tape), on: tape) } ?? x
         return try tape.relu(tape.add(shortcut, f))
     }
 
@@ -72,14 +77,15 @@ public final class BottleneckBlock: ResidualBlock {
 
     public var hasIdentityShortcut: Bool { projection == nil }
 
-    public func forward(_ x: Variable, on tape: Tape, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
-        var h = try tape.relu(bn1.forward(conv1.forward(x, on: tape), on: tape))
+    public func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
+        let read = try inputMask.map { try tape.channelMask(x, mask: $0) } ?? x
+        var h = try tape.relu(bn1.forward(conv1.forward(read, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }
         h = try tape.relu(bn2.forward(conv2.forward(h, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }
         var f = try bn3.forward(conv3.forward(h, on: tape), on: tape)
         if let depthMask { f = try tape.scaleByElement(f, depthMask.mask, index: depthMask.index) }
-        let shortcut = try projection.map { try $0.bn.forward($0.conv.forward(x, on: tape), on: tape) } ?? x
+        let shortcut = try projection.map { try $0.bn.forward($0.conv.forward(read, on: tape), on: tape) } ?? x
         return try tape.relu(tape.add(shortcut, f))
     }
 
@@ -109,8 +115,9 @@ public final class InvertedResidualBlock: ResidualBlock {
         hasIdentityShortcut = stride == 1 && inChannels == out
     }
 
-    public func forward(_ x: Variable, on tape: Tape, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
-        var h = try tape.relu(bn1.forward(expand.forward(x, on: tape), on: tape))
+    public func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
+        let read = try inputMask.map { try tape.channelMask(x, mask: $0) } ?? x
+        var h = try tape.relu(bn1.forward(expand.forward(read, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }
         h = try tape.relu(bn2.forward(depthwise.forward(h, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }

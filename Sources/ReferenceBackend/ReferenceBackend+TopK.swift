@@ -37,15 +37,16 @@ extension ReferenceBackend {
         return x < y
     }
 
-    /// `m_i = sigmoid(λ (c'_i − a))` for `normalized: [N]`, `a: [1]`; for N = 1 the official
-    /// code's rule `m = sigmoid(−λ (0.5 − a))`.
+    /// `m_i = sigmoid(λ (c'_i − a))` for `normalized: [N]`, `a: [1]`. For N = 1 (no rank to
+    /// normalize) the single element sits at c' = 0.5: `m = sigmoid(λ (0.5 − a))`, so a = 0 keeps
+    /// it and a = 1 removes it, and `∂m/∂a = −λ m (1 − m)` as in the general case.
     public func softMask(normalized: Tensor, ratio a: Tensor, lambda: Float) throws -> Tensor {
         let n = try TopKShapes.softMask(normalized: normalized.shape, ratio: a.shape, lambda: lambda)
         let c = values(normalized)                                   // c': [N]
         let ratio = values(a)[0]                                     // a: [1]
         var m = [Float](repeating: 0, count: n)                     // m: [N]
         for i in 0..<n {
-            let t = n == 1 ? -lambda * (0.5 - ratio) : lambda * (c[i] - ratio)
+            let t = n == 1 ? lambda * (0.5 - ratio) : lambda * (c[i] - ratio)
             m[i] = Self.stableSigmoid(t)
         }
         return make([n], m)

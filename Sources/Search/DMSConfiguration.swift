@@ -13,6 +13,8 @@ public struct DMSConfiguration: Codable, Equatable, Sendable {
     /// moves `a` by about this much, i.e. `lr·N` channels, so it sets how finely the final
     /// resource lands on the target.
     public var structureLearningRate: Float = 0.005
+    /// The structure rate over the search: cosine decay (to 1/20) or constant (the official code).
+    public var structureSchedule: StructureSchedule = .cosine
     /// Importance moving-average decay.
     public var importanceDecay: Float = 0.99
     /// λ multipliers: λ = widthLambda·N for widths, depthLambda·N for depths.
@@ -30,4 +32,9 @@ public struct DMSConfiguration: Codable, Equatable, Sendable {
     public var checkpointInterval: Int = 50
 
     public init() {}
+}
+
+/// How the structure learning rate changes over a search.
+public enum StructureSchedule: String, Codable, Sendable, CaseIterable {
+    case cosine, constant
 }

@@ -3,7 +3,7 @@ import NN
 import TensorCore
 
 extension DMSSearch {
-    /// The kept elements of `unit` (`m ≥ 0.5`), most important first (rank order, so ties
+    /// The kept elements of `unit` (`m > 0.5`), most important first (rank order, so ties
     /// follow the same index rule as the normalization).
     public func keptIndices(_ unit: TopKUnit) throws -> [Int] {
         if unit.mask == nil { try unit.makeMask() }
@@ -13,26 +13,15 @@ extension DMSSearch {
     }
 
     /// The searched architecture: every width is its unit's kept count; gated blocks whose
-    /// mask is below 0.5 are removed.
+    /// mask is not above 0.5 are removed.
     public func exportArchitecture() throws -> Architecture {
-        let supernet = network.architecture
-        var kept: [UnitKey: [Int]] = [:]
-        for unit in units { kept[unit.key] = try keptIndices(unit) }
-        var a = supernet
-        switch supernet.family {
-        case .mlp:
-            a.hidden = supernet.hidden.indices.map { kept[.mlp($0)]!.count }
-        case .resnet, .mobilenetv2:
-            a.stemWidth = SearchSpace.startsWithIdentity(supernet) ? kept[space.streamUnits[0]]!.count : kept[.stem]!.count
-            a.stages = try supernet.stages.enumerated().map { s, stage in
-                let blocks = try keptBlocks(stage: s).map { b in Architecture.Block(hidden: kept[.hidden(s, b)]!.count) }
-                return Architecture.Stage(width: kept[space.streamUnits[s]]!.count, stride: stage.stride, blocks: blocks)
-            }
-            if supernet.family == .mobilenetv2 { a.headWidth = kept[.head]!.count }
-        }
+        var counts: [UnitKey: Int] = [:]
+        for unit in units where !unit.key.isDepth { counts[unit.key] = try keptIndices(unit).count }
+        var blocks: [Int: [Int]] = [:]
+        for s in network.architecture.stages.indices { blocks[s] = try keptBlocks(stage: s) }
+        var a = try space.architecture(widths: counts, blocks: blocks)
         a.notes["searched-by"] = "dms"
-        a.notes["name"] = "dms-\(supernet.notes["name"] ?? supernet.family.rawValue)"
-        try a.validate()
+        a.notes["name"] = "dms-\(network.architecture.notes["name"] ?? network.architecture.family.rawValue)"
         return a
     }
 
@@ -50,10 +39,10 @@ extension DMSSearch {
 
     /// Hard 0/1 masks of the current state (for evaluating the masked supernet as the pruned network).
     public func hardMasks() throws -> NetworkMasks {
-        for unit in units { try unit.makeMask() }
+        for unit in units { try unit.makeMask(hard: isFrozen(unit, at: step)) }
         var masks = networkMasks()
         func hard(_ v: Variable) throws -> Variable {
-            Variable(try backend.upload(try backend.download(v.value).map { $0 >= 0.5 ? 1 : 0 }, shape: v.shape))
+            Variable(try backend.upload(try backend.download(v.value).map { TopKUnit.keeps($0) ? 1 : 0 }, shape: v.shape))
         }
         masks.stem = try masks.stem.map(hard)
         masks.head = try masks.head.map(hard)

@@ -15,7 +15,7 @@ public struct SearchStepRecord: Sendable {
     public let softResource: Double
     public let target: Double
     public let accuracy: Float
-    /// Per unit: `a` and the kept count `#(m ≥ 0.5)`.
+    /// Per unit: `a` and the kept count `#(m > 0.5)`.
     public let units: [(key: UnitKey, ratio: Float, kept: Int)]
 }
 
@@ -53,17 +53,13 @@ public final class DMSSearch {
         self.configuration = configuration
         space = SearchSpace(network.architecture)
         resourceModel = ResourceModel(space: space, kind: resource)
-        let full = resourceModel.full, minimum = resourceModel.minimum
-        guard target >= minimum else {
-            throw SearchError.unreachableTarget("target \(ResourceCount.human(Int(target))) \(resource.rawValue) is below the smallest network of this search space (\(ResourceCount.human(Int(minimum))): one channel per layer, one block per stage)")
-        }
-        guard target <= full else {
-            throw SearchError.unreachableTarget("target \(ResourceCount.human(Int(target))) \(resource.rawValue) is above the supernet itself (\(ResourceCount.human(Int(full)))); nothing to search")
-        }
+        try resourceModel.checkReachable(target)
+        let full = resourceModel.full
         schedule = TargetSchedule(full: full, target: target, totalSteps: configuration.steps, decayFraction: configuration.decayFraction)
+        let space = self.space
         units = try space.units.map { key, size in
             try TopKUnit(key: key, size: size, lambda: Float(size) * (key.isDepth ? configuration.depthLambda : configuration.widthLambda),
-                         backend: network.backend)
+                         minimumKept: space.minimumKept(of: key), backend: network.backend)
         }
         let input = network.architecture.input
         let augmentation = configuration.augment ? Augmentation.standard(imageSize: input.height) : .disabled
@@ -78,7 +74,8 @@ public final class DMSSearch {
                                       beta1: 0.5, weightDecay: 0, backend: backend)
         learningRates = LearningRateSchedule(kind: .cosine, baseRate: configuration.learningRate, totalSteps: configuration.steps,
                                              warmupSteps: min(configuration.steps / 20, 100))
-        structureLearningRates = LearningRateSchedule(kind: .cosine, baseRate: configuration.structureLearningRate,
+        structureLearningRates = LearningRateSchedule(kind: configuration.structureSchedule == .cosine ? .cosine : .constant,
+                                                      baseRate: configuration.structureLearningRate,
                                                       totalSteps: configuration.steps, minimumRate: configuration.structureLearningRate / 20)
     }
 
@@ -110,21 +107,29 @@ public final class DMSSearch {
         for unit in units {
             let m = try unit.mask.map { try backend.download($0.value) } ?? [Float](repeating: 1, count: unit.size)
             if unit.key.isDepth {
-                gates[unit.key] = m.map { $0 >= 0.5 ? 1 : 0 }
+                gates[unit.key] = m.map { TopKUnit.keeps($0) ? 1 : 0 }
                 softGates[unit.key] = m.map(Double.init)
             } else {
-                counts[unit.key] = Double(m.filter { $0 >= 0.5 }.count)
+                counts[unit.key] = Double(m.filter(TopKUnit.keeps).count)
                 soft[unit.key] = m.reduce(0) { $0 + Double($1) }
             }
         }
         return (counts, gates, soft, softGates)
     }
 
+    /// Whether depth is frozen at `step`: once the target stops falling (the end of the decay
+    /// phase) depth ratios no longer change and depth masks are hard 0/1, so the weights train
+    /// for the blocks that will be exported.
+    public func depthFrozen(at step: Int) -> Bool { schedule.isHolding(at: step) }
+
+    /// Whether `unit` is updated at `step` (a frozen depth unit is not).
+    func isFrozen(_ unit: TopKUnit, at step: Int) -> Bool { unit.key.isDepth && depthFrozen(at: step) }
+
     /// One search step on `batch`.
     public func runStep(_ batch: Batch) throws -> SearchStepRecord {
         let x = try backend.upload(batch.images, shape: batch.shape)
         let labels = try backend.upload(batch.labels, shape: [batch.count])
-        for unit in units { try unit.makeMask() }
+        for unit in units { try unit.makeMask(hard: isFrozen(unit, at: step)) }
         let tape = Tape(backend: backend, training: true)
         let logits = try network.forward(tape.constant(x), on: tape, masks: networkMasks())
         let (loss, _) = try tape.softmaxCrossEntropy(logits, labels: labels)
@@ -140,7 +145,7 @@ public final class DMSSearch {
         let resourceLoss = resourceActive ? Double(configuration.resourceWeight) * log(hard / target) : 0
 
         var ratioGradients: [(Parameter, Tensor)] = []
-        for unit in units {
+        for unit in units where !isFrozen(unit, at: step) {
             guard let mask = unit.mask else { continue }
             let taskGradient = try tape.gradient(of: mask) ?? backend.zeros([unit.size])
             try backend.taylorImportanceUpdate(unit.importance, mask: mask.value, gradMask: taskGradient, decay: configuration.importanceDecay)
@@ -182,7 +187,7 @@ public final class DMSSearch {
                 if step >= configuration.steps { break }
             }
         }
-        for unit in units { try unit.makeMask() }
+        for unit in units { try unit.makeMask(hard: isFrozen(unit, at: step)) }
     }
 }
 

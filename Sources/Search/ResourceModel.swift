@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// Which resource a target constrains.
 public enum ResourceKind: String, Sendable, Codable, CaseIterable {
@@ -10,7 +11,7 @@ public enum ResourceKind: String, Sendable, Codable, CaseIterable {
 /// Per layer (see `ResourceCount`): conv `k²·C_in·C_out·H·W` (depthwise `k²·C·H·W`), batch norm
 /// `C·H·W` MACs and `2C` parameters, linear `in·out` MACs and `in·out + out` parameters; a layer
 /// in a gated block is multiplied by its gate. DMS evaluates it straight-through: the forward
-/// value uses hard counts `#(m ≥ 0.5)` and hard gates, the gradient is that of the soft sum
+/// value uses hard counts `#(m > 0.5)` and hard gates, the gradient is that of the soft sum
 /// `Σ m` (so `∂C/∂m_i = 1`), giving `∂r/∂m_i = ∂r/∂C_unit`.
 public struct ResourceModel: Sendable {
     public let space: SearchSpace
@@ -93,16 +94,28 @@ public struct ResourceModel: Sendable {
         return evaluate(counts: counts, gates: gates).value
     }
 
-    /// The smallest network the space allows: one element per width unit, one block per stage
-    /// (identity blocks dropped where the stage starts with a projection; otherwise one kept).
+    /// Refuses a target outside `[minimum, full]`, with one line naming both bounds.
+    public func checkReachable(_ target: Double) throws {
+        let full = self.full, minimum = self.minimum
+        guard target.isFinite, target >= minimum else {
+            throw SearchError.unreachableTarget("target \(ResourceCount.human(Int(target.isFinite ? target : 0))) \(kind.rawValue) is below the smallest network of this search space (\(ResourceCount.human(Int(minimum))): one channel per layer, one block per stage)")
+        }
+        guard target <= full else {
+            throw SearchError.unreachableTarget("target \(ResourceCount.human(Int(target))) \(kind.rawValue) is above the supernet itself (\(ResourceCount.human(Int(full)))); nothing to search")
+        }
+    }
+
+    /// The smallest network the clamps of `a` allow: every unit at its minimum kept count
+    /// (`SearchSpace.minimumKept`: one channel per width, one block per stage). A depth unit that
+    /// must keep one block keeps its last; at one channel per layer every gated block costs the same.
     public var minimum: Double {
         var counts: [UnitKey: Double] = [:], gates: [UnitKey: [Double]] = [:]
         for (key, size) in space.units {
-            if case .depth(let s) = key {
-                let projectionFirst = space.depthBlocks[s]?.first != 0
-                gates[key] = (0..<size).map { projectionFirst ? 0 : ($0 == size - 1 ? 1 : 0) }
+            let keep = space.minimumKept(of: key)
+            if key.isDepth {
+                gates[key] = (0..<size).map { $0 >= size - keep ? 1 : 0 }
             } else {
-                counts[key] = 1
+                counts[key] = Double(keep)
             }
         }
         return evaluate(counts: counts, gates: gates).value
@@ -121,8 +134,14 @@ public struct TargetSchedule: Sendable, Equatable, Codable {
         self.full = full; self.target = target; self.totalSteps = max(totalSteps, 1); self.decayFraction = decayFraction
     }
 
+    /// Steps over which the target falls.
+    var decaySpan: Double { max(decayFraction * Double(totalSteps), 1) }
+
+    /// Whether the target has reached its final value at `step` (the decay phase is over).
+    public func isHolding(at step: Int) -> Bool { Double(step) >= decaySpan }
+
     public func target(at step: Int) -> Double {
-        let span = max(decayFraction * Double(totalSteps), 1)
+        let span = decaySpan
         let p = min(Double(step) / span, 1)
         return full * pow(target / full, p)
     }

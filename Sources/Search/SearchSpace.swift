@@ -165,6 +165,46 @@ public struct SearchSpace: Sendable {
 
     /// Element count of `key`.
     public func size(of key: UnitKey) -> Int { units.first { $0.key == key }?.size ?? 0 }
+
+    /// The fewest elements unit `key` may keep: 1 (≥ 1 channel per layer, ≥ 1 block per stage),
+    /// or 0 for the depth unit of a stage that starts with a projection block, which always stays.
+    public func minimumKept(of key: UnitKey) -> Int {
+        guard case .depth(let s) = key, let gated = depthBlocks[s] else { return 1 }
+        return gated.count < architecture.stages[s].blocks.count ? 0 : 1
+    }
+}
+
+extension SearchSpace {
+    /// The architecture this space describes at given kept counts: `widths[key]` channels for
+    /// every width unit, and for every stage the indices of the blocks that stay (ungated blocks
+    /// must be among them). Used by the DMS export and by the random baseline.
+    public func architecture(widths: [UnitKey: Int], blocks: [Int: [Int]]) throws -> Architecture {
+        func width(_ key: UnitKey) throws -> Int {
+            guard let n = widths[key] else { throw SearchError.invalid("no width given for unit \(key)") }
+            guard n >= 1 && n <= size(of: key) else { throw SearchError.invalid("unit \(key): width \(n) is outside 1…\(size(of: key))") }
+            return n
+        }
+        var a = architecture
+        switch architecture.family {
+        case .mlp:
+            a.hidden = try architecture.hidden.indices.map { try width(.mlp($0)) }
+        case .resnet, .mobilenetv2:
+            a.stemWidth = try width(SearchSpace.startsWithIdentity(architecture) ? streamUnits[0] : .stem)
+            a.stages = try architecture.stages.enumerated().map { s, stage in
+                let kept = blocks[s] ?? Array(stage.blocks.indices)
+                let gated = Set(depthBlocks[s] ?? [])
+                for b in stage.blocks.indices where !gated.contains(b) && !kept.contains(b) {
+                    throw SearchError.invalid("stage \(s): block \(b) has no identity shortcut and cannot be removed")
+                }
+                guard !kept.isEmpty else { throw SearchError.invalid("stage \(s): at least one block must stay") }
+                return Architecture.Stage(width: try width(streamUnits[s]), stride: stage.stride,
+                                          blocks: try kept.sorted().map { Architecture.Block(hidden: try width(.hidden(s, $0))) })
+            }
+            if architecture.family == .mobilenetv2 { a.headWidth = try width(.head) }
+        }
+        try a.validate()
+        return a
+    }
 }
 
 extension Architecture {

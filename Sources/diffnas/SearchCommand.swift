@@ -6,41 +6,38 @@ import Search
 import TensorCore
 import Training
 
-/// DMS pipelines of the paper's Table 1.
-enum Pipeline: String, ExpressibleByArgument, CaseIterable {
-    /// Search a random-init supernet (weights and structure), retrain the result from scratch.
-    case np
-    /// Pretrain the supernet, search, fine-tune keeping the top-k channels' weights.
-    case p
-    /// Pretrained weights, structure only, no retraining.
-    case pMinus = "p-"
-}
+extension Pipeline: ExpressibleByArgument {}
+extension StructureSchedule: ExpressibleByArgument {}
 
-/// Search sizes: the default finishes in about 20 minutes on a 2-core CPU through PoCL.
+/// Search sizes: the default finishes in about 25 minutes on a 2-core CPU through PoCL.
 enum Preset: String, ExpressibleByArgument, CaseIterable {
     case quick, paper
 }
 
-/// `diffnas search`: DMS end to end — search, export, retrain, compare with uniform scaling.
+/// `diffnas search`: DMS end to end — search, export, retrain, compare with uniform scaling and
+/// random search at equal resource, over paired repeats.
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Differentiable Model Scaling: search widths and depths under a resource target, retrain, and report.",
         discussion: """
-        With no arguments: a complete default search on Fashion-MNIST to 50% of the base ResNet-20's \
-        MACs (np pipeline: search a wider random-init supernet, retrain the found architecture from \
-        scratch), plus the base family uniformly scaled to the same MACs trained with the same recipe, \
-        and a report. The output folder holds architecture.json, checkpoints, search.jsonl, report.md, \
-        widths.svg and search.svg. --resume continues an interrupted run.
-        --target: a fraction of the base model (0.5) or an absolute count (300M, 1.2M, 25K) of --resource.
+        With no arguments: a complete default search on Fashion-MNIST to 25% of the base ResNet-20's \
+        MACs (np pipeline: search a wider and deeper random-init supernet, retrain the found \
+        architecture from scratch), against two baselines trained with the same recipe and seed: the \
+        base uniformly scaled to the same MACs, and a random architecture of the same search space at \
+        the same MACs. --repeats K runs K paired repeats (seeds seed…seed+K−1) and reports the paired \
+        differences with 95% intervals. The output folder holds report.md/report.json, \
+        architecture.json, widths.svg, search.svg, kept.svg and one folder per repeat with every \
+        checkpoint and log. --resume continues an interrupted run (and may add repeats).
+        --target: a fraction of the base model (0.25) or an absolute count (300M, 1.2M, 25K) of --resource.
         """
     )
 
     @Option(name: .long, help: "Pipeline: np (default), p, or p-.") var pipeline: Pipeline = .np
-    @Option(name: .long, help: "Preset sizes: quick (default, ~20 min on 2 CPU cores) or paper.") var preset: Preset = .quick
+    @Option(name: .long, help: "Preset sizes: quick (default, ~25 min on 2 CPU cores) or paper.") var preset: Preset = .quick
     @Option(name: .long, help: "Base family: resnet20, resnet32, resnet56, mobilenetv2, mlp, or an architecture JSON file.") var base = "resnet20"
     @Option(name: .long, help: "Data set folder.") var data = DatasetLocation.defaultFashionMNIST
-    @Option(name: .long, help: "Resource target: fraction of the base (0.5) or absolute (300M, 1.2M).") var target = "0.5"
+    @Option(name: .long, help: "Resource target: fraction of the base (0.25) or absolute (300M, 1.2M).") var target = "0.25"
     @Option(name: .long, help: "Resource: macs or parameters.") var resource: String = "macs"
     @Option(name: .customLong("expand-width"), help: "Supernet width factor over the base (np, p).") var expandWidth: Double?
     @Option(name: .customLong("expand-depth"), help: "Supernet depth factor over the base (np, p).") var expandDepth: Double?
@@ -51,11 +48,15 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "Use only the first N training images (and N/6 test images).") var limit: Int?
     @Option(name: .long, help: "Weight learning rate.") var lr: Float?
     @Option(name: .customLong("structure-lr"), help: "Adam learning rate of the pruning ratios.") var structureLR: Float?
+    @Option(name: .customLong("structure-schedule"), help: "Structure learning-rate schedule: cosine (default) or constant.")
+    var structureSchedule: StructureSchedule = .cosine
+    @Option(name: .long, help: "Paired repeats of every arm (seeds seed … seed+K−1).") var repeats = 1
+    @Option(name: .long, help: "Fraction of the training split held out for validation (0 to use it all).") var validation = 1.0 / 12
     @Option(name: .customLong("lambda-res"), help: "Weight of the resource loss.") var lambdaRes: Float = 1
     @Option(name: .customLong("width-lambda"), help: "λ multiplier for widths (λ = k·N).") var widthLambda: Float = 1
     @Option(name: .customLong("depth-lambda"), help: "λ multiplier for depths (λ = k·N).") var depthLambda: Float = 4
     @Option(name: .long, help: "Pretrained supernet checkpoint from `diffnas train` (p-).") var weights: String?
-    @Flag(name: .customLong("no-baseline"), help: "Skip training the uniformly scaled baseline.") var noBaseline = false
+    @Flag(name: .customLong("no-baseline"), help: "Skip the baselines (uniform scaling and random search).") var noBaseline = false
     @Option(name: .long, help: "Output folder.") var out: String?
     @Flag(name: .long, help: "Continue the interrupted run in --out.") var resume = false
     @OptionGroup var options: GlobalOptions
@@ -68,7 +69,8 @@ struct SearchCommand: ParsableCommand {
         for (name, value) in [("--expand-width", expandWidth), ("--expand-depth", expandDepth)] {
             if let value, !(value >= 1 && value <= 4) { throw ValidationError("\(name) must be between 1 and 4") }
         }
-        for (name, value) in [("--search-steps", searchSteps), ("--retrain-epochs", retrainEpochs), ("--batch", batch), ("--limit", limit)] {
+        for (name, value) in [("--search-steps", searchSteps), ("--retrain-epochs", retrainEpochs), ("--batch", batch), ("--limit", limit),
+                              ("--repeats", repeats)] {
             if let value, value < 1 { throw ValidationError("\(name) must be ≥ 1") }
         }
         if let pretrainEpochs, pretrainEpochs < 0 { throw ValidationError("--pretrain-epochs must be ≥ 0") }
@@ -76,6 +78,7 @@ struct SearchCommand: ParsableCommand {
         if pipeline != .pMinus && weights != nil { throw ValidationError("--weights is used by pipeline p- only") }
         if pipeline == .pMinus && (expandWidth ?? 1) != 1 { throw ValidationError("pipeline p- searches the pretrained network itself; --expand-width does not apply") }
         if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
+        guard validation >= 0 && validation < 1 else { throw ValidationError("--validation must be a fraction in [0, 1)") }
         guard lambdaRes > 0, widthLambda > 0, depthLambda > 0 else { throw ValidationError("--lambda-res, --width-lambda and --depth-lambda must be positive") }
     }
 
@@ -102,10 +105,11 @@ struct SearchCommand: ParsableCommand {
 
 /// Sizes and rates of a search run.
 struct SearchSettings {
-    var expandWidth = 1.25, expandDepth = 1.0
+    /// The default supernet can grow: ResNet-20's 3-3-3 becomes 5-5-5 blocks, 1.25× wider.
+    var expandWidth = 1.25, expandDepth = 5.0 / 3
     var searchSteps = 600
     var pretrainEpochs = 1
-    var retrainEpochs = 3
+    var retrainEpochs = 4
     var batchSize = 64
     var limit: Int?
     var learningRate: Float = 0.05

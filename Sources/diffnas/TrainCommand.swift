@@ -77,46 +77,40 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(network: network, train: normalized.train, test: normalized.test, normalization: nil,
                                   configuration: trainingConfiguration)
         _ = normalization
+        let run = try TrainingRun(trainer: trainer, folder: outDir)
         if resume {
-            try trainer.restore(from: try Checkpoint.read(contentsOf: checkpointURL))
+            try run.resumeIfPossible()
             printError("resuming after epoch \(trainer.completedEpochs) from \(checkpointURL.path)")
+        } else {
+            try? FileManager.default.removeItem(at: run.metricsURL)
         }
         try architecture.write(to: outDir.appendingPathComponent("architecture.json"))
-        let log = try JSONLinesLog(url: outDir.appendingPathComponent("metrics.jsonl"), truncate: !resume)
         let resources = architecture.resources
         printError("training \(architecture.notes["name"] ?? architecture.family.rawValue) (\(resources)) on \(splits.train.name): "
                    + "\(splits.train.count) train / \(splits.test.count) test images, backend \(backend.deviceDescription)")
         let profiler = profile ? KernelProfiler() : nil
         (backend as? OpenCLBackend)?.profiler = profiler
 
-        var last: (train: PassMetrics, test: PassMetrics)?
-        var trainSeconds = 0.0, trainImages = 0
-        while trainer.completedEpochs < epochs {
-            let epoch = trainer.completedEpochs
-            let bar = ProgressBar(title: "epoch \(epoch + 1)/\(epochs)", total: trainer.trainLoader.batchesPerEpoch)
-            let train: PassMetrics
-            do {
-                train = try trainer.trainEpoch { r in
-                    bar.update(r.batchIndex + 1, String(format: "loss %.4f acc %.3f lr %.4f %.0f img/s", r.loss, r.accuracy, r.learningRate, r.imagesPerSecond))
-                }
-            } catch let error as TrainingError {
-                bar.finish()
-                let kept = FileManager.default.fileExists(atPath: checkpointURL.path) ? "; the last good checkpoint is kept in \(checkpointURL.path)" : ""
-                throw CLIError("\(error)\(kept)")
-            }
-            bar.finish()
-            let test = try trainer.evaluate()
-            trainSeconds += train.seconds; trainImages += train.images
-            try trainer.makeCheckpoint().write(to: checkpointURL)
-            try log.append(["epoch": epoch + 1, "train_loss": train.loss, "train_accuracy": train.accuracy, "test_loss": test.loss,
-                            "test_accuracy": test.accuracy, "images_per_second": train.imagesPerSecond, "epoch_seconds": train.seconds,
-                            "learning_rate": Double(trainer.optimizer.learningRate), "steps": trainer.step])
-            print(String(format: "epoch %d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.0f img/s  %@",
-                         epoch + 1, epochs, train.loss, train.accuracy, test.loss, test.accuracy, train.imagesPerSecond,
-                         ProgressBar.duration(train.seconds)))
-            last = (train, test)
+        var bar: ProgressBar?
+        let result: TrainingRunResult
+        do {
+            result = try run.run(onStep: { r in
+                if bar == nil { bar = ProgressBar(title: "epoch \(r.epoch + 1)/\(epochs)", total: r.batchesPerEpoch) }
+                bar?.update(r.batchIndex + 1, String(format: "loss %.4f acc %.3f lr %.4f %.0f img/s", r.loss, r.accuracy, r.learningRate, r.imagesPerSecond))
+            }, onEpoch: { record in
+                bar?.finish(); bar = nil
+                let test = record.test!
+                print(String(format: "epoch %d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.0f img/s  %@",
+                             record.epoch, epochs, record.train.loss, record.train.accuracy, test.loss, test.accuracy,
+                             record.train.imagesPerSecond, ProgressBar.duration(record.train.seconds)))
+            })
+        } catch let error as TrainingError {
+            bar?.finish()
+            let kept = FileManager.default.fileExists(atPath: checkpointURL.path) ? "; the last good checkpoint is kept in \(checkpointURL.path)" : ""
+            throw CLIError("\(error)\(kept)")
         }
-        let final = try last?.test ?? trainer.evaluate()
+        let final = result.test
+        let trainSeconds = result.trainSeconds, trainImages = result.trainImages
         let report: [String: Any] = [
             "architecture": architecture.notes["name"] ?? architecture.family.rawValue, "test_accuracy": final.accuracy,
             "test_loss": final.loss, "parameters": resources.parameters, "macs": resources.macs, "epochs": epochs,

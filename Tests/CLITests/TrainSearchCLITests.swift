@@ -77,16 +77,54 @@ import _TestSupport
         let result = try runDiffNAS(["search", "--base", "mlp", "--data", data.path, "--search-steps", "12", "--retrain-epochs", "1",
                                      "--batch", "16", "--target", "0.5", "--backend", "reference", "--out", out.path])
         #expect(result.status == 0, "\(result.standardError)")
-        for file in ["architecture.json", "report.md", "report.json", "widths.svg", "search.svg", "search.jsonl", "search-checkpoint.bin"] {
+        for file in ["plan.json", "architecture.json", "report.md", "report.json", "widths.svg", "search.svg", "kept.svg",
+                     "repeat-1/search/search.jsonl", "repeat-1/search/search-checkpoint.bin", "repeat-1/dms/result.json",
+                     "repeat-1/uniform/result.json", "repeat-1/random/result.json", "repeat-1/random/architecture.json"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
         }
         let architecture = try Architecture.load(contentsOf: out.appendingPathComponent("architecture.json"))
         #expect(architecture.notes["searched-by"] == "dms")
-        let log = try String(contentsOf: out.appendingPathComponent("search.jsonl"), encoding: .utf8).split(separator: "\n")
+        let log = try String(contentsOf: out.appendingPathComponent("repeat-1/search/search.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(log.count == 12)
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("no interval") && report.contains("--repeats 3"), "a one-repeat report must not claim a winner")
         let retrain = try runDiffNAS(["train", "--arch", out.appendingPathComponent("architecture.json").path, "--data", data.path,
                                       "--epochs", "1", "--batch", "16", "--backend", "reference", "--out", out.appendingPathComponent("again").path])
         #expect(retrain.status == 0, "\(retrain.standardError)")
+    }
+
+    /// `--repeats 2` runs both repeats with their own seeds, pairs the arms, and reports intervals;
+    /// resuming with `--repeats 3` keeps the finished repeats byte for byte and adds the third.
+    @Test func repeatsArePairedReportedAndResumable() throws {
+        let data = try Self.makeData()
+        let out = try makeTemporaryDirectory("diffnas-repeats").appendingPathComponent("run")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let common = ["search", "--base", "mlp", "--data", data.path, "--search-steps", "8", "--retrain-epochs", "1", "--batch", "16",
+                      "--target", "0.5", "--backend", "reference", "--out", out.path]
+        let two = try runDiffNAS(common + ["--repeats", "2"])
+        #expect(two.status == 0, "\(two.standardError)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        let runs = try #require(json["runs"] as? [[String: Any]])
+        #expect(runs.count == 6)
+        #expect(Set(runs.compactMap { $0["seed"] as? Int }) == [42, 43])
+        let comparisons = try #require(json["comparisons"] as? [String: [String: Any]])
+        for arm in ["uniform", "random"] {
+            let c = try #require(comparisons[arm], "no comparison against \(arm)")
+            #expect((c["differences"] as? [Double])?.count == 2)
+            #expect(c["low"] is Double && c["high"] is Double, "no interval against \(arm)")
+        }
+        let firstResult = try Data(contentsOf: out.appendingPathComponent("repeat-1/dms/result.json"))
+        let firstWeights = try Data(contentsOf: out.appendingPathComponent("repeat-2/random/checkpoint.bin"))
+        let again = try runDiffNAS(common)
+        #expect(again.status != 0 && again.standardError.contains("--resume"), "a finished run was overwritten: \(again.standardError)")
+        let three = try runDiffNAS(common + ["--repeats", "3", "--resume"])
+        #expect(three.status == 0, "\(three.standardError)")
+        #expect(try Data(contentsOf: out.appendingPathComponent("repeat-1/dms/result.json")) == firstResult)
+        #expect(try Data(contentsOf: out.appendingPathComponent("repeat-2/random/checkpoint.bin")) == firstWeights)
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("3 paired repeats"), "\(report.prefix(2000))")
+        let other = try runDiffNAS(common + ["--repeats", "3", "--resume", "--retrain-epochs", "2"])
+        #expect(other.status != 0 && Self.oneLine(other) && other.standardError.contains("different settings"), "\(other.standardError)")
     }
 
     @Test func impossibleTargetsFailBeforeAnyWork() throws {

@@ -102,6 +102,22 @@ struct TopKDeviceTests {
         }
     }
 
+    /// N = 1 on the device agrees with the reference (the softMask verification tolerance, rtol
+    /// 2e-6: OpenCL's exp and division ulps) and keeps the element exactly when a < 0.5.
+    @Test func singleElementMaskMatchesReference() throws {
+        let device = try SharedBackends.requireOpenCL()
+        let reference = ReferenceBackend()
+        for a: Float in [0, 0.3, 0.5, 0.7, 1] {
+            for lambda: Float in [1, 4, 100] {
+                let d = try device.download(device.softMask(normalized: device.upload([1], shape: [1]), ratio: device.upload([a], shape: [1]), lambda: lambda))
+                let r = try reference.download(reference.softMask(normalized: reference.upload([1], shape: [1]), ratio: reference.upload([a], shape: [1]), lambda: lambda))
+                assertClose(d, r, atol: Float.leastNormalMagnitude, rtol: 2e-6, "N = 1, a \(a), λ \(lambda)")
+            }
+            let m = try device.download(device.softMask(normalized: device.upload([1], shape: [1]), ratio: device.upload([a], shape: [1]), lambda: 4))[0]
+            #expect((m > 0.5) == (a < 0.5), "a \(a): m \(m)")
+        }
+    }
+
     /// The ratio gradient of a million elements against a Double sum of the same Float terms.
     @Test func gradRatioMillionAgainstDoubleSum() throws {
         let device = try SharedBackends.requireOpenCL()

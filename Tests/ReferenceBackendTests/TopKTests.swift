@@ -97,11 +97,31 @@ struct TopKTests {
         #expect(m[1] == 0.5)
     }
 
-    @Test func softMaskSingleElementUsesOfficialRule() throws {
-        // N = 1: m = sigmoid(−λ(0.5 − a)) whatever c' is.
+    /// N = 1: the element sits at c' = 0.5, m = sigmoid(λ(0.5 − a)) whatever its importance:
+    /// a = 0 keeps it, a = 1 removes it (the official formula, read for the pruned fraction a,
+    /// was inverted: a single-block stage started pruned).
+    @Test func softMaskSingleElementKeepsAtZeroAndRemovesAtOne() throws {
+        let keep = try mask([1], a: 0, lambda: 4), remove = try mask([1], a: 1, lambda: 4)
+        #expect(keep[0] > 0.5 && remove[0] < 0.5, "a = 0 → \(keep[0]), a = 1 → \(remove[0])")
+        assertClose(keep.map(Double.init), [Self.sigmoid(2)], atol: 0, rtol: 4e-7)
+        assertClose(remove.map(Double.init), [Self.sigmoid(-2)], atol: 0, rtol: 4e-7)
         let m = try mask([1], a: 0.3, lambda: 4)
-        assertClose(m.map(Double.init), [Self.sigmoid(-4 * (0.5 - Double(Float(0.3))))], atol: 0, rtol: 4e-7)
+        assertClose(m.map(Double.init), [Self.sigmoid(4 * (0.5 - Double(Float(0.3))))], atol: 0, rtol: 4e-7)
         #expect(try mask([0.123], a: 0.5, lambda: 100) == [0.5])
+    }
+
+    /// N = 1: the ratio gradient has the sign and size of the finite difference of
+    /// L(a) = g·sigmoid(λ(0.5 − a)) (negative for g > 0: raising a lowers m).
+    @Test(arguments: [Float(0), 0.2, 0.5, 0.9])
+    func singleElementGradientMatchesFiniteDifference(a: Float) throws {
+        let lambda = 4.0, g: Float = 1.7
+        func loss(_ a: Double) -> Double { Double(g) * Self.sigmoid(lambda * (0.5 - a)) }
+        let h = 1e-6
+        let numeric = (loss(Double(a) + h) - loss(Double(a) - h)) / (2 * h)
+        let m = try backend.softMask(normalized: backend.upload([1], shape: [1]), ratio: backend.upload([a], shape: [1]), lambda: Float(lambda))
+        let analytic = try backend.download(backend.softMaskGradRatio(mask: m, gradMask: backend.upload([g], shape: [1]), lambda: Float(lambda)))[0]
+        #expect(numeric < 0 && analytic < 0)
+        assertClose([Double(analytic)], [numeric], atol: 1e-6, rtol: 1e-5, "N = 1, a \(a)")
     }
 
     @Test func softMaskSaturatesWithoutNaN() throws {
