@@ -17,6 +17,8 @@ public struct SearchStepRecord: Sendable {
     public let accuracy: Float
     /// Per unit: `a` and the kept count `#(m > 0.5)`.
     public let units: [(key: UnitKey, ratio: Float, kept: Int)]
+    /// `∂(L_task + λ_res·L_res)/∂a` of every updated unit at this step (what the structure optimizer received).
+    public let ratioGradients: [UnitKey: Float]
 }
 
 /// Differentiable Model Scaling: searches every width and depth of a supernet with
@@ -145,6 +147,7 @@ public final class DMSSearch {
         let resourceLoss = resourceActive ? Double(configuration.resourceWeight) * log(hard / target) : 0
 
         var ratioGradients: [(Parameter, Tensor)] = []
+        var gradientValues: [UnitKey: Float] = [:]
         for unit in units where !isFrozen(unit, at: step) {
             guard let mask = unit.mask else { continue }
             let taskGradient = try tape.gradient(of: mask) ?? backend.zeros([unit.size])
@@ -155,6 +158,7 @@ public final class DMSSearch {
                 total = try backend.add(taskGradient, try backend.upload(d.map { Float($0 * scale) }, shape: [unit.size]))
             }
             ratioGradients.append((unit.ratio, try backend.softMaskGradRatio(mask: mask.value, gradMask: total, lambda: unit.lambda)))
+            gradientValues[unit.key] = try backend.download(ratioGradients.last!.1)[0]
         }
         structureOptimizer.learningRate = structureLearningRates.rate(at: step)
         try structureOptimizer.step(ratioGradients)
@@ -171,7 +175,7 @@ public final class DMSSearch {
             units: try units.map { u in
                 (key: u.key, ratio: try u.ratioValue(),
                  kept: u.key.isDepth ? Int(state.gates[u.key]?.reduce(0, +) ?? 0) : Int(state.counts[u.key] ?? 0))
-            })
+            }, ratioGradients: gradientValues)
         step += 1
         return record
     }

@@ -98,6 +98,23 @@ import _TestSupport
         #expect(!ratios[0..<freeze].allSatisfy { $0 == [0, 0, 0] }, "depth ratios never moved before the freeze")
     }
 
+    /// The widths chart and table mark a block the depth unit removed: no bar, "(removed)".
+    @Test func widthsChartMarksRemovedBlocks() throws {
+        let search = try Self.resnetSearch(steps: 1, target: 0.9)
+        let depth = try #require(search.units.first { $0.key == .depth(0) })
+        try backend.copy(backend.upload([0, 1], shape: [2]), into: depth.importance)
+        try depth.setRatio(0.75)                                       // N = 2: keeps 2 − ⌊1.5⌋ = 1 block
+        for unit in search.units { try unit.makeMask() }
+        let rows = try SearchCharts.widthRows(search: search, base: search.network.architecture)
+        let removed = rows.filter(\.blockRemoved)
+        #expect(removed.map(\.unit) == ["stage0.block0.hidden"], "\(rows)")
+        #expect(removed.allSatisfy { $0.searched == 0 })
+        #expect(rows.filter { !$0.blockRemoved }.allSatisfy { $0.searched > 0 })
+        let svg = SearchCharts.widthsSVG(rows, title: "t")
+        #expect(svg.contains("stage0.block0.hidden (removed)"))
+        #expect(LayerWidths.depths(try search.exportArchitecture()) == "1-2-2")
+    }
+
     /// A MobileNetV2 stage with one identity block (a single-element depth unit) starts kept: the
     /// export at step 0 is the whole supernet.
     @Test func singleBlockDepthUnitsStartKept() throws {
