@@ -77,6 +77,14 @@ public final class SearchPipeline {
         guard plan.canResume(stored) else {
             throw SearchError.invalid("\(folder.path) holds a run with different settings (\(url.lastPathComponent)); choose another --out")
         }
+        // Every checkpoint the run would continue from must read back whole before any work starts.
+        let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in files where file.pathExtension == "bin" {
+            do { _ = try Checkpoint.read(contentsOf: file) } catch let error as CheckpointError {
+                let message = error.message.contains(file.path) ? error.message : "\(file.path): \(error.message)"
+                throw CheckpointError("\(message); remove it to redo that phase")
+            }
+        }
     }
 
     /// Whether `folder` holds a run (its plan).

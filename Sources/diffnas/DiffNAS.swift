@@ -14,6 +14,40 @@ struct DiffNAS: ParsableCommand {
         subcommands: [DevicesCommand.self, VerifyCommand.self, OpCommand.self, TrainCommand.self, SearchCommand.self, BenchCommand.self,
                       TuneCommand.self]
     )
+
+    /// Runs the command; a file-system failure anywhere (an unwritable `--out`, a missing folder,
+    /// a full disk) becomes one line naming the path instead of Foundation's error dump.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as NSError where error.domain == NSCocoaErrorDomain {
+            printError("Error: \(FileErrorDescription.describe(error))")
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// One line for a Foundation file error: what failed, on which path, and the system's reason.
+enum FileErrorDescription {
+    static func describe(_ error: NSError) -> String {
+        let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? (error.userInfo[NSURLErrorKey] as? URL)?.path ?? "a file"
+        let reason = reason(error)
+        // Foundation's codes: 256…511 reading, 512…1023 writing; 4 (no such file) comes from writes too.
+        let verb = error.code >= 256 && error.code < 512 ? "cannot read" : error.code >= 512 || error.code == 4 ? "cannot write" : "cannot access"
+        return "\(verb) \(path): \(reason)"
+    }
+
+    /// The system's reason (strerror of the underlying POSIX error), else Foundation's text.
+    static func reason(_ error: NSError) -> String {
+        if let value = error.userInfo[NSUnderlyingErrorKey], let underlying = (value as? any Error).map({ $0 as NSError }),
+           underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
+    }
 }
 
 /// A user-facing failure: printed as one line, exit status 1.

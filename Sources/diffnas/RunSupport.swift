@@ -75,7 +75,7 @@ enum RunFolder {
             throw CLIError("\(dir.path) already holds a run (\(checkpoint.lastPathComponent)); pass --resume to continue it or choose another --out")
         }
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw CLIError("cannot create output folder \(dir.path): \(error.localizedDescription)")
+            throw CLIError("cannot create output folder \(dir.path): \(FileErrorDescription.reason(error as NSError))")
         }
     }
 }

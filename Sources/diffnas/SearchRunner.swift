@@ -36,8 +36,11 @@ struct SearchRunner {
             throw CLIError("\(outDir.path) already holds a search; pass --resume to continue it or choose another --out")
         }
         if command.resume && !holdsRun { throw CLIError("--resume: no search in \(outDir.path) (no plan.json)") }
-        do { try SearchPipeline.checkResumable(plan, in: outDir) } catch let error as SearchError { throw CLIError("\(error)") }
+        do { try SearchPipeline.checkResumable(plan, in: outDir) } catch let error as SearchError { throw CLIError("\(error)") } catch let error as CheckpointError { throw CLIError("\(error)") }
 
+        do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) } catch {
+            throw CLIError("cannot create output folder \(outDir.path): \(FileErrorDescription.reason(error as NSError))")
+        }
         let backend = try command.options.makeBackend(tuning: .tuneIfNeeded)
         let (normalized, _) = try splits.normalized()
         printError("DMS \(plan.pipeline.rawValue) on \(splits.train.name), backend \(backend.deviceDescription); "

@@ -127,6 +127,53 @@ import _TestSupport
         #expect(other.status != 0 && Self.oneLine(other) && other.standardError.contains("different settings"), "\(other.standardError)")
     }
 
+    /// Output paths that cannot be written give one line naming the path, for every writer.
+    @Test func unwritableOutputsGiveOneLineNamingThePath() throws {
+        let data = try Self.makeData()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let op = try runDiffNAS(["op", "relu", "--in", data.appendingPathComponent("test_y.npy").path, "--out", "/nonexistent/dir/y.npy",
+                                 "--backend", "reference"])
+        #expect(op.status != 0 && Self.oneLine(op) && op.standardError.contains("cannot write /nonexistent/dir/y.npy"), "\(op.standardError)")
+        for command in [["search", "--base", "mlp", "--search-steps", "2"], ["train", "--arch", "mlp", "--epochs", "1"]] {
+            let r = try runDiffNAS(command + ["--data", data.path, "--backend", "reference", "--out", "/proc/diffnas-out"])
+            #expect(r.status != 0 && Self.oneLine(r) && r.standardError.contains("/proc/diffnas-out"), "\(command[0]): \(r.standardError)")
+        }
+    }
+
+    /// A corrupt or truncated search checkpoint is refused on --resume with one line naming the file,
+    /// and the finished work beside it is left as it was.
+    @Test func corruptSearchCheckpointIsRefusedNamingTheFile() throws {
+        let data = try Self.makeData()
+        let out = try makeTemporaryDirectory("diffnas-corrupt").appendingPathComponent("run")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let args = ["search", "--base", "mlp", "--data", data.path, "--search-steps", "10", "--retrain-epochs", "1", "--batch", "16",
+                    "--backend", "reference", "--out", out.path, "--no-baseline"]
+        #expect(try runDiffNAS(args).status == 0)
+        let checkpoint = out.appendingPathComponent("repeat-1/search/search-checkpoint.bin")
+        let good = try Data(contentsOf: checkpoint)
+        let result = out.appendingPathComponent("repeat-1/dms/result.json")
+        try FileManager.default.removeItem(at: result)                   // make the resume read the checkpoint again
+        for bad in [good.prefix(good.count / 2), Data("garbage".utf8)] {
+            try bad.write(to: checkpoint)
+            let r = try runDiffNAS(args + ["--resume"])
+            #expect(r.status != 0 && Self.oneLine(r) && r.standardError.contains(checkpoint.path), "\(r.standardError)")
+            #expect(try Data(contentsOf: checkpoint) == bad, "the refused checkpoint was changed")
+        }
+    }
+
+    /// A search whose loss turns non-finite (a huge --lr) stops with a non-zero exit whose last line
+    /// says so and where the finished work is; the plan stays for --resume.
+    @Test func nonFiniteSearchLossStopsAndKeepsTheRun() throws {
+        let data = try Self.makeData()
+        let out = try makeTemporaryDirectory("diffnas-nan").appendingPathComponent("run")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let r = try runDiffNAS(["search", "--base", "mlp", "--data", data.path, "--search-steps", "40", "--batch", "16", "--lr", "1e9",
+                                "--backend", "reference", "--out", out.path])
+        let last = r.standardError.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(r.status != 0 && last.contains("loss became") && last.contains(out.path), "\(r.standardError)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("plan.json").path))
+    }
+
     @Test func impossibleTargetsFailBeforeAnyWork() throws {
         let data = try Self.makeData()
         let out = try makeTemporaryDirectory("diffnas-search-bad").appendingPathComponent("run")
