@@ -6,6 +6,10 @@ public struct Tolerance: Sendable, Hashable, CustomStringConvertible {
     public var absolute: Float
     public var relative: Float
 
+    /// Set when each output carries its own per-element bound (`NamedOutput.bound`): the rule it
+    /// follows, e.g. "|Δ| ≤ 2·K·ε·Σ|a||b|". Then `absolute` and `relative` are unused.
+    public var perElementBound: String?
+
     public init(absolute: Float, relative: Float) {
         self.absolute = absolute; self.relative = relative
     }
@@ -13,7 +17,14 @@ public struct Tolerance: Sendable, Hashable, CustomStringConvertible {
     /// Bit-for-bit equal values (integer-valued inputs, sorting, ranks).
     public static let exact = Tolerance(absolute: 0, relative: 0)
 
-    public var description: String { self == .exact ? "exact" : "atol \(absolute) rtol \(relative)" }
+    /// A per-element bound, stated by its rule.
+    public static func bound(_ rule: String) -> Tolerance {
+        var t = Tolerance(absolute: 0, relative: 0)
+        t.perElementBound = rule
+        return t
+    }
+
+    public var description: String { perElementBound ?? (self == .exact ? "exact" : "atol \(absolute) rtol \(relative)") }
 }
 
 /// The result of comparing `actual` with `expected` element by element.
@@ -31,7 +42,12 @@ public struct Closeness: Sendable, CustomStringConvertible {
 
     public var passed: Bool { mismatchCount == 0 && !sizeMismatch }
 
-    public init(actual: [Float], expected: [Float], tolerance: Tolerance) {
+    /// The largest |actual − expected| / bound over the elements (with per-element bounds).
+    public private(set) var maxBoundFraction: Float = 0
+
+    /// Compares element by element: element i may differ by `bounds[i]` when bounds are given,
+    /// else by `tolerance.absolute + tolerance.relative·|expected[i]|`.
+    public init(actual: [Float], expected: [Float], tolerance: Tolerance, bounds: [Float]? = nil) {
         count = expected.count
         sizeMismatch = actual.count != expected.count
         var maxAbs: Float = 0, maxRel: Float = 0, worst: Int? = nil, worstExcess: Float = -.infinity
@@ -51,7 +67,9 @@ public struct Closeness: Sendable, CustomStringConvertible {
             let err = abs(a - e)
             maxAbs = max(maxAbs, err)
             if e != 0 { maxRel = max(maxRel, err / abs(e)) }
-            let excess = err - (tolerance.absolute + tolerance.relative * abs(e))
+            let allowed = bounds.map { i < $0.count ? $0[i] : 0 } ?? (tolerance.absolute + tolerance.relative * abs(e))
+            if bounds != nil { maxBoundFraction = max(maxBoundFraction, allowed > 0 ? err / allowed : (err > 0 ? .infinity : 0)) }
+            let excess = err - allowed
             if excess > worstExcess { worstExcess = excess; worst = i }
             if excess > 0 {
                 badCount += 1

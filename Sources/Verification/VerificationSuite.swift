@@ -6,13 +6,14 @@ import TensorCore
 /// Each family lives in `Cases+<Family>.swift`. Inputs come from `SeededRandom` with fixed
 /// seeds; shapes sweep the awkward sizes (1, 7, 31, 93, non-multiples of every tile, batch 1,
 /// stride/pad/dilation/groups 1 and 2). Integer-valued inputs make a case exact where the
-/// arithmetic allows it.
+/// arithmetic allows it; the real-valued GEMM and convolution cases (`Cases+RealValued.swift`)
+/// check the rounding of real sums against a per-element bound.
 public enum VerificationSuite {
     public static let families = ["gemm", "conv", "norm", "elementwise", "pool", "loss", "reduce", "topk", "optim"]
 
     public static var all: [VerifyCase] {
         gemmCases() + convolutionCases() + normalizationCases() + elementwiseCases() + poolingCases()
-            + lossCases() + reductionCases() + topKCases() + optimizerCases()
+            + lossCases() + reductionCases() + topKCases() + optimizerCases() + realValuedCases()
     }
 
     /// The cases of one family.

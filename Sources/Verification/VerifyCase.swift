@@ -5,14 +5,17 @@ import TensorCore
 public struct NamedOutput: Sendable {
     public let name: String
     public let values: [Float]
+    /// Per-element allowed |device − reference|, computed from the inputs (cases whose tolerance
+    /// is `Tolerance.bound`); the reference run's bound is the one used.
+    public let bound: [Float]?
 
-    public init(_ name: String, _ values: [Float]) {
-        self.name = name; self.values = values
+    public init(_ name: String, _ values: [Float], bound: [Float]? = nil) {
+        self.name = name; self.values = values; self.bound = bound
     }
 
     /// Downloads `tensor` from `backend` under `name`.
-    public init(_ name: String, _ tensor: Tensor, on backend: any Backend) throws {
-        self.init(name, try backend.download(tensor))
+    public init(_ name: String, _ tensor: Tensor, on backend: any Backend, bound: [Float]? = nil) throws {
+        self.init(name, try backend.download(tensor), bound: bound)
     }
 }
 
@@ -53,6 +56,8 @@ public struct VerifyResult: Sendable {
     public var passed: Bool { error == nil && !outputs.isEmpty && outputs.allSatisfy { $0.closeness.passed } }
     public var maxAbsoluteError: Float { outputs.map(\.closeness.maxAbsoluteError).max() ?? 0 }
     public var maxRelativeError: Float { outputs.map(\.closeness.maxRelativeError).max() ?? 0 }
+    /// The largest error as a fraction of its per-element bound (cases with `Tolerance.bound`).
+    public var maxBoundFraction: Float { outputs.map(\.closeness.maxBoundFraction).max() ?? 0 }
 
     /// A one-paragraph explanation of a failure, naming the tensor.
     public var failureDescription: String {
@@ -79,7 +84,7 @@ public enum Verifier {
                                 error: "outputs differ: \(actual.map(\.name)) vs \(expected.map(\.name))")
         }
         let outputs = zip(actual, expected).map { a, e in
-            (name: e.name, closeness: Closeness(actual: a.values, expected: e.values, tolerance: testCase.tolerance))
+            (name: e.name, closeness: Closeness(actual: a.values, expected: e.values, tolerance: testCase.tolerance, bounds: e.bound))
         }
         return VerifyResult(testCase: testCase, outputs: outputs, error: nil)
     }

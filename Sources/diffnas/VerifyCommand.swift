@@ -56,8 +56,10 @@ struct VerifyCommand: ParsableCommand {
             }
             let result = Verifier.check(testCase, device: backend, reference: reference)
             results.append(result)
+            let tolerance = testCase.tolerance.perElementBound == nil ? testCase.tolerance.description
+                : "\(testCase.tolerance.description): \(String(format: "%.3f", Double(result.maxBoundFraction))) of it"
             table.add([testCase.operation, testCase.shape, format(result.maxAbsoluteError), format(result.maxRelativeError),
-                       testCase.tolerance.description, result.passed ? "pass" : "FAIL"])
+                       tolerance, result.passed ? "pass" : "FAIL"])
         }
         if !json && standardErrorIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let failures = results.filter { !$0.passed }
@@ -65,7 +67,7 @@ struct VerifyCommand: ParsableCommand {
             let objects: [[String: Any]] = results.map {
                 ["family": $0.testCase.family, "operation": $0.testCase.operation, "shape": $0.testCase.shape,
                  "maxAbsError": Double($0.maxAbsoluteError), "maxRelError": Double($0.maxRelativeError),
-                 "tolerance": $0.testCase.tolerance.description, "passed": $0.passed,
+                 "tolerance": $0.testCase.tolerance.description, "passed": $0.passed, "boundFraction": Double($0.maxBoundFraction),
                  "error": $0.passed ? "" : $0.failureDescription]
             }
             let report: [String: Any] = ["device": backend.deviceDescription, "cases": objects,
