@@ -72,10 +72,16 @@ public struct VerifyResult: Sendable {
 public enum Verifier {
     public static func check(_ testCase: VerifyCase, device: any Backend,
                              reference: ReferenceBackend = ReferenceBackend()) -> VerifyResult {
-        let expected: [NamedOutput], actual: [NamedOutput]
+        let expected: [NamedOutput]
         do { expected = try testCase.run(reference) } catch {
             return VerifyResult(testCase: testCase, outputs: [], error: "reference failed: \(error)")
         }
+        return check(testCase, device: device, expected: expected)
+    }
+
+    /// The same against reference outputs computed once (a sweep of device variants over one case).
+    public static func check(_ testCase: VerifyCase, device: any Backend, expected: [NamedOutput]) -> VerifyResult {
+        let actual: [NamedOutput]
         do { actual = try testCase.run(device) } catch {
             return VerifyResult(testCase: testCase, outputs: [], error: "\(device.name) failed: \(error)")
         }

@@ -3,6 +3,7 @@ import OpenCLBackend
 import ReferenceBackend
 import TensorCore
 import Testing
+import Verification
 import _TestSupport
 
 /// Kernel tuning on the device: every candidate the tuner can choose (for every slot, not only
@@ -72,6 +73,24 @@ struct KernelTuningDeviceTests {
                                  transposeA: testCase.transposeA, transposeB: testCase.transposeB, alpha: 1, beta: 0)
                 let difference = Self.firstDifference(try backend.download(c), data.c)
                 #expect(difference.isEmpty, "\(slot) \(slot.value(in: candidate)), \(testCase): \(difference)")
+            }
+        }
+    }
+
+    /// Every GEMM variant the tuner can pick, on the real-valued cases (K = 7283, every layout)
+    /// within their per-element rounding bound.
+    @Test(arguments: [TuningSlot.registerTile, .shortRegisterTile, .localTile])
+    func everyGemmCandidateIsWithinTheRealValuedBound(_ slot: TuningSlot) throws {
+        let device = try SharedBackends.requireOpenCL().device
+        let cases = VerificationSuite.cases(family: "gemm").filter { $0.operation == "gemm (real-valued)" }
+        #expect(cases.count >= 10)
+        let expected = try cases.map { try $0.run(SharedBackends.reference) }
+        for candidate in slot.candidates(on: device) {
+            let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
+            backend.gemmVariantOverride = slot.gemmVariant
+            for (testCase, wanted) in zip(cases, expected) {
+                let result = Verifier.check(testCase, device: backend, expected: wanted)
+                #expect(result.passed, "\(slot) \(slot.value(in: candidate)): \(result.failureDescription)")
             }
         }
     }
