@@ -89,3 +89,14 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TensorCore", "_TestSupport"], swiftSettings: strict),
     ]
 )
+
+// The libFuzzer targets (Tools/Fuzz): built only by Tools/fuzz/run.sh, which sets DIFFNAS_FUZZ=1 and
+// compiles with -sanitize=fuzzer,address (libFuzzer supplies `main`, so an ordinary build leaves it out).
+if Context.environment["DIFFNAS_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "diffnas-fuzz",
+        dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Datasets", "Training", "Search"],
+        path: "Tools/Fuzz",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

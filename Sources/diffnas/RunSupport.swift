@@ -7,9 +7,9 @@ import OpenCLBackend
 enum DatasetLocation {
     static let defaultFashionMNIST = "/usr/share/datasets/fashion-mnist"
 
-    /// Loads train and test splits, optionally only the first `limit` training images (and
-    /// `limit/6` test images, at least 1).
-    static func load(_ path: String, limit: Int?) throws -> DatasetSplits {
+    /// Loads train and test splits, optionally only the first `limit` training images and the
+    /// first `testLimit` test images (default `limit/6`, at least 1; `Int.max` keeps them all).
+    static func load(_ path: String, limit: Int?, testLimit: Int? = nil) throws -> DatasetSplits {
         var splits: DatasetSplits
         do { splits = try loadDataset(at: URL(fileURLWithPath: path)) } catch let error as DatasetError {
             if path == defaultFashionMNIST && !FileManager.default.fileExists(atPath: path) {
@@ -19,7 +19,7 @@ enum DatasetLocation {
         }
         if let limit {
             splits = DatasetSplits(train: splits.train.subset(0..<min(limit, splits.train.count)),
-                                   test: splits.test.subset(0..<min(max(limit / 6, 1), splits.test.count)))
+                                   test: splits.test.subset(0..<min(testLimit ?? max(limit / 6, 1), splits.test.count)))
         }
         return splits
     }

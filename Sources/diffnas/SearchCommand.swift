@@ -45,7 +45,7 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("pretrain-epochs"), help: "Supernet pretraining epochs (p).") var pretrainEpochs: Int?
     @Option(name: .customLong("retrain-epochs"), help: "Retraining epochs for the searched and baseline models.") var retrainEpochs: Int?
     @Option(name: .long, help: "Batch size.") var batch: Int?
-    @Option(name: .long, help: "Use only the first N training images (and N/6 test images).") var limit: Int?
+    @Option(name: .long, help: "Use only the first N training images (the whole test split is still used: comparisons need it).") var limit: Int?
     @Option(name: .long, help: "Weight learning rate.") var lr: Float?
     @Option(name: .customLong("structure-lr"), help: "Adam learning rate of the pruning ratios.") var structureLR: Float?
     @Option(name: .customLong("structure-schedule"), help: "Structure learning-rate schedule: cosine (default) or constant.")

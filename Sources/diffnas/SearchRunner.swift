@@ -14,7 +14,7 @@ struct SearchRunner {
 
     func run() throws {
         let outDir = URL(fileURLWithPath: command.out ?? "runs/search-\(RunFolder.timestamp())")
-        let splits = try DatasetLocation.load(command.data, limit: settings.limit)
+        let splits = try DatasetLocation.load(command.data, limit: settings.limit, testLimit: Int.max)
         let base = try ArchitectureChoice.resolve(command.base, for: splits.train)
         let kind = ResourceKind(rawValue: command.resource)!
         let target = try TargetSpec.parse(command.target).value(base: kind.value(of: base))
