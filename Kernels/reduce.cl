@@ -21,9 +21,11 @@
 #endif
 
 // Compensated (Kahan) accumulation: `sum` holds the running total, `comp` the negated
-// rounding error still to be added.
+// rounding error still to be added. Once the total is ±inf or NaN the compensation is dropped
+// (inf − inf would turn a +inf sum into NaN); finite sums are unaffected.
 #define KAHAN_ADD(sum, comp, value) \
-    do { const float y_ = (value) - (comp); const float t_ = (sum) + y_; (comp) = (t_ - (sum)) - y_; (sum) = t_; } while (0)
+    do { const float y_ = (value) - (comp); const float t_ = (sum) + y_; \
+         (comp) = isfinite(t_) ? (t_ - (sum)) - y_ : 0.0f; (sum) = t_; } while (0)
 
 // Reduction of contiguous rows (inner == 1): x is [rows, R]; out is [rows, chunks].
 // One work-group of WG items per (row, chunk): global = rows*chunks*WG, local = WG.

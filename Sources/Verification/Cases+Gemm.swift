@@ -39,6 +39,7 @@ extension VerificationSuite {
         // α/β: β = 0 over a NaN-filled C (must not propagate), β ≠ 0 (accumulate), K = 0 (C = β·C).
         let scalings: [(m: Int, n: Int, k: Int, alpha: Float, beta: Float)] = [
             (31, 93, 7, 2, 0), (31, 93, 7, -0.5, 1.5), (93, 31, 17, 1, 1), (7, 9, 33, 0.5, -2), (5, 3, 0, 1, -2), (17, 9, 0, 3, 0),
+            (0, 9, 7, 1, 0), (9, 0, 7, 1, 1), (0, 0, 5, 2, 0),                  // M or N = 0: an empty C, nothing launched
         ]
         for (index, s) in scalings.enumerated() {
             for (transposeA, transposeB) in layouts {

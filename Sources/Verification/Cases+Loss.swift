@@ -8,13 +8,14 @@ extension VerificationSuite {
         var seed: UInt64 = 0x1055
         for n in [1, 7, 93] {
             for k in [1, 2, 10, 31] {
-                for magnitude: Float in [4, 80] {
+                for magnitude: Float in [4, 80, 100, 1000] {
                     seed += 1
                     cases.append(crossEntropyCase(n: n, k: k, magnitude: magnitude, seed: seed, quick: n == 7 && k == 10 && magnitude == 80))
                 }
             }
         }
         cases.append(crossEntropyCase(n: 64, k: 1000, magnitude: 80, seed: 0x1155, quick: false))
+        cases.append(crossEntropyInfinityCase())
         for (n, k) in [(1, 1), (7, 10), (93, 31)] {
             seed += 1
             cases.append(crossEntropyBackwardCase(n: n, k: k, seed: seed))
@@ -28,11 +29,12 @@ extension VerificationSuite {
         return cases
     }
 
-    /// softmaxCrossEntropy on logits uniform in ±magnitude (±80 overflows exp without the
-    /// max subtraction), then its backward with upstream 0.75 from that backend's probabilities.
-    /// The device computes each row in Float (exp and log within 3 ulp, a compensated sum), the
-    /// reference in Double rounded once: probabilities differ by a few ulp of values ≤ 1
-    /// (atol 1e-6); the loss, up to ~160 per row at ±80, by a few ulp of its size (rtol 1e-5).
+    /// softmaxCrossEntropy on logits uniform in ±magnitude (from ±100 on, exp(x) overflows Float
+    /// — exp(88.7) is the largest — without the max subtraction), then its backward with upstream
+    /// 0.75 from that backend's probabilities. The device computes each row in Float (exp and log
+    /// within 3 ulp, a compensated sum), the reference in Double rounded once: probabilities
+    /// differ by a few ulp of values ≤ 1 (atol 1e-6); the loss, up to ~2000 per row at ±1000, by a
+    /// few ulp of its size (rtol 1e-5).
     private static func crossEntropyCase(n: Int, k: Int, magnitude: Float, seed: UInt64, quick: Bool) -> VerifyCase {
         VerifyCase(family: "loss", operation: "softmaxCrossEntropy", shape: "logits[\(n),\(k)] ±\(Int(magnitude))",
                    tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), quick: quick) { backend in
@@ -43,6 +45,20 @@ extension VerificationSuite {
             let dlogits = try backend.softmaxCrossEntropyBackward(probabilities: probabilities, labels: labels, upstream: 0.75)
             return [try NamedOutput("loss", loss, on: backend), try NamedOutput("probabilities", probabilities, on: backend),
                     try NamedOutput("dlogits", dlogits, on: backend)]
+        }
+    }
+
+    /// Rows with ±inf logits: −inf in a wrong class (probability exactly 0), −inf in the label's
+    /// class (loss +inf), +inf somewhere (NaN: inf − inf), and a finite row beside them, which
+    /// must stay finite. Both backends must give the same values, NaN for NaN.
+    private static func crossEntropyInfinityCase() -> VerifyCase {
+        VerifyCase(family: "loss", operation: "softmaxCrossEntropy", shape: "logits[4,3] with ±inf",
+                   tolerance: Tolerance(absolute: 1e-6, relative: 1e-5)) { backend in
+            let inf = Float.infinity
+            let logits = try backend.upload([1, -inf, 2,   -inf, 0.5, 3,   inf, 0, 1,   0.25, -1, 2], shape: [4, 3])
+            let labels = try backend.upload([0, 0, 1, 2], shape: [4])
+            let (loss, probabilities) = try backend.softmaxCrossEntropy(logits: logits, labels: labels)
+            return [try NamedOutput("loss", loss, on: backend), try NamedOutput("probabilities", probabilities, on: backend)]
         }
     }
 

@@ -43,7 +43,31 @@ extension VerificationSuite {
             seed += 1
             cases.append(uniformCase([1031, 1025], axes: axes, mean: mean, seed: seed))
         }
+        // inf and NaN inputs: a row with +inf sums to +inf, one with +inf and −inf to NaN, one with
+        // a NaN to NaN, and finite rows beside them stay exact; short rows and the long-row path.
+        for (cols, axes) in [(7, [1]), (4099, [1]), (7, [0])] {
+            for mean in [false, true] {
+                seed += 1
+                cases.append(specialValuesCase(rows: 5, cols: cols, axes: axes, mean: mean, seed: seed))
+            }
+        }
         return cases
+    }
+
+    /// Integers with ±inf and NaN planted: row 0 gets +inf, row 1 +inf and −inf, row 2 a NaN,
+    /// row 3 −inf; row 4 stays finite. Both backends must agree exactly, NaN for NaN.
+    private static func specialValuesCase(rows: Int, cols: Int, axes: [Int], mean: Bool, seed: UInt64) -> VerifyCase {
+        VerifyCase(family: "reduce", operation: mean ? "mean" : "sum", shape: "x[\(rows), \(cols)] axes \(axes) with ±inf, NaN",
+                   tolerance: mean ? Tolerance(absolute: 0, relative: 1e-6) : .exact) { backend in
+            var values = seededIntegers(rows * cols, seed: seed)
+            values[0 * cols + cols / 2] = .infinity
+            values[1 * cols] = .infinity; values[1 * cols + cols - 1] = -.infinity
+            values[2 * cols + cols / 3] = .nan
+            values[3 * cols + cols - 1] = -.infinity
+            let x = try backend.upload(values, shape: [rows, cols])
+            let y = mean ? try backend.mean(x, axes: axes) : try backend.sum(x, axes: axes)
+            return [NamedOutput("shape", y.shape.map(Float.init)), try NamedOutput("y", y, on: backend)]
+        }
     }
 
     /// Integers in -3...3: sums are exact in any order (exact tolerance); a mean divides that

@@ -117,3 +117,23 @@ struct LossTests {
         #expect(throws: TensorError.self) { try backend.argmax(backend.zeros([5, 0])) }
     }
 }
+
+/// Cross-entropy with infinite logits: the reference's defined behaviour, which the device case
+/// "logits[4,3] with ±inf" must reproduce.
+@Suite struct InfiniteLogitsTests {
+    @Test func infiniteLogitsGiveDefinedValues() throws {
+        let backend = ReferenceBackend()
+        let inf = Float.infinity
+        let logits = try backend.upload([1, -inf, 2,   -inf, 0.5, 3,   inf, 0, 1,   0.25, -1, 2], shape: [4, 3])
+        let (loss, probabilities) = try backend.softmaxCrossEntropy(logits: logits, labels: backend.upload([0, 0, 1, 2], shape: [4]))
+        let p = try backend.download(probabilities)
+        #expect(p[1] == 0 && p[3] == 0, "exp(−inf) is an exact zero: \(p)")
+        let finite = p[0...2].allSatisfy { $0.isFinite } && p[9...11].allSatisfy { $0.isFinite }
+        let nanRow = p[6...8].allSatisfy { $0.isNaN }
+        #expect(finite)
+        #expect(nanRow, "a +inf logit makes the row NaN (inf − inf): \(p)")
+        #expect(abs(Double(p[0]) - 1 / (1 + exp(1.0))) < 1e-6)
+        let total = try backend.download(loss)[0]
+        #expect(total.isNaN, "the NaN row propagates into the mean loss: \(total)")
+    }
+}
