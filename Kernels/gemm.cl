@@ -13,8 +13,8 @@
 // With β = 0 the old contents of C are never read (NaN in C does not propagate).
 //
 // Tunables (-D):
-//   TM        rows of C per work-item in gemm_regblock (1…8; default 8)
-//   NV        float8 column vectors per work-item in gemm_regblock (1 or 2; default 1), TN = 8·NV
+//   TM        rows of C per work-item in gemm_regblock (1…8; default 6, as KernelTunables.defaults)
+//   NV        float8 column vectors per work-item in gemm_regblock (1 or 2; default 2), TN = 8·NV
 //   TRANS_A   1: A is stored [K, M] (gemm_regblock, gemm_pack_a_panels, gemm_local_tiles; default 0)
 //   TRANS_B   1: B is stored [N, K] (gemm_pack_b_panels, gemm_local_tiles; default 0)
 //   A_PACKED  1: gemm_regblock reads A from gemm_pack_a_panels' layout (default 0: stored A)
@@ -30,10 +30,10 @@
 // (OpenCLBackend+Gemm.swift) for add_bias_rows.
 
 #ifndef TM
-#define TM 8
+#define TM 6
 #endif
 #ifndef NV
-#define NV 1
+#define NV 2
 #endif
 #ifndef TRANS_A
 #define TRANS_A 0

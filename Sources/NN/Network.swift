@@ -63,9 +63,6 @@ public final class Network {
         }
     }
 
-    /// Whether block `b` of stage `s` has an identity shortcut (removable by a depth mask).
-    public func blockHasIdentityShortcut(stage s: Int, block b: Int) -> Bool { stages[s][b].hasIdentityShortcut }
-
     /// Logits `[N, classes]` for images `x: [N, C, H, W]`.
     public func forward(_ x: Variable, on tape: Tape, masks: NetworkMasks = NetworkMasks()) throws -> Variable {
         try require(x.value.rank == 4 && Array(x.shape.dropFirst()) == [architecture.input.channels, architecture.input.height, architecture.input.width],

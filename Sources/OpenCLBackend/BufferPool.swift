@@ -47,12 +47,4 @@ final class BufferPool: @unchecked Sendable {
         idle[buffer.byteCount, default: []].append(buffer)
         idleBytes += buffer.byteCount
     }
-
-    /// Releases every idle buffer.
-    func drain() {
-        lock.lock()
-        idle.removeAll()
-        idleBytes = 0
-        lock.unlock()
-    }
 }

@@ -90,9 +90,8 @@ public final class DMSSearch {
             guard let mask = unit.mask else { continue }
             switch unit.key {
             case .stem: masks.stem = mask
-            case .stream(let s):
+            case .stream:
                 for (stage, key) in space.streamUnits.enumerated() where key == unit.key { masks.stream[stage] = mask }
-                _ = s
             case let .hidden(s, b): masks.hidden[s, default: [:]][b] = mask
             case .head: masks.head = mask
             case .mlp(let i): masks.mlpHidden[i] = mask

@@ -73,10 +73,9 @@ struct TrainCommand: ParsableCommand {
 
         let backend = try options.makeBackend(tuning: .tuneIfNeeded)
         let network = try Network(architecture, backend: backend, seed: options.seed)
-        let (normalized, normalization) = try splits.normalized()
+        let (normalized, _) = try splits.normalized()
         let trainer = try Trainer(network: network, train: normalized.train, test: normalized.test, normalization: nil,
                                   configuration: trainingConfiguration)
-        _ = normalization
         let run = try TrainingRun(trainer: trainer, folder: outDir)
         if resume {
             try run.resumeIfPossible()

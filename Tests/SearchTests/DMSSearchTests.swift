@@ -136,13 +136,11 @@ import _TestSupport
         let resumed = try Self.search(steps: 12, target: 0.5, seed: 3)
         try resumed.restore(from: saved)
         try resumed.run { _ in }
-        let backend = ReferenceBackend()
         let a = try straight.makeCheckpoint(), b = try resumed.makeCheckpoint()
         #expect(a.tensors.map(\.name) == b.tensors.map(\.name))
         for (x, y) in zip(a.tensors, b.tensors) {
             #expect(x.values.map(\.bitPattern) == y.values.map(\.bitPattern), "\(x.name) differs after resuming")
         }
-        _ = backend
         // A checkpoint for another target is refused.
         let other = try Self.search(steps: 12, target: 0.4)
         #expect(throws: CheckpointError.self) { try other.restore(from: saved) }
