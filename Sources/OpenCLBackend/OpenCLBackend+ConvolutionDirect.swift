@@ -16,14 +16,6 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
 enum ConvolutionPass { case forward, inputGradient, weightGradient }
 
 extension OpenCLBackend {
-    /// Forces one convolution algorithm on this backend for every pass it applies to (nil: the
-    /// automatic choice of `convolutionUsesDirect`). Lets the tests cover both on one device and
-    /// benchmarks compare them; per backend instance.
-    public var convolutionAlgorithmOverride: ConvolutionAlgorithm? {
-        get { AlgorithmOverrides.shared.get(self).convolution }
-        set { AlgorithmOverrides.shared.update(self) { $0.convolution = newValue } }
-    }
-
     /// `DIFFNAS_CONV=direct|gemm` forces one algorithm for the whole process (for comparing them
     /// with `diffnas bench --suite conv`); unset or anything else: the automatic choice.
     static let environmentConvolutionAlgorithm: ConvolutionAlgorithm? =

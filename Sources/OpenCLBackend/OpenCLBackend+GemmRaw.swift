@@ -52,13 +52,6 @@ extension OpenCLBackend {
         gemmVariantOverride ?? (tuning.usesLocalMemoryTiles ? .localTiles : .registerBlocked)
     }
 
-    /// Forces one GEMM variant on this backend (nil: choose from `tuning`). Lets the tests run
-    /// the GPU kernel on PoCL and benchmarks compare the two; per backend instance.
-    public var gemmVariantOverride: GemmKernelVariant? {
-        get { AlgorithmOverrides.shared.get(self).gemm }
-        set { AlgorithmOverrides.shared.update(self) { $0.gemm = newValue } }
-    }
-
     /// `C[b] = α·op(A[b])·op(B[b]) + β·C[b]` on raw buffer regions, for `b` in `0..<batch`:
     /// op(A) is `[m, k]`, op(B) `[k, n]`, C `[m, n]`, each addressed by `GemmOperand`. With
     /// β = 0, C is not read. The caller has validated sizes; every index must fit in Int32.
@@ -155,37 +148,5 @@ extension OpenCLBackend {
                        aArguments + bArguments + tail)
             withExtendedLifetime((packedA, packedB)) {}  // the panels return to the pool only once the GEMM is queued
         }
-    }
-}
-
-/// Per-backend algorithm overrides (a stored property cannot live in an extension), keyed by
-/// the backend's identity. Entries hold their backend weakly, so a later backend at a reused
-/// address does not inherit one.
-final class AlgorithmOverrides: @unchecked Sendable {
-    static let shared = AlgorithmOverrides()
-    struct Choices {
-        var gemm: GemmKernelVariant?
-        var convolution: ConvolutionAlgorithm?
-    }
-    private struct Entry {
-        weak var backend: OpenCLBackend?
-        var choices: Choices
-    }
-    private let lock = NSLock()
-    private var table: [ObjectIdentifier: Entry] = [:]
-
-    func get(_ backend: OpenCLBackend) -> Choices {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = table[ObjectIdentifier(backend)], entry.backend === backend else { return Choices() }
-        return entry.choices
-    }
-
-    func update(_ backend: OpenCLBackend, _ change: (inout Choices) -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        var entry = table[ObjectIdentifier(backend)].flatMap { $0.backend === backend ? $0 : nil } ?? Entry(backend: backend, choices: Choices())
-        change(&entry.choices)
-        table[ObjectIdentifier(backend)] = entry
     }
 }

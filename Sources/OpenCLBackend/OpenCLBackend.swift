@@ -36,6 +36,12 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     public private(set) var tuning: DeviceTuning
     /// Records every launch (kernel, defines, sizes) while set; see `LaunchTrace`.
     public var launchTrace: LaunchTrace?
+    /// Forces one GEMM variant on this backend (nil: choose from `tuning`). Lets the tests run
+    /// the GPU kernel on PoCL and benchmarks compare the two.
+    public var gemmVariantOverride: GemmKernelVariant?
+    /// Forces one convolution algorithm for every pass it applies to (nil: the automatic choice
+    /// of `convolutionUsesDirect`). Lets the tests cover both on one device and benchmarks compare them.
+    public var convolutionAlgorithmOverride: ConvolutionAlgorithm?
 
     /// Opens `device` (default: `Device.select()`, i.e. `DIFFNAS_DEVICE`, else a GPU, else a CPU).
     /// Programs are cached in `cacheDirectory`, tuning results in its `tuning` subfolder.
