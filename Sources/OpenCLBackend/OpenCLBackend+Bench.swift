@@ -17,7 +17,7 @@ extension OpenCLBackend {
     public func benchCopy(_ source: Tensor, into destination: Tensor) throws {
         try require(source.count == destination.count, "benchCopy: \(source.shape) into \(destination.shape) differ in size")
         try launch("bench_copy.cl", "bench_copy", global: [source.count],
-                   [.buffer(buffer(source)), .buffer(buffer(destination)), .int(Int32(source.count))])
+                   [.buffer(buffer(source)), .buffer(buffer(destination)), .index(source.count)])
     }
 
     /// Bytes of the N×N Float32 comparison matrix `comparisonMatrixRankNormalize` allocates.
@@ -39,9 +39,9 @@ extension OpenCLBackend {
         }
         let matrix = try Buffer(context: context, byteCount: bytes)
         try launch("bench_copy.cl", "comparison_matrix_build", global: [n, n],
-                   [.buffer(buffer(importance)), .buffer(matrix), .int(Int32(n))])
+                   [.buffer(buffer(importance)), .buffer(matrix), .index(n)])
         try launch("bench_copy.cl", "rank_normalize_comparison_matrix", global: [n],
-                   [.buffer(matrix), .buffer(buffer(out)), .int(Int32(n))])
+                   [.buffer(matrix), .buffer(buffer(out)), .index(n)])
         return out
     }
 }

@@ -24,8 +24,8 @@ extension OpenCLBackend {
             // One work-item per output element; the bias argument is ignored when hasBias = 0.
             try launch("conv.cl", "conv2d_depthwise_direct", global: [g.outWidth, g.outHeight, g.batch * g.outChannels], [
                 .buffer(buffer(x)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1),
-                .buffer(buffer(y)), .int(Int32(g.batch)), .int(Int32(g.inChannels)), .int(Int32(g.inHeight)), .int(Int32(g.inWidth)),
-                .int(Int32(g.outChannels)),
+                .buffer(buffer(y)), .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
+                .index(g.outChannels),
             ] + g.kernelWindowArguments)
             return y
         }
@@ -61,7 +61,7 @@ extension OpenCLBackend {
         }
         if let bias {
             try launch("conv.cl", "conv_add_channel_bias", global: [pixels, cout, g.batch], [
-                .buffer(buffer(y)), .buffer(buffer(bias)), .int(Int32(pixels)), .int(Int32(cout)), .int(Int32(g.batch)),
+                .buffer(buffer(y)), .buffer(buffer(bias)), .index(pixels), .index(cout), .index(g.batch),
             ])
         }
         return y
@@ -75,8 +75,8 @@ extension OpenCLBackend {
         let split = reductionSplit(batch: batch, outputs: cout)
         let partial = try empty([split.count * cout])
         try launch("conv.cl", "conv_bias_grad_partial", global: [cout, split.count], [
-            .buffer(buffer(dy)), .buffer(buffer(partial)), .int(Int32(split.perSplit)), .int(Int32(split.count)),
-            .int(Int32(batch)), .int(Int32(cout)), .int(Int32(pixels)),
+            .buffer(buffer(dy)), .buffer(buffer(partial)), .index(split.perSplit), .index(split.count),
+            .index(batch), .index(cout), .index(pixels),
         ])
         try sumPartials(partial, splits: split.count, into: db)
         return db
@@ -102,7 +102,7 @@ extension OpenCLBackend {
     /// `out[e] = Σ_s partial[s·count + e]` for `out.count` outputs.
     func sumPartials(_ partial: Tensor, splits: Int, into out: Tensor) throws {
         try launch("conv.cl", "conv_sum_partials", global: [out.count], [
-            .buffer(buffer(partial)), .buffer(buffer(out)), .int(Int32(out.count)), .int(Int32(splits)),
+            .buffer(buffer(partial)), .buffer(buffer(out)), .index(out.count), .index(splits),
         ])
     }
 
@@ -110,10 +110,10 @@ extension OpenCLBackend {
     func im2col(_ x: Tensor, _ g: ConvGeometry, chunk: (start: Int, count: Int), into col: Tensor,
                 rowStride: Int, imageStride: Int) throws {
         try launch("conv.cl", "conv_im2col", global: [g.columnRowsPerImage, chunk.count], [
-            .buffer(buffer(x)), .int(Int32(chunk.start * g.inChannels * g.inHeight * g.inWidth)),
-            .int(Int32(g.inChannels)), .int(Int32(g.inHeight)), .int(Int32(g.inWidth)),
+            .buffer(buffer(x)), .index(chunk.start * g.inChannels * g.inHeight * g.inWidth),
+            .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
         ] + g.kernelWindowArguments + [
-            .buffer(buffer(col)), .int(Int32(rowStride)), .int(Int32(imageStride)), .int(Int32(chunk.count)),
+            .buffer(buffer(col)), .index(rowStride), .index(imageStride), .index(chunk.count),
         ])
     }
 }
@@ -121,8 +121,10 @@ extension OpenCLBackend {
 extension ConvGeometry {
     /// KH, KW, SH, SW, PH, PW, DH, DW, OH, OW: the trailing arguments of the conv.cl kernels.
     var kernelWindowArguments: [KernelArgument] {
-        [kernelH, kernelW, params.strideH, params.strideW, params.padH, params.padW,
-         params.dilationH, params.dilationW, outHeight, outWidth].map { .int(Int32($0)) }
+        get throws {
+            try [kernelH, kernelW, params.strideH, params.strideW, params.padH, params.padW,
+             params.dilationH, params.dilationW, outHeight, outWidth].map { try .index($0) }
+        }
     }
 
     /// A 1×1 kernel with stride 1 and no padding: the column matrix of an image is the image.

@@ -22,13 +22,13 @@ extension OpenCLBackend {
     public func conv2dBackwardInput(_ dy: Tensor, weight: Tensor, inputShape: [Int], params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.backwardInput(dy: dy.shape, weight: weight.shape, inputShape: inputShape, params: params)
         let dx = try empty(g.inputShape)
-        let geometryArguments: [KernelArgument] = [
-            .int(Int32(g.inChannels)), .int(Int32(g.inHeight)), .int(Int32(g.inWidth)),
+        let geometryArguments: [KernelArgument] = try [
+            .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
         ]
         if g.isDepthwise {
             try launch("conv.cl", "conv2d_depthwise_backward_input_direct", global: [g.inWidth, g.inHeight, g.batch * g.inChannels], [
-                .buffer(buffer(dy)), .buffer(buffer(weight)), .buffer(buffer(dx)), .int(Int32(g.batch)),
-            ] + geometryArguments + [.int(Int32(g.outChannels))] + g.kernelWindowArguments)
+                .buffer(buffer(dy)), .buffer(buffer(weight)), .buffer(buffer(dx)), .index(g.batch),
+            ] + geometryArguments + [.index(g.outChannels)] + g.kernelWindowArguments)
             return dx
         }
         if convolutionUsesDirect(.inputGradient, g) {
@@ -54,9 +54,9 @@ extension OpenCLBackend {
             }
             if let dcol {
                 try launch("conv.cl", "conv_col2im_gather", global: [g.inHeight, chunk.count * g.inChannels], [
-                    .buffer(buffer(dcol)), .int(Int32(pixels)), .int(Int32(rows * pixels)),
+                    .buffer(buffer(dcol)), .index(pixels), .index(rows * pixels),
                 ] + geometryArguments + g.kernelWindowArguments + [
-                    .buffer(buffer(dx)), .int(Int32(chunk.start * g.inChannels * inPixels)), .int(Int32(chunk.count)),
+                    .buffer(buffer(dx)), .index(chunk.start * g.inChannels * inPixels), .index(chunk.count),
                 ])
             }
             withExtendedLifetime(dcol) {}  // back to the pool only once the kernels using it are queued
@@ -73,8 +73,8 @@ extension OpenCLBackend {
             let split = reductionSplit(batch: g.batch, outputs: g.outChannels * taps)
             let partial = try empty([split.count * g.outChannels * taps])
             try launch("conv.cl", "conv2d_depthwise_backward_weight_partial", global: [taps, g.outChannels, split.count], [
-                .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .int(Int32(split.perSplit)), .int(Int32(split.count)),
-                .int(Int32(g.batch)), .int(Int32(g.inChannels)), .int(Int32(g.inHeight)), .int(Int32(g.inWidth)), .int(Int32(g.outChannels)),
+                .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(split.perSplit), .index(split.count),
+                .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outChannels),
             ] + g.kernelWindowArguments)
             try sumPartials(partial, splits: split.count, into: dw)
             return dw
@@ -112,7 +112,7 @@ extension OpenCLBackend {
             withExtendedLifetime((columns, gradients)) {}  // back to the pool only once the GEMMs are queued
         }
         try launch("conv.cl", "conv_weight_grad_untranspose", global: [groupRows, cog, g.groups], [
-            .buffer(buffer(transposed)), .buffer(buffer(dw)), .int(Int32(groupRows)), .int(Int32(cog)), .int(Int32(g.groups)),
+            .buffer(buffer(transposed)), .buffer(buffer(dw)), .index(groupRows), .index(cog), .index(g.groups),
         ])
         return dw
     }
@@ -121,8 +121,8 @@ extension OpenCLBackend {
     /// `[N, channels, P]` laid out channel-major with its images side by side.
     private func channelMajor(_ source: Tensor, channels: Int, pixels: Int, chunk: (start: Int, count: Int), into destination: Tensor) throws {
         try launch("conv.cl", "conv_nchw_to_cnhw", global: [pixels, channels, chunk.count], [
-            .buffer(buffer(source)), .int(Int32(chunk.start * channels * pixels)), .int(Int32(channels)), .int(Int32(pixels)),
-            .buffer(buffer(destination)), .int(Int32(chunk.count)),
+            .buffer(buffer(source)), .index(chunk.start * channels * pixels), .index(channels), .index(pixels),
+            .buffer(buffer(destination)), .index(chunk.count),
         ])
     }
 }

@@ -54,8 +54,8 @@ extension OpenCLBackend {
         let taps = kernel.h * kernel.w
         let prepared = try empty([groups * inPerGroup * taps * outPadded])
         try launch("conv_direct.cl", "conv_direct_weights", global: [outPadded, inPerGroup * taps, groups], [
-            .buffer(buffer(weights)), .buffer(buffer(prepared)), .int(Int32(groups)), .int(Int32(inPerGroup)),
-            .int(Int32(outPerGroup)), .int(Int32(outPadded)), .int(Int32(kernel.h)), .int(Int32(kernel.w)), .int(flip ? 1 : 0),
+            .buffer(buffer(weights)), .buffer(buffer(prepared)), .index(groups), .index(inPerGroup),
+            .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(flip ? 1 : 0),
         ])
         // Padded rows cover every tap; padded columns also cover the reads of the last column tile.
         let columnTiles = (outSize.w + 7) / 8
@@ -71,11 +71,11 @@ extension OpenCLBackend {
                        defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
                        global: [columnTiles, outSize.h, chunk.count * groups * (outPadded / block)], [
                 .buffer(buffer(padded)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
-                .buffer(buffer(output)), .int(Int32(chunk.start * groups * outPerGroup * outSize.h * outSize.w)), .int(Int32(chunk.count)),
-                .int(Int32(groups)), .int(Int32(inPerGroup)), .int(Int32(outPerGroup)), .int(Int32(outPadded)),
-                .int(Int32(paddedH)), .int(Int32(paddedW)), .int(Int32(kernel.h)), .int(Int32(kernel.w)),
-                .int(Int32(stride.h)), .int(Int32(stride.w)), .int(Int32(dilation.h)), .int(Int32(dilation.w)),
-                .int(Int32(outSize.h)), .int(Int32(outSize.w)),
+                .buffer(buffer(output)), .index(chunk.start * groups * outPerGroup * outSize.h * outSize.w), .index(chunk.count),
+                .index(groups), .index(inPerGroup), .index(outPerGroup), .index(outPadded),
+                .index(paddedH), .index(paddedW), .index(kernel.h), .index(kernel.w),
+                .index(stride.h), .index(stride.w), .index(dilation.h), .index(dilation.w),
+                .index(outSize.h), .index(outSize.w),
             ])
             withExtendedLifetime(padded) {}  // back to the pool only once the kernel reading it is queued
         }
@@ -117,9 +117,9 @@ extension OpenCLBackend {
         let paddedH = height + 2 * pad.h
         let padded = try empty([chunk.count * channels * paddedH * paddedWidth])
         try launch("conv_direct.cl", "conv_pad_input", global: [paddedH, chunk.count * channels], [
-            .buffer(buffer(source)), .int(Int32(chunk.start * channels * height * width)), .int(Int32(channels)),
-            .int(Int32(height)), .int(Int32(width)), .int(Int32(pad.h)), .int(Int32(pad.w)),
-            .buffer(buffer(padded)), .int(Int32(paddedH)), .int(Int32(paddedWidth)), .int(Int32(chunk.count)),
+            .buffer(buffer(source)), .index(chunk.start * channels * height * width), .index(channels),
+            .index(height), .index(width), .index(pad.h), .index(pad.w),
+            .buffer(buffer(padded)), .index(paddedH), .index(paddedWidth), .index(chunk.count),
         ])
         return padded
     }
@@ -167,12 +167,12 @@ extension OpenCLBackend {
             try launch("conv_direct.cl", "conv2d_direct_weight_grad_partial",
                        defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
                        global: [taps, inPerGroup, groups * (outPadded / block) * split.count], [
-                .buffer(buffer(padded)), .buffer(buffer(gradient)), .int(Int32(gradientOffset)),
-                .buffer(buffer(partial)), .int(Int32(splitBase * dw.count)), .int(Int32(split.perSplit)), .int(Int32(split.count)),
-                .int(Int32(chunk.count)), .int(Int32(groups)), .int(Int32(inPerGroup)), .int(Int32(outPerGroup)), .int(Int32(outPadded)),
-                .int(Int32(paddedH)), .int(Int32(paddedW)), .int(Int32(gradientWidth)),
-                .int(Int32(g.kernelH)), .int(Int32(g.kernelW)), .int(Int32(p.strideH)), .int(Int32(p.strideW)),
-                .int(Int32(p.dilationH)), .int(Int32(p.dilationW)), .int(Int32(g.outHeight)), .int(Int32(g.outWidth)),
+                .buffer(buffer(padded)), .buffer(buffer(gradient)), .index(gradientOffset),
+                .buffer(buffer(partial)), .index(splitBase * dw.count), .index(split.perSplit), .index(split.count),
+                .index(chunk.count), .index(groups), .index(inPerGroup), .index(outPerGroup), .index(outPadded),
+                .index(paddedH), .index(paddedW), .index(gradientWidth),
+                .index(g.kernelH), .index(g.kernelW), .index(p.strideH), .index(p.strideW),
+                .index(p.dilationH), .index(p.dilationW), .index(g.outHeight), .index(g.outWidth),
             ])
             splitBase += split.count
             withExtendedLifetime((padded, gradient)) {}  // back to the pool only once the kernel reading them is queued

@@ -71,13 +71,13 @@ extension OpenCLBackend {
         if spatial == 1 {
             try launch("elementwise.cl", "channel_mask_columns_vec4", defines: elementwiseDefines,
                        global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
-                       [.buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)), .int(Int32(batch)), .int(Int32(channels))])
+                       [.buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)), .index(batch), .index(channels)])
         } else {
             let rows = batch * channels
             try launch("elementwise.cl", "channel_mask_rows_vec4", defines: elementwiseDefines,
                        global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
                        [.buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)),
-                        .int(Int32(channels)), .int(Int32(spatial)), .int(Int32(rows))])
+                        .index(channels), .index(spatial), .index(rows)])
         }
     }
 
@@ -85,7 +85,7 @@ extension OpenCLBackend {
 
     public func relu(_ x: Tensor) throws -> Tensor {
         let y = try empty(x.shape)
-        try launchFlat("relu_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .int(Int32(x.count))])
+        try launchFlat("relu_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .index(x.count)])
         return y
     }
 
@@ -93,33 +93,33 @@ extension OpenCLBackend {
         try ElementwiseShapes.same("reluBackward", "dy", dy.shape, "x", x.shape)
         let dx = try empty(x.shape)
         try launchFlat("relu_backward_vec4", count: x.count,
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .int(Int32(x.count))])
+                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(x.count)])
         return dx
     }
 
     public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         try ElementwiseShapes.same("add", "a", a.shape, "b", b.shape)
         let y = try empty(a.shape)
-        try launchFlat("add_vec4", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .int(Int32(a.count))])
+        try launchFlat("add_vec4", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .index(a.count)])
         return y
     }
 
     public func multiply(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         try ElementwiseShapes.same("multiply", "a", a.shape, "b", b.shape)
         let y = try empty(a.shape)
-        try launchFlat("multiply_vec4", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .int(Int32(a.count))])
+        try launchFlat("multiply_vec4", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .index(a.count)])
         return y
     }
 
     public func scale(_ x: Tensor, by s: Float) throws -> Tensor {
         let y = try empty(x.shape)
-        try launchFlat("scale_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(s), .int(Int32(x.count))])
+        try launchFlat("scale_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(s), .index(x.count)])
         return y
     }
 
     public func axpy(_ alpha: Float, _ x: Tensor, into y: Tensor) throws {
         try ElementwiseShapes.same("axpy", "x", x.shape, "y", y.shape)
-        try launchFlat("axpy_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(alpha), .int(Int32(x.count))])
+        try launchFlat("axpy_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(alpha), .index(x.count)])
     }
 
     public func channelMask(_ x: Tensor, mask: Tensor) throws -> Tensor {
@@ -139,14 +139,14 @@ extension OpenCLBackend {
         } else if reducesByColumns(layout) {
             try launch("elementwise.cl", "channel_dot_columns", defines: elementwiseDefines,
                        global: [(layout.channels + 3) / 4], local: [elementwiseLocalSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .int(Int32(layout.batch)), .int(Int32(layout.channels)),
+                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(layout.batch), .index(layout.channels),
                         .buffer(buffer(dMask))])
         } else {
             let groupSize = channelReductionGroupSize
             try launch("elementwise.cl", "channel_dot_group_tree", defines: elementwiseDefines,
                        global: [layout.channels * groupSize], local: [groupSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .int(Int32(layout.batch)), .int(Int32(layout.channels)),
-                        .int(Int32(layout.spatial)), .buffer(buffer(dMask))])
+                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(layout.batch), .index(layout.channels),
+                        .index(layout.spatial), .buffer(buffer(dMask))])
         }
         return (dx, dMask)
     }
@@ -155,7 +155,7 @@ extension OpenCLBackend {
         try ElementwiseShapes.scaleIndex("scaleByElement", s: s.shape, index: index)
         let y = try empty(x.shape)
         try launchFlat("scale_by_element_vec4", count: x.count,
-                       [.buffer(buffer(x)), .buffer(buffer(s)), .int(Int32(index)), .buffer(buffer(y)), .int(Int32(x.count))])
+                       [.buffer(buffer(x)), .buffer(buffer(s)), .index(index), .buffer(buffer(y)), .index(x.count)])
         return y
     }
 
@@ -164,7 +164,7 @@ extension OpenCLBackend {
         try ElementwiseShapes.scaleIndex("scaleByElementBackward", s: s.shape, index: index)
         let dx = try empty(x.shape)
         try launchFlat("scale_by_element_vec4", count: x.count,
-                       [.buffer(buffer(dy)), .buffer(buffer(s)), .int(Int32(index)), .buffer(buffer(dx)), .int(Int32(x.count))])
+                       [.buffer(buffer(dy)), .buffer(buffer(s)), .index(index), .buffer(buffer(dx)), .index(x.count)])
         let ds = try empty([1])
         try dot(dy, x, into: ds)
         return (dx, ds)
@@ -185,9 +185,9 @@ extension OpenCLBackend {
         let partial = try empty([groups])
         try launch("elementwise.cl", "dot_partial_group_tree", defines: elementwiseDefines,
                    global: [groups * groupSize], local: [groupSize],
-                   [.buffer(buffer(p)), .buffer(buffer(q)), .int(Int32(n)), .int(Int32(chunk4)), .buffer(buffer(partial))])
+                   [.buffer(buffer(p)), .buffer(buffer(q)), .index(n), .index(chunk4), .buffer(buffer(partial))])
         try launch("elementwise.cl", "sum_final_group_tree", defines: elementwiseDefines,
                    global: [groupSize], local: [groupSize],
-                   [.buffer(buffer(partial)), .int(Int32(groups)), .buffer(buffer(out))])
+                   [.buffer(buffer(partial)), .index(groups), .buffer(buffer(out))])
     }
 }

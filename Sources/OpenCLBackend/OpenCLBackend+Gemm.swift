@@ -20,7 +20,7 @@ extension OpenCLBackend {
         let (rows, cols) = try AddBiasShapes.validate(x: x.shape, bias: bias.shape)
         let y = try empty([rows, cols])
         try launch("gemm.cl", "add_bias_rows", global: [cols, rows], [
-            .buffer(buffer(x)), .buffer(buffer(bias)), .buffer(buffer(y)), .int(Int32(rows)), .int(Int32(cols)),
+            .buffer(buffer(x)), .buffer(buffer(bias)), .buffer(buffer(y)), .index(rows), .index(cols),
         ])
         return y
     }

@@ -67,12 +67,12 @@ extension OpenCLBackend {
             let last = operand.offset + operand.batchStride * (batch - 1) + operand.leadingDimension * (rows - 1) + columns - 1
             try require(last <= Int(Int32.max), "gemm: operand region ends at element \(last), beyond 32-bit indexing")
         }
-        let common: [KernelArgument] = [
-            .buffer(a.buffer), .int(Int32(a.offset)), .int(Int32(a.leadingDimension)), .int(Int32(a.batchStride)),
+        let common: [KernelArgument] = try [
+            .buffer(a.buffer), .index(a.offset), .index(a.leadingDimension), .index(a.batchStride),
         ]
-        let tail: [KernelArgument] = [
-            .buffer(c.buffer), .int(Int32(c.offset)), .int(Int32(c.leadingDimension)), .int(Int32(c.batchStride)),
-            .int(Int32(m)), .int(Int32(n)), .int(Int32(k)), .float(alpha), .float(beta), .int(Int32(batch)),
+        let tail: [KernelArgument] = try [
+            .buffer(c.buffer), .index(c.offset), .index(c.leadingDimension), .index(c.batchStride),
+            .index(m), .index(n), .index(k), .float(alpha), .float(beta), .index(batch),
         ]
         let flag = { (on: Bool) in on ? "1" : "0" }
 
@@ -83,8 +83,8 @@ extension OpenCLBackend {
             let defines = ["TS_M": "\(tile.tileM)", "TS_N": "\(tile.tileN)", "TS_K": "\(tile.tileK)",
                            "WPT_M": "\(tile.workM)", "WPT_N": "\(tile.workN)", "TRANS_A": flag(transposeA), "TRANS_B": flag(transposeB)]
             let global = [(n + tile.tileN - 1) / tile.tileN * local[0], (m + tile.tileM - 1) / tile.tileM * local[1], batch]
-            let bArguments: [KernelArgument] = [
-                .buffer(b.buffer), .int(Int32(b.offset)), .int(Int32(b.leadingDimension)), .int(Int32(b.batchStride)),
+            let bArguments: [KernelArgument] = try [
+                .buffer(b.buffer), .index(b.offset), .index(b.leadingDimension), .index(b.batchStride),
             ]
             try launch("gemm.cl", "gemm_local_tiles", defines: defines, global: global, local: local, common + bArguments + tail)
 
@@ -108,11 +108,11 @@ extension OpenCLBackend {
                 packedA = panels
                 let global = [mPadded, k, packedItems]  // TRANS_A: consecutive work-items read along M
                 try launch("gemm.cl", "gemm_pack_a_panels", defines: ["TM": "\(rows)", "TRANS_A": "1"], global: global, [
-                    .buffer(a.buffer), .int(Int32(a.offset)), .int(Int32(a.leadingDimension)), .int(Int32(a.batchStride)),
-                    .buffer(buffer(panels)), .int(Int32(a.batchStride == 0 ? 0 : mPadded * k)),
-                    .int(Int32(m)), .int(Int32(k)), .int(Int32(packedItems)),
+                    .buffer(a.buffer), .index(a.offset), .index(a.leadingDimension), .index(a.batchStride),
+                    .buffer(buffer(panels)), .index(a.batchStride == 0 ? 0 : mPadded * k),
+                    .index(m), .index(k), .index(packedItems),
                 ])
-                aArguments = [.buffer(buffer(panels)), .int(0), .int(Int32(rows)), .int(Int32(a.batchStride == 0 ? 0 : mPadded * k))]
+                aArguments = try [.buffer(buffer(panels)), .int(0), .index(rows), .index(a.batchStride == 0 ? 0 : mPadded * k)]
             }
             var bArguments: [KernelArgument]
             var packedB: Tensor?
@@ -125,13 +125,13 @@ extension OpenCLBackend {
                 let packDefines = ["NV": "\(vectors)", "TRANS_B": flag(transposeB)]
                 let global = transposeB ? [k, nPadded, packedItems] : [nPadded, k, packedItems]
                 try launch("gemm.cl", "gemm_pack_b_panels", defines: packDefines, global: global, [
-                    .buffer(b.buffer), .int(Int32(b.offset)), .int(Int32(b.leadingDimension)), .int(Int32(b.batchStride)),
-                    .buffer(buffer(panels)), .int(Int32(b.batchStride == 0 ? 0 : nPadded * k)),
-                    .int(Int32(n)), .int(Int32(k)), .int(Int32(packedItems)),
+                    .buffer(b.buffer), .index(b.offset), .index(b.leadingDimension), .index(b.batchStride),
+                    .buffer(buffer(panels)), .index(b.batchStride == 0 ? 0 : nPadded * k),
+                    .index(n), .index(k), .index(packedItems),
                 ])
-                bArguments = [.buffer(buffer(panels)), .int(0), .int(Int32(columns)), .int(Int32(b.batchStride == 0 ? 0 : nPadded * k))]
+                bArguments = try [.buffer(buffer(panels)), .int(0), .index(columns), .index(b.batchStride == 0 ? 0 : nPadded * k)]
             } else {
-                bArguments = [.buffer(b.buffer), .int(Int32(b.offset)), .int(Int32(b.leadingDimension)), .int(Int32(b.batchStride))]
+                bArguments = try [.buffer(b.buffer), .index(b.offset), .index(b.leadingDimension), .index(b.batchStride)]
             }
             let defines = ["TM": "\(rows)", "NV": "\(vectors)", "TRANS_A": flag(transposeA && !packA), "A_PACKED": flag(packA),
                            "B_PACKED": flag(packB)]

@@ -9,12 +9,12 @@ extension OpenCLBackend {
         let op = "softmaxCrossEntropy"
         let (n, k) = try LossShapes.classification(op, scores: logits.shape, labels: labels.shape)
         try LossShapes.validateLabels(op, try download(labels), classes: k)
-        _ = try int32(logits.count, op)
+        try requireIndexable(logits.count, op)
         let probabilities = try empty([n, k])
         let rowLoss = try empty([n])
         try launch("loss.cl", "softmax_xent_rowwise", global: [n],
                    [.buffer(buffer(logits)), .buffer(buffer(labels)), .buffer(buffer(probabilities)),
-                    .buffer(buffer(rowLoss)), .int(Int32(k)), .int(Int32(n))])
+                    .buffer(buffer(rowLoss)), .index(k), .index(n)])
         // The mean over rows as a small tree reduction: [N] → [] viewed as [1].
         let loss = try reduceSum(rowLoss, axes: [0], outputShape: [], divisor: Float(n), op: op)
         return (try loss.reshaped([1]), probabilities)
@@ -25,26 +25,22 @@ extension OpenCLBackend {
         let (n, k) = try LossShapes.classification(op, scores: probabilities.shape, labels: labels.shape,
                                                    scoresName: "probabilities")
         try LossShapes.validateLabels(op, try download(labels), classes: k)
-        let total = try int32(probabilities.count, op)
+        let total = probabilities.count
+        try requireIndexable(total, op)
         let dlogits = try empty([n, k])
         try launch("loss.cl", "softmax_xent_backward_elementwise", global: [n * k],
                    [.buffer(buffer(probabilities)), .buffer(buffer(labels)), .buffer(buffer(dlogits)),
-                    .float(upstream), .int(Int32(k)), .int(total)])
+                    .float(upstream), .index(k), .index(total)])
         return dlogits
     }
 
     public func argmax(_ x: Tensor) throws -> Tensor {
         let (n, k) = try LossShapes.rows("argmax", x.shape)
-        _ = try int32(x.count, "argmax")
+        try requireIndexable(x.count, "argmax")
         let result = try empty([n])
         try launch("loss.cl", "argmax_rowwise", global: [n],
-                   [.buffer(buffer(x)), .buffer(buffer(result)), .int(Int32(k)), .int(Int32(n))])
+                   [.buffer(buffer(x)), .buffer(buffer(result)), .index(k), .index(n)])
         return result
     }
 }
 
-/// `value` as a kernel `int`, or a `TensorError` naming `op` when it does not fit.
-fileprivate func int32(_ value: Int, _ op: String) throws -> Int32 {
-    try require(value >= 0 && value <= Int(Int32.max), "\(op): size \(value) exceeds the 32-bit indices of the OpenCL kernels")
-    return Int32(value)
-}

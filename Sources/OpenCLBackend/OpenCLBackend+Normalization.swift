@@ -20,12 +20,12 @@ extension OpenCLBackend {
         if spatial == 1 {
             try launch("batchnorm.cl", "batchnorm_normalize_columns_vec4", defines: batchNormDefines,
                        global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
-                       [.buffer(buffer(x)), .buffer(buffer(y)), .int(Int32(batch)), .int(Int32(channels))] + parameters)
+                       [.buffer(buffer(x)), .buffer(buffer(y)), .index(batch), .index(channels)] + parameters)
         } else {
             let rows = batch * channels
             try launch("batchnorm.cl", "batchnorm_normalize_rows_vec4", defines: batchNormDefines,
                        global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
-                       [.buffer(buffer(x)), .buffer(buffer(y)), .int(Int32(channels)), .int(Int32(spatial)), .int(Int32(rows))]
+                       [.buffer(buffer(x)), .buffer(buffer(y)), .index(channels), .index(spatial), .index(rows)]
                            + parameters)
         }
     }
@@ -43,12 +43,12 @@ extension OpenCLBackend {
         if reducesByColumns(layout) {
             try launch("batchnorm.cl", "batchnorm_stats_columns", defines: batchNormDefines,
                        global: [(channels + 3) / 4], local: [elementwiseLocalSize],
-                       [.buffer(buffer(x)), .int(Int32(batch)), .int(Int32(channels))] + outputs)
+                       [.buffer(buffer(x)), .index(batch), .index(channels)] + outputs)
         } else {
             let groupSize = channelReductionGroupSize
             try launch("batchnorm.cl", "batchnorm_stats_group_tree", defines: batchNormDefines,
                        global: [channels * groupSize], local: [groupSize],
-                       [.buffer(buffer(x)), .int(Int32(batch)), .int(Int32(channels)), .int(Int32(spatial))] + outputs)
+                       [.buffer(buffer(x)), .index(batch), .index(channels), .index(spatial)] + outputs)
         }
         let y = try empty(x.shape)
         try normalize(x, into: y, layout, gamma: gamma, beta: beta, mean: mean, stat: invStd, statIsVariance: false, epsilon: epsilon)
@@ -83,12 +83,12 @@ extension OpenCLBackend {
         if reducesByColumns(layout) {
             try launch("batchnorm.cl", "batchnorm_backward_sums_columns", defines: batchNormDefines,
                        global: [(channels + 3) / 4], local: [elementwiseLocalSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .int(Int32(batch)), .int(Int32(channels))] + statistics)
+                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(batch), .index(channels)] + statistics)
         } else {
             let groupSize = channelReductionGroupSize
             try launch("batchnorm.cl", "batchnorm_backward_sums_group_tree", defines: batchNormDefines,
                        global: [channels * groupSize], local: [groupSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .int(Int32(batch)), .int(Int32(channels)), .int(Int32(spatial))] + statistics)
+                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(batch), .index(channels), .index(spatial)] + statistics)
         }
         // dx from the sums.
         let parameters: [KernelArgument] = [.buffer(buffer(gamma)), .buffer(buffer(savedMean)), .buffer(buffer(savedInvStd)),
@@ -96,13 +96,13 @@ extension OpenCLBackend {
         if spatial == 1 {
             try launch("batchnorm.cl", "batchnorm_backward_input_columns_vec4", defines: batchNormDefines,
                        global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .int(Int32(batch)), .int(Int32(channels))] + parameters)
+                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(batch), .index(channels)] + parameters)
         } else {
             let rows = batch * channels
             try launch("batchnorm.cl", "batchnorm_backward_input_rows_vec4", defines: batchNormDefines,
                        global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .int(Int32(channels)), .int(Int32(spatial)),
-                        .int(Int32(rows)), .int(Int32(layout.perChannel))] + parameters)
+                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(channels), .index(spatial),
+                        .index(rows), .index(layout.perChannel)] + parameters)
         }
         return BatchNormGradients(input: dx, gamma: dGamma, beta: dBeta)
     }

@@ -8,7 +8,7 @@ extension OpenCLBackend {
                                             velocity: velocity.shape, hyper)
         try launch("optimizers.cl", hyper.nesterov ? "sgd_step_nesterov" : "sgd_step_momentum", global: [n],
                    [.buffer(buffer(parameter)), .buffer(buffer(gradient)), .buffer(buffer(velocity)),
-                    .float(hyper.learningRate), .float(hyper.momentum), .float(hyper.weightDecay), .int(Int32(n))])
+                    .float(hyper.learningRate), .float(hyper.momentum), .float(hyper.weightDecay), .index(n)])
     }
 
     public func adamStep(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
@@ -21,6 +21,6 @@ extension OpenCLBackend {
                    [.buffer(buffer(parameter)), .buffer(buffer(gradient)), .buffer(buffer(firstMoment)),
                     .buffer(buffer(secondMoment)), .float(hyper.learningRate), .float(hyper.beta1),
                     .float(hyper.beta2), .float(hyper.epsilon), .float(hyper.weightDecay),
-                    .float(bc1), .float(bc2), .int(Int32(n))])
+                    .float(bc1), .float(bc2), .index(n)])
     }
 }

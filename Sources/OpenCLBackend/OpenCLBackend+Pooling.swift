@@ -46,8 +46,8 @@ extension OpenCLBackend {
         let dx = try empty(inputShape)
         let area = inputShape[2] * inputShape[3]
         try launch("pooling.cl", "global_avg_pool_backward_broadcast", global: [dx.count],
-                   [.buffer(buffer(dy)), .buffer(buffer(dx)), .int(try int32(area, "globalAvgPoolBackward")),
-                    .int(try int32(dx.count, "globalAvgPoolBackward"))])
+                   [.buffer(buffer(dy)), .buffer(buffer(dx)), .index(area),
+                    .index(dx.count)])
         return dx
     }
 
@@ -55,8 +55,8 @@ extension OpenCLBackend {
     /// `buffers` followed by `H, W, OH, OW, total` (one work-item per element of `global`).
     private func launchPool(_ kernelName: String, params: Pool2dParams, countIncludePad: Bool, input: [Int], output: [Int],
                             global: Int, _ buffers: [Buffer], op: String) throws {
-        _ = try int32(input.reduce(1, *), op)
-        _ = try int32(output.reduce(1, *), op)
+        try requireIndexable(input.reduce(1, *), op)
+        try requireIndexable(output.reduce(1, *), op)
         let defines = [
             "KH": "\(params.kernelH)", "KW": "\(params.kernelW)",
             "SH": "\(params.strideH)", "SW": "\(params.strideW)",
@@ -65,12 +65,7 @@ extension OpenCLBackend {
         ]
         let sizes = [input[2], input[3], output[2], output[3], global]
         try launch("pooling.cl", kernelName, defines: defines, global: [global],
-                   buffers.map { .buffer($0) } + sizes.map { .int(Int32($0)) })
+                   buffers.map { .buffer($0) } + sizes.map { try .index($0) })
     }
 }
 
-/// `value` as a kernel `int`, or a `TensorError` naming `op` when it does not fit.
-fileprivate func int32(_ value: Int, _ op: String) throws -> Int32 {
-    try require(value >= 0 && value <= Int(Int32.max), "\(op): size \(value) exceeds the 32-bit indices of the OpenCL kernels")
-    return Int32(value)
-}

@@ -21,7 +21,7 @@ extension OpenCLBackend {
 
     /// `Σ_{axes} x / divisor` with shape `outputShape` (already validated by the caller).
     func reduceSum(_ x: Tensor, axes: [Int], outputShape: [Int], divisor: Float, op: String) throws -> Tensor {
-        _ = try int32(x.count, op)
+        try requireIndexable(x.count, op)
         let result = try empty(outputShape)
         if result.count == 0 { return result }
         if x.count == 0 {                                    // empty reduced axes: Σ = 0, mean = 0/0
@@ -60,8 +60,8 @@ extension OpenCLBackend {
                 let span = (length + chunks - 1) / chunks
                 try launch("reduce.cl", "reduce_sum_rows_tree", defines: defines,
                            global: [rows * chunks * plan.groupSize], local: [plan.groupSize],
-                           [.buffer(buffer(input)), .buffer(buffer(output)), .int(try int32(length, op)),
-                            .int(try int32(chunks, op)), .int(try int32(span, op)), .float(divisor)])
+                           [.buffer(buffer(input)), .buffer(buffer(output)), .index(length),
+                            .index(chunks), .index(span), .float(divisor)])
             }
             if chunks == 1 {
                 try launchRows(source, destination, rows: outer, length: length, chunks: 1, divisor: divisor)
@@ -77,9 +77,9 @@ extension OpenCLBackend {
                 let span = (length + chunks - 1) / chunks
                 let total = outer * chunks * inner
                 try launch("reduce.cl", "reduce_sum_columns_kahan", global: [total],
-                           [.buffer(buffer(input)), .buffer(buffer(output)), .int(try int32(length, op)),
-                            .int(try int32(inner, op)), .int(try int32(chunks, op)), .int(try int32(span, op)),
-                            .float(divisor), .int(try int32(total, op))])
+                           [.buffer(buffer(input)), .buffer(buffer(output)), .index(length),
+                            .index(inner), .index(chunks), .index(span),
+                            .float(divisor), .index(total)])
             }
             if chunks == 1 {
                 try launchColumns(source, destination, length: length, chunks: 1, divisor: divisor)
@@ -151,8 +151,3 @@ struct ReductionPlan {
     }
 }
 
-/// `value` as a kernel `int`, or a `TensorError` naming `op` when it does not fit.
-fileprivate func int32(_ value: Int, _ op: String) throws -> Int32 {
-    try require(value >= 0 && value <= Int(Int32.max), "\(op): size \(value) exceeds the 32-bit indices of the OpenCL kernels")
-    return Int32(value)
-}

@@ -96,18 +96,18 @@ extension OpenCLBackend {
         for pass in 0..<4 {
             let flags = (pass == 0 ? 1 : 0) | (pass == 3 ? 2 : 0)      // PASS_FROM_FLOATS | PASS_TO_RANKS
             let source = pass == 0 ? x : keys
-            let shape: [KernelArgument] = [.int(Int32(n)), .int(Int32(chunk)), .int(Int32(blocks)),
-                                           .int(Int32(8 * pass)), .int(Int32(flags))]
+            let shape: [KernelArgument] = try [.index(n), .index(chunk), .index(blocks),
+                                           .index(8 * pass), .index(flags)]
             try launch(file, "radix_histogram_" + suffix, defines: defines, global: global, local: local,
                        [.buffer(buffer(source)), .buffer(buffer(counts))] + shape)
             try launch(file, "radix_scan_counts", defines: defines,
                        global: [plan.scanWorkGroupSize], local: [plan.scanWorkGroupSize],
-                       [.buffer(buffer(counts)), .int(Int32(256 * blocks))])
+                       [.buffer(buffer(counts)), .index(256 * blocks)])
             try launch(file, "radix_scatter_" + suffix, defines: defines, global: global, local: local,
                        [.buffer(buffer(source)), .buffer(buffer(index)), .buffer(buffer(keysNext)),
                         .buffer(buffer(indexNext)), .buffer(buffer(ranks)), .buffer(buffer(counts))] + shape
                         + [.uint(UInt32(truncatingIfNeeded: magic)), .uint(UInt32(truncatingIfNeeded: magic >> 32)),
-                           .int(Int32(magicShift))])
+                           .index(magicShift)])
             swap(&keys, &keysNext)
             swap(&index, &indexNext)
         }

@@ -43,7 +43,7 @@ extension OpenCLBackend {
         let n = try TopKShapes.softMask(normalized: normalized.shape, ratio: a.shape, lambda: lambda)
         let mask = try empty([n])
         try launch("topk.cl", "soft_mask_sigmoid", defines: topKDefines, global: [(n + maskVectorWidth - 1) / maskVectorWidth],
-                   [.buffer(buffer(normalized)), .buffer(buffer(a)), .buffer(buffer(mask)), .float(lambda), .int(Int32(n))])
+                   [.buffer(buffer(normalized)), .buffer(buffer(a)), .buffer(buffer(mask)), .float(lambda), .index(n)])
         return mask
     }
 
@@ -58,13 +58,13 @@ extension OpenCLBackend {
         try launch("topk.cl", "soft_mask_grad_ratio_partial", defines: topKDefines,
                    global: [count * groupSize], local: [groupSize],
                    [.buffer(buffer(mask)), .buffer(buffer(gradMask)), .buffer(buffer(current)),
-                    .float(lambda), .int(Int32(n))])
+                    .float(lambda), .index(n)])
         while count > 1 {
             let groups = topKGroups(count)
             let next = groups == 1 ? result : try empty([groups])
             try launch("topk.cl", "tree_sum_partials", defines: topKDefines,
                        global: [groups * groupSize], local: [groupSize],
-                       [.buffer(buffer(current)), .buffer(buffer(next)), .int(Int32(count))])
+                       [.buffer(buffer(current)), .buffer(buffer(next)), .index(count)])
             current = next
             count = groups
         }
@@ -81,10 +81,10 @@ extension OpenCLBackend {
         try fill(flag, with: 0)                      // 0.0f has all bits zero: the int flag reads 0
         try launch("topk.cl", "taylor_nonfinite_flag", defines: topKDefines,
                    global: [topKGroups(n) * groupSize], local: [groupSize],
-                   [.buffer(buffer(mask)), .buffer(buffer(gradMask)), .buffer(buffer(flag)), .int(Int32(n))])
+                   [.buffer(buffer(mask)), .buffer(buffer(gradMask)), .buffer(buffer(flag)), .index(n)])
         try launch("topk.cl", "taylor_apply_if_finite", defines: topKDefines, global: [n],
                    [.buffer(buffer(importance)), .buffer(buffer(mask)), .buffer(buffer(gradMask)),
-                    .buffer(buffer(flag)), .float(decay), .int(Int32(n))])
+                    .buffer(buffer(flag)), .float(decay), .index(n)])
         let bad = try buffer(flag).read(Int32.self, count: 1, queue: queue)[0]
         return bad == 0
     }

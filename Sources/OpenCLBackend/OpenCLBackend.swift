@@ -145,8 +145,25 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
 
     public func fill(_ tensor: Tensor, with value: Float) throws {
-        try launch("memory.cl", "fill", global: [tensor.count], [.buffer(buffer(tensor)), .float(value), .int(Int32(tensor.count))])
+        try launch("memory.cl", "fill", global: [tensor.count], [.buffer(buffer(tensor)), .float(value), .index(tensor.count)])
     }
 
     public func synchronize() throws { try queue.finish() }
+}
+
+extension KernelArgument {
+    /// A size, count or index as a kernel `int` — the one checked conversion: the kernels index
+    /// with 32-bit ints, so a value that does not fit is a `TensorError`, never a trap.
+    static func index(_ value: Int) throws -> KernelArgument {
+        guard let v = Int32(exactly: value) else {
+            throw TensorError.argument("a size or index of \(value) exceeds the 32-bit indices of the OpenCL kernels")
+        }
+        return .int(v)
+    }
+}
+
+/// Throws a `TensorError` naming `op` when `value` does not fit the kernels' 32-bit indices
+/// (checked before any buffer is allocated).
+func requireIndexable(_ value: Int, _ op: String) throws {
+    try require(value >= 0 && value <= Int(Int32.max), "\(op): size \(value) exceeds the 32-bit indices of the OpenCL kernels")
 }

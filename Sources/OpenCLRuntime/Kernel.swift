@@ -34,6 +34,20 @@ public final class Kernel: @unchecked Sendable {
 
     deinit { clReleaseKernel(handle) }
 
+    /// The kernel's parameter count (`CL_KERNEL_NUM_ARGS`).
+    public func argumentCount() throws -> Int {
+        var count: cl_uint = 0
+        let status = clGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_NUM_ARGS), MemoryLayout<cl_uint>.size, &count, nil)
+        guard status == CL_SUCCESS else {
+            throw OpenCLError(status: status, call: "clGetKernelInfo", location: "\(#fileID):\(#line)", detail: "\(name) CL_KERNEL_NUM_ARGS")
+        }
+        return Int(count)
+    }
+
+    #if DEBUG
+    private lazy var checkedArgumentCount: Int? = try? argumentCount()
+    #endif
+
     /// Sets `arguments` in order and enqueues the kernel over `global` work-items (rounded up
     /// to a multiple of `local` when given). Returns the command's event when `wantEvent`.
     @discardableResult
@@ -47,6 +61,13 @@ public final class Kernel: @unchecked Sendable {
         if globalSize.contains(0) { return nil }
         lock.lock()
         defer { lock.unlock() }
+        #if DEBUG
+        // Debug builds (the tests) check the host's argument list against the kernel's signature.
+        if let expected = checkedArgumentCount, expected != arguments.count {
+            throw OpenCLError(status: CL_INVALID_KERNEL_ARGS, call: "Kernel.launch", location: "\(#fileID):\(#line)",
+                              detail: "\(name) takes \(expected) arguments, the host passed \(arguments.count)")
+        }
+        #endif
         for (index, argument) in arguments.enumerated() {
             let status: cl_int
             switch argument {

@@ -12,6 +12,7 @@ import TensorCore
 // |x| and |w| (a Float sum of non-negative terms, itself within γ_K, hence the extra 1/(1 − K·ε)).
 extension VerificationSuite {
     /// The rule every real-valued case states.
+    public static let realValuedConvolution = "conv2d fwd+bwd (real-valued)"
     static let realValuedBound = Tolerance.bound("|Δ| ≤ 2·K·ε·Σ|a||b|/(1 − 2Kε)")
 
     static func realValuedCases() -> [VerifyCase] {
@@ -33,7 +34,7 @@ extension VerificationSuite {
 
     /// ResNet-20's convolutions at the odd widths DMS exports (13, 29, 67 channels at 32², 16², 8²;
     /// stride-2 stage entries and 1×1 projections), forward and both gradients.
-    static func realConvolutionCases(batch: Int, seed: inout UInt64) -> [VerifyCase] {
+    public static func realConvolutionCases(batch: Int, seed: inout UInt64) -> [VerifyCase] {
         let shapes: [(x: [Int], w: [Int], params: Conv2dParams)] = [
             ([batch, 13, 32, 32], [13, 13, 3, 3], Conv2dParams(padding: 1)),
             ([batch, 13, 32, 32], [29, 13, 3, 3], Conv2dParams(stride: 2, padding: 1)),
@@ -82,7 +83,7 @@ extension VerificationSuite {
     }
 
     private static func realConvolutionCase(x xShape: [Int], w wShape: [Int], params: Conv2dParams, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: "conv", operation: "conv2d fwd+bwd (real-valued)", shape: "x\(xShape) w\(wShape) \(params)",
+        VerifyCase(family: "conv", operation: realValuedConvolution, shape: "x\(xShape) w\(wShape) \(params)",
                    tolerance: realValuedBound) { backend in
             var rng = SeededRandom(seed: seed)
             let yShape = try params.outputShape(input: xShape, weight: wShape)

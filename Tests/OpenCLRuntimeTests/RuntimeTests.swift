@@ -90,3 +90,22 @@ struct RuntimeTests {
         #expect(cache.compileCount == 1)
     }
 }
+
+/// Debug builds check a launch's argument list against the kernel's signature, and sizes beyond
+/// the kernels' 32-bit indices are refused with an error instead of a trap.
+@Suite("Kernel arguments", .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+struct KernelArgumentTests {
+    @Test func wrongArgumentCountIsRefusedInDebugBuilds() throws {
+        let backend = try SharedBackends.requireOpenCL()
+        let source = "__kernel void twice(__global float* x, const int n) { const int i = get_global_id(0); if (i < n) x[i] *= 2.0f; }"
+        let program = try Program.build(source: source, name: "twice.cl", options: "", context: backend.context)
+        let kernel = try Kernel(program: program, name: "twice")
+        #expect(try kernel.argumentCount() == 2)
+        let buffer = try Buffer(context: backend.context, byteCount: 16)
+        try kernel.launch(on: backend.queue, global: [4], arguments: [.buffer(buffer), .int(4)])
+        #if DEBUG
+        #expect(throws: OpenCLError.self) { try kernel.launch(on: backend.queue, global: [4], arguments: [.buffer(buffer)]) }
+        #endif
+        try backend.queue.finish()
+    }
+}
