@@ -4,7 +4,8 @@ import Testing
 import _TestSupport
 
 /// The `diffnas` executable run as a user runs it.
-@Suite struct CLITests {
+/// Each test runs child processes: a hang fails after 10 minutes instead of stalling CI.
+@Suite(.timeLimit(.minutes(10))) struct CLITests {
     @Test func devicesListsAtLeastOneDeviceAsJSON() throws {
         let result = try runDiffNAS(["devices", "--json"])
         guard result.status == 0 else {

@@ -6,7 +6,7 @@ import _TestSupport
 /// `diffnas search` killed with SIGKILL mid-search and again mid-retrain, then resumed, ends
 /// exactly where an uninterrupted run ends (reference backend: deterministic): the same exported
 /// architecture bytes, bit-identical weights for every arm, and the same accuracies in the report.
-@Suite(.serialized) struct KillResumeTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct KillResumeTests {
     static let arguments = ["search", "--base", "mlp", "--search-steps", "200", "--retrain-epochs", "4", "--batch", "16",
                             "--target", "0.5", "--backend", "reference"]
 

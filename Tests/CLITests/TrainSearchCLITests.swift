@@ -5,7 +5,7 @@ import Testing
 import _TestSupport
 
 /// `diffnas train` and `diffnas search` run as a user runs them, on a small generated `.npy` data set.
-@Suite(.serialized) struct TrainSearchCLITests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct TrainSearchCLITests {
     /// train_x [N,1,8,8], train_y [N], test_x, test_y: class k lights up band k.
     static func makeData() throws -> URL {
         let dir = try makeTemporaryDirectory("diffnas-data")

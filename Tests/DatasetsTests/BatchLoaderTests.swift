@@ -3,7 +3,8 @@ import Foundation
 import Testing
 import _TestSupport
 
-@Suite struct BatchLoaderTests {
+/// The loader prefetches on threads: a hang fails after 5 minutes.
+@Suite(.timeLimit(.minutes(5))) struct BatchLoaderTests {
     /// 103 samples of 2×4×4 whose first value is their index (to trace samples through batches).
     private func tracedDataset(count: Int = 103) throws -> Dataset {
         var images = try Fixtures.dataset(count: count, sampleShape: [2, 4, 4], classCount: 7).images

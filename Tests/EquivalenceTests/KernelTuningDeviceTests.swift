@@ -95,6 +95,25 @@ struct KernelTuningDeviceTests {
         }
     }
 
+    /// Both convolution algorithms, and every direct-kernel channel block the tuner can pick, on
+    /// the real-valued ResNet-20 convolutions (13/29/67 channels, batch 8) within their bound.
+    @Test func everyConvolutionAlgorithmAndCandidateIsWithinTheRealValuedBound() throws {
+        let device = try SharedBackends.requireOpenCL().device
+        var seed: UInt64 = 0x5245_2000
+        let cases = VerificationSuite.realConvolutionCases(batch: 8, seed: &seed)
+        let expected = try cases.map { try $0.run(SharedBackends.reference) }
+        for candidate in TuningSlot.directOutputChannels.candidates(on: device) {
+            for algorithm in [ConvolutionAlgorithm.direct, .gemm] {
+                let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
+                backend.convolutionAlgorithmOverride = algorithm
+                for (testCase, wanted) in zip(cases, expected) {
+                    let result = Verifier.check(testCase, device: backend, expected: wanted)
+                    #expect(result.passed, "OCB=\(candidate.directOutputChannels) \(algorithm): \(result.failureDescription)")
+                }
+            }
+        }
+    }
+
     /// Forward, input and weight gradients by the direct kernels: odd channel counts (1, 7, 7 per
     /// group, 31: partial channel blocks for every OCB), groups, stride 2, dilation 2, a 1×1 kernel.
     static let convolutionCases: [(x: [Int], w: [Int], params: Conv2dParams)] = [

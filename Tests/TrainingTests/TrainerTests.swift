@@ -7,7 +7,7 @@ import Testing
 import Training
 import _TestSupport
 
-@Suite struct TrainerTests {
+@Suite(.timeLimit(.minutes(10))) struct TrainerTests {
     static func data(_ count: Int, seed: UInt64) throws -> Dataset {
         var rng = SeededRandom(seed: seed)
         var images: [Float] = [], labels: [Int] = []
