@@ -84,11 +84,15 @@ public struct Checkpoint {
         guard Checkpoint.checksum(body) == checksum else { throw CheckpointError("\(name): checksum mismatch (file is corrupt)") }
         var checkpoint = Checkpoint(metadata: header["metadata"] as? [String: String] ?? [:])
         for entry in entries {
+            // Sizes come from the file: multiply with overflow checks, and bound them by the body
+            // before allocating anything.
             guard let tensorName = entry["name"] as? String, let shape = entry["shape"] as? [Int], let offset = entry["offset"] as? Int,
-                  shape.allSatisfy({ $0 >= 0 }), offset >= 0, (offset + shape.reduce(1, *)) * 4 <= body.count else {
+                  shape.allSatisfy({ $0 >= 0 }), offset >= 0,
+                  let count = shape.reduce(Optional(1), { acc, d in acc.flatMap { a in
+                      let (p, o) = a.multipliedReportingOverflow(by: d); return o ? nil : p } }),
+                  offset <= body.count / 4, count <= body.count / 4 - offset else {
                 throw CheckpointError("\(name): corrupt tensor table")
             }
-            let count = shape.reduce(1, *)
             var values = [Float](repeating: 0, count: count)
             for i in 0..<count {
                 let o = 4 * (offset + i)

@@ -66,7 +66,7 @@ public enum NPYFile {
         let (count, overflow) = shape.reduce((1, false)) { acc, d in
             let (p, o) = acc.0.multipliedReportingOverflow(by: d); return (p, acc.1 || o)
         }
-        guard !overflow else { throw fail("shape \(shapeText) is too large") }
+        guard !overflow, count <= Int.max / 4 else { throw fail("shape \(shapeText) is too large") }
         let dataStart = headerStart + headerLength
         let available = bytes.count - dataStart
         guard available >= count * 4 else {

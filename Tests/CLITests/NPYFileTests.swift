@@ -50,3 +50,22 @@ import Testing
         #expect(message(Data(fortran))?.contains("Fortran") == true)
     }
 }
+
+/// A `.npy` header claiming 10¹⁵ or 2⁶² elements is refused from the header alone, before any
+/// allocation, with an error naming the file.
+@Suite struct NPYHeaderLimitTests {
+    static func file(shape: String, dataBytes: Int) -> Data {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let n = header.utf8.count
+        return Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + [UInt8](repeating: 0, count: dataBytes))
+    }
+
+    @Test func hugeShapesAreRefusedBeforeAllocating() throws {
+        #expect(try NPYFile.decode(Self.file(shape: "(2,)", dataBytes: 8), name: "ok.npy").values == [0, 0])
+        for shape in ["(1000000000000000,)", "(4611686018427387904,)", "(4294967296, 4294967296)", "(3037000500, 3037000500, 2)"] {
+            #expect(throws: (any Error).self, "\(shape)") { try NPYFile.decode(Self.file(shape: shape, dataBytes: 16), name: "huge.npy") }
+        }
+    }
+}

@@ -48,3 +48,33 @@ import _TestSupport
         #expect(try wider.namedState.map { try backend.download($0.tensor) } == before)
     }
 }
+
+/// Sizes read from a checkpoint's header are checked before anything is allocated: a tensor
+/// table claiming 10¹⁵ or 2⁸⁰ elements (with a valid body checksum — the header is not covered
+/// by it) is refused with an error, never a trap or a huge allocation.
+@Suite struct CheckpointHeaderLimitTests {
+    static func withShape(_ shape: [Int], offset: Int = 0) throws -> Data {
+        var checkpoint = Checkpoint(metadata: ["kind": "training"])
+        checkpoint.tensors = [(name: "w", shape: [2], values: [1, 2])]
+        let bytes = [UInt8](try checkpoint.encoded())
+        var length = 0
+        for i in 0..<8 { length |= Int(bytes[8 + i]) << (8 * i) }
+        var header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[16..<16 + length])) as? [String: Any])
+        var entries = try #require(header["tensors"] as? [[String: Any]])
+        entries[0]["shape"] = shape
+        entries[0]["offset"] = offset
+        header["tensors"] = entries
+        let newHeader = [UInt8](try JSONSerialization.data(withJSONObject: header))
+        var out = Array(bytes[0..<8])
+        for i in 0..<8 { out.append(UInt8((newHeader.count >> (8 * i)) & 0xFF)) }
+        return Data(out + newHeader + bytes[(16 + length)...])
+    }
+
+    @Test func hugeShapesAreRefused() throws {
+        #expect(try Checkpoint.decode(Self.withShape([2])).tensors[0].values == [1, 2], "the edited file is otherwise valid")
+        for shape in [[1_000_000_000_000_000], [1 << 40, 1 << 40], [Int.max, 2], [3]] {
+            #expect(throws: CheckpointError.self, "shape \(shape)") { try Checkpoint.decode(Self.withShape(shape)) }
+        }
+        #expect(throws: CheckpointError.self) { try Checkpoint.decode(Self.withShape([1], offset: Int.max / 2)) }
+    }
+}
