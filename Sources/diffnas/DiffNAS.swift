@@ -12,7 +12,7 @@ struct DiffNAS: ParsableCommand {
         is checked against a plain-Swift CPU reference backend: see `diffnas verify`.
         """,
         subcommands: [DevicesCommand.self, VerifyCommand.self, OpCommand.self, TrainCommand.self, SearchCommand.self, BenchCommand.self,
-                      TuneCommand.self]
+                      TuneCommand.self, ExportCommand.self]
     )
 
     /// Runs the command; a file-system failure anywhere (an unwritable `--out`, a missing folder,

@@ -127,6 +127,36 @@ import _TestSupport
         #expect(other.status != 0 && Self.oneLine(other) && other.standardError.contains("different settings"), "\(other.standardError)")
     }
 
+    /// `diffnas export` writes a trained network's state as safetensors (architecture in the
+    /// metadata, optimizer state left out) and converts it back to a checkpoint that trains on.
+    @Test func exportWritesSafetensorsAndConvertsBack() throws {
+        let data = try Self.makeData()
+        let dir = try makeTemporaryDirectory("diffnas-export")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        #expect(try runDiffNAS(["train", "--arch", "mlp", "--data", data.path, "--epochs", "1", "--batch", "16", "--backend", "reference",
+                                "--out", run.path]).status == 0)
+        let st = dir.appendingPathComponent("model.safetensors")
+        let r = try runDiffNAS(["export", "--weights", run.appendingPathComponent("checkpoint.bin").path, "--out", st.path])
+        #expect(r.status == 0, "\(r.standardError)")
+        let checkpoint = try Checkpoint(safetensors: Data(contentsOf: st))
+        #expect(checkpoint.metadata["architecture"] != nil && !checkpoint.tensors.contains { $0.name.hasPrefix("optimizer") })
+        let trained = try Checkpoint.read(contentsOf: run.appendingPathComponent("checkpoint.bin"))
+        for tensor in checkpoint.tensors {
+            #expect(trained.tensor(tensor.name)?.values == tensor.values, "\(tensor.name) differs from the trained weights")
+        }
+        let back = dir.appendingPathComponent("back.bin")
+        #expect(try runDiffNAS(["export", "--weights", st.path, "--format", "checkpoint", "--out", back.path]).status == 0)
+        #expect(try Checkpoint.read(contentsOf: back).tensors.map(\.name).sorted() == checkpoint.tensors.map(\.name).sorted())
+        let other = dir.appendingPathComponent("resnet.json")
+        try Architecture.cifarResNet(depth: 8, baseWidth: 4, input: .init(channels: 1, height: 8, width: 8), classes: 4).write(to: other)
+        let wrong = try runDiffNAS(["export", "--weights", st.path, "--arch", other.path, "--out", dir.appendingPathComponent("x").path])
+        #expect(wrong.status != 0 && Self.oneLine(wrong) && wrong.standardError.contains("does not fit"), "\(wrong.standardError)")
+        try Data("junk".utf8).write(to: dir.appendingPathComponent("junk.safetensors"))
+        let junk = try runDiffNAS(["export", "--weights", dir.appendingPathComponent("junk.safetensors").path, "--out", dir.appendingPathComponent("y").path])
+        #expect(junk.status != 0 && Self.oneLine(junk) && junk.standardError.contains("junk.safetensors"), "\(junk.standardError)")
+    }
+
     /// Output paths that cannot be written give one line naming the path, for every writer.
     @Test func unwritableOutputsGiveOneLineNamingThePath() throws {
         let data = try Self.makeData()

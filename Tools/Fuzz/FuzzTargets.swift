@@ -1,6 +1,7 @@
 // Coverage-guided fuzz targets (libFuzzer) for every reader of user files: .npy, IDX images and
 // labels (raw and gzip), CIFAR-10 binary batches, .npy folders, architecture JSON, checkpoints
-// (decoding, and restoring into a trainer and into a DMS search), and the kernel tuning cache.
+// (decoding, and restoring into a trainer and into a DMS search), safetensors weights, and the kernel
+// tuning cache.
 //
 // Built by Tools/fuzz/run.sh with `-sanitize=fuzzer,address` (libFuzzer supplies `main`); the
 // target is chosen with DIFFNAS_FUZZ_TARGET. A target passes when no input crashes, hangs or
@@ -19,7 +20,8 @@ import Training
 
 enum FuzzTarget: String, CaseIterable {
     case npy, idxImages = "idx-images", idxLabels = "idx-labels", gzip, cifar, npyFolder = "npy-folder", architecture,
-         checkpoint, trainCheckpoint = "train-checkpoint", searchCheckpoint = "search-checkpoint", tuningCache = "tuning-cache"
+         checkpoint, trainCheckpoint = "train-checkpoint", searchCheckpoint = "search-checkpoint", tuningCache = "tuning-cache",
+         safetensors
 }
 
 nonisolated(unsafe) var target: FuzzTarget = .npy
@@ -70,6 +72,9 @@ func seeds() throws -> [Data] {
         return [try trainer!.makeCheckpoint().encoded()]
     case .searchCheckpoint:
         return [try search!.makeCheckpoint().encoded()]
+    case .safetensors:
+        return [try trainer!.makeCheckpoint().safetensors(),
+                try SafeTensors.encode([SafeTensors.Entry(name: "w", shape: [2, 2], values: [1, 2, 3, 4])], metadata: ["k": "v"])]
     case .tuningCache:
         guard let tuning else { return [] }
         let record = TuningRecord(key: tuning.key, chosen: .defaults, measurements: [], tunedAt: "2026-01-01T00:00:00Z", seconds: 1)
@@ -114,6 +119,7 @@ func exercise(_ bytes: Data) {
     case .checkpoint: _ = try? Checkpoint.decode(bytes)
     case .trainCheckpoint: if let c = try? Checkpoint.decode(bytes) { try? trainer!.restore(from: c) }
     case .searchCheckpoint: if let c = try? Checkpoint.decode(bytes) { try? search!.restore(from: c) }
+    case .safetensors: _ = try? SafeTensors.decode(bytes)
     case .tuningCache:
         guard let tuning, let url = tuning.cache.fileURL(for: tuning.key) else { return }
         try? bytes.write(to: url)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(npy idx-images idx-labels gzip cifar npy-folder architecture checkpoint train-checkpoint search-checkpoint tuning-cache)
+[ ${#targets[@]} -gt 0 ] || targets=(npy idx-images idx-labels gzip cifar npy-folder architecture checkpoint train-checkpoint search-checkpoint tuning-cache safetensors)
 export DIFFNAS_FUZZ=1
 # Leak reports at exit come from the Swift runtime and Foundation, not from the readers.
 export ASAN_OPTIONS=detect_leaks=0
