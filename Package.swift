@@ -39,7 +39,8 @@ let package = Package(
         /// The OpenCL backend: dispatches the kernels of `Kernels/*.cl`, embedded at build time.
         .target(
             name: "OpenCLBackend",
-            dependencies: ["TensorCore", "OpenCLRuntime"],
+            // ReferenceBackend: the tuner checks every candidate against the spec.
+            dependencies: ["TensorCore", "OpenCLRuntime", "ReferenceBackend"],
             swiftSettings: strict,
             plugins: [.plugin(name: "EmbedKernelsPlugin")]
         ),

@@ -11,55 +11,42 @@ public final class Network {
     let mlpLayers: [Linear]
     let classifier: Linear
 
+    /// The layer plan the network was built from (names, shapes and flow of every layer).
+    public let plan: LayerPlan
+
     public init(_ architecture: Architecture, backend: any Backend, seed: UInt64) throws {
         try architecture.validate()
         self.architecture = architecture
         self.backend = backend
+        let plan = LayerPlan(architecture)
+        self.plan = plan
         var rng = SeededRandom(seed: seed)
-        let a = architecture
-        switch a.family {
+        // Built in plan order, which is the seeded initialization's order: the layers before the
+        // first block, each block, then the layers after the last.
+        let firstBlocked = plan.layers.firstIndex { $0.block != nil } ?? plan.layers.count
+        let lastBlocked = plan.layers.lastIndex { $0.block != nil }.map { $0 + 1 } ?? firstBlocked
+        let leading = try PlannedModules(plan.layers[..<firstBlocked], block: "network", backend: backend, rng: &rng)
+        var built: [[any ResidualBlock]] = Array(repeating: [], count: architecture.stages.count)
+        for block in plan.blocks {
+            let layers = plan.layers(of: block)
+            switch block.kind {
+            case .basic: built[block.stage].append(try BasicBlock(block, layers: layers, backend: backend, rng: &rng))
+            case .bottleneck: built[block.stage].append(try BottleneckBlock(block, layers: layers, backend: backend, rng: &rng))
+            case .invertedResidual: built[block.stage].append(try InvertedResidualBlock(block, layers: layers, backend: backend, rng: &rng))
+            }
+        }
+        let trailing = try PlannedModules(plan.layers[lastBlocked...], block: "network", backend: backend, rng: &rng)
+        stages = built
+        switch architecture.family {
         case .mlp:
-            var features = a.input.channels * a.input.height * a.input.width
-            var layers: [Linear] = []
-            for (i, width) in a.hidden.enumerated() {
-                layers.append(try Linear(features, width, name: "hidden\(i)", backend: backend, rng: &rng))
-                features = width
-            }
-            mlpLayers = layers
-            stem = nil; stages = []; head = nil
-            classifier = try Linear(features, a.classes, name: "classifier", backend: backend, rng: &rng)
+            mlpLayers = try architecture.hidden.indices.map { try leading.linear("hidden\($0)") }
+            stem = nil; head = nil
+            classifier = try leading.linear("classifier")
         case .resnet, .mobilenetv2:
-            stem = (try Conv2d(a.input.channels, a.stemWidth, kernelSize: 3, stride: a.stemStride, name: "stem.conv", backend: backend, rng: &rng),
-                    try BatchNorm2d(a.stemWidth, name: "stem.bn", backend: backend))
-            var channels = a.stemWidth
-            var built: [[any ResidualBlock]] = []
-            for (s, stage) in a.stages.enumerated() {
-                var blocks: [any ResidualBlock] = []
-                for (b, block) in stage.blocks.enumerated() {
-                    let stride = b == 0 ? stage.stride : 1
-                    let name = "stage\(s).block\(b)"
-                    switch (a.family, a.block) {
-                    case (.mobilenetv2, _):
-                        blocks.append(try InvertedResidualBlock(in: channels, hidden: block.hidden, out: stage.width, stride: stride, name: name, backend: backend, rng: &rng))
-                    case (_, .bottleneck):
-                        blocks.append(try BottleneckBlock(in: channels, hidden: block.hidden, out: stage.width, stride: stride, name: name, backend: backend, rng: &rng))
-                    default:
-                        blocks.append(try BasicBlock(in: channels, hidden: block.hidden, out: stage.width, stride: stride, name: name, backend: backend, rng: &rng))
-                    }
-                    channels = stage.width
-                }
-                built.append(blocks)
-            }
-            stages = built
-            if a.family == .mobilenetv2 {
-                head = (try Conv2d(channels, a.headWidth, kernelSize: 1, name: "head.conv", backend: backend, rng: &rng),
-                        try BatchNorm2d(a.headWidth, name: "head.bn", backend: backend))
-                channels = a.headWidth
-            } else {
-                head = nil
-            }
+            stem = (try leading.conv("stem.conv"), try leading.norm("stem.bn"))
+            head = architecture.family == .mobilenetv2 ? (try trailing.conv("head.conv"), try trailing.norm("head.bn")) : nil
             mlpLayers = []
-            classifier = try Linear(channels, a.classes, name: "classifier", backend: backend, rng: &rng)
+            classifier = try trailing.linear("classifier")
         }
     }
 

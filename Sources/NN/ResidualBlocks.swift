@@ -20,17 +20,12 @@ public final class BasicBlock: ResidualBlock {
     let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
     let projection: (conv: Conv2d, bn: BatchNorm2d)?
 
-    public init(in inChannels: Int, hidden: Int, out: Int, stride: Int, name: String, backend: any Backend, rng: inout SeededRandom) throws {
-        conv1 = try Conv2d(inChannels, hidden, kernelSize: 3, stride: stride, name: "\(name).conv1", backend: backend, rng: &rng)
-        bn1 = try BatchNorm2d(hidden, name: "\(name).bn1", backend: backend)
-        conv2 = try Conv2d(hidden, out, kernelSize: 3, name: "\(name).conv2", backend: backend, rng: &rng)
-        bn2 = try BatchNorm2d(out, name: "\(name).bn2", backend: backend)
-        if stride != 1 || inChannels != out {
-            projection = (try Conv2d(inChannels, out, kernelSize: 1, stride: stride, padding: 0, name: "\(name).shortcut.conv", backend: backend, rng: &rng),
-                          try BatchNorm2d(out, name: "\(name).shortcut.bn", backend: backend))
-        } else {
-            projection = nil
-        }
+    /// Builds the block's layers as `plan` lists them (conv1 bn1 conv2 bn2 [shortcut.conv shortcut.bn]).
+    public init(_ plan: PlannedBlock, layers: ArraySlice<PlannedLayer>, backend: any Backend, rng: inout SeededRandom) throws {
+        let built = try PlannedModules(layers, block: plan.name, backend: backend, rng: &rng)
+        conv1 = try built.conv("conv1"); bn1 = try built.norm("bn1")
+        conv2 = try built.conv("conv2"); bn2 = try built.norm("bn2")
+        projection = plan.shortcut == .projection ? (try built.conv("shortcut.conv"), try built.norm("shortcut.bn")) : nil
     }
 
     public var hasIdentityShortcut: Bool { projection == nil }
@@ -60,19 +55,13 @@ public final class BottleneckBlock: ResidualBlock {
     let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d, conv3: Conv2d, bn3: BatchNorm2d
     let projection: (conv: Conv2d, bn: BatchNorm2d)?
 
-    public init(in inChannels: Int, hidden: Int, out: Int, stride: Int, name: String, backend: any Backend, rng: inout SeededRandom) throws {
-        conv1 = try Conv2d(inChannels, hidden, kernelSize: 1, name: "\(name).conv1", backend: backend, rng: &rng)
-        bn1 = try BatchNorm2d(hidden, name: "\(name).bn1", backend: backend)
-        conv2 = try Conv2d(hidden, hidden, kernelSize: 3, stride: stride, name: "\(name).conv2", backend: backend, rng: &rng)
-        bn2 = try BatchNorm2d(hidden, name: "\(name).bn2", backend: backend)
-        conv3 = try Conv2d(hidden, out, kernelSize: 1, name: "\(name).conv3", backend: backend, rng: &rng)
-        bn3 = try BatchNorm2d(out, name: "\(name).bn3", backend: backend)
-        if stride != 1 || inChannels != out {
-            projection = (try Conv2d(inChannels, out, kernelSize: 1, stride: stride, padding: 0, name: "\(name).shortcut.conv", backend: backend, rng: &rng),
-                          try BatchNorm2d(out, name: "\(name).shortcut.bn", backend: backend))
-        } else {
-            projection = nil
-        }
+    /// Builds the block's layers as `plan` lists them (conv1…bn3 [shortcut.conv shortcut.bn]).
+    public init(_ plan: PlannedBlock, layers: ArraySlice<PlannedLayer>, backend: any Backend, rng: inout SeededRandom) throws {
+        let built = try PlannedModules(layers, block: plan.name, backend: backend, rng: &rng)
+        conv1 = try built.conv("conv1"); bn1 = try built.norm("bn1")
+        conv2 = try built.conv("conv2"); bn2 = try built.norm("bn2")
+        conv3 = try built.conv("conv3"); bn3 = try built.norm("bn3")
+        projection = plan.shortcut == .projection ? (try built.conv("shortcut.conv"), try built.norm("shortcut.bn")) : nil
     }
 
     public var hasIdentityShortcut: Bool { projection == nil }
@@ -105,14 +94,13 @@ public final class InvertedResidualBlock: ResidualBlock {
     let expand: Conv2d, bn1: BatchNorm2d, depthwise: Conv2d, bn2: BatchNorm2d, project: Conv2d, bn3: BatchNorm2d
     public let hasIdentityShortcut: Bool
 
-    public init(in inChannels: Int, hidden: Int, out: Int, stride: Int, name: String, backend: any Backend, rng: inout SeededRandom) throws {
-        expand = try Conv2d(inChannels, hidden, kernelSize: 1, name: "\(name).expand", backend: backend, rng: &rng)
-        bn1 = try BatchNorm2d(hidden, name: "\(name).bn1", backend: backend)
-        depthwise = try Conv2d(hidden, hidden, kernelSize: 3, stride: stride, groups: hidden, name: "\(name).depthwise", backend: backend, rng: &rng)
-        bn2 = try BatchNorm2d(hidden, name: "\(name).bn2", backend: backend)
-        project = try Conv2d(hidden, out, kernelSize: 1, name: "\(name).project", backend: backend, rng: &rng)
-        bn3 = try BatchNorm2d(out, name: "\(name).bn3", backend: backend)
-        hasIdentityShortcut = stride == 1 && inChannels == out
+    /// Builds the block's layers as `plan` lists them (expand bn1 depthwise bn2 project bn3).
+    public init(_ plan: PlannedBlock, layers: ArraySlice<PlannedLayer>, backend: any Backend, rng: inout SeededRandom) throws {
+        let built = try PlannedModules(layers, block: plan.name, backend: backend, rng: &rng)
+        expand = try built.conv("expand"); bn1 = try built.norm("bn1")
+        depthwise = try built.conv("depthwise"); bn2 = try built.norm("bn2")
+        project = try built.conv("project"); bn3 = try built.norm("bn3")
+        hasIdentityShortcut = plan.shortcut == .identity
     }
 
     public func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
@@ -131,4 +119,39 @@ public final class InvertedResidualBlock: ResidualBlock {
         expand.parameters + bn1.parameters + depthwise.parameters + bn2.parameters + project.parameters + bn3.parameters
     }
     public var buffers: [(name: String, tensor: Tensor)] { bn1.buffers + bn2.buffers + bn3.buffers }
+}
+
+/// The modules of a run of planned layers, built in plan order (the order of the seeded
+/// initialization), looked up by local name; a missing name is an error naming the block.
+struct PlannedModules {
+    let block: String
+    var convs: [String: Conv2d] = [:], norms: [String: BatchNorm2d] = [:], linears: [String: Linear] = [:]
+
+    init(_ layers: some Sequence<PlannedLayer>, block: String, backend: any Backend, rng: inout SeededRandom) throws {
+        self.block = block
+        for layer in layers {
+            switch layer.operation {
+            case let .conv(kernel, stride, depthwise):
+                convs[layer.localName] = try Conv2d(layer.inChannels, layer.outChannels, kernelSize: kernel, stride: stride,
+                                                    groups: depthwise ? layer.inChannels : 1, name: layer.name, backend: backend, rng: &rng)
+            case .batchNorm:
+                norms[layer.localName] = try BatchNorm2d(layer.outChannels, name: layer.name, backend: backend)
+            case .linear:
+                linears[layer.localName] = try Linear(layer.inChannels, layer.outChannels, name: layer.name, backend: backend, rng: &rng)
+            }
+        }
+    }
+
+    func conv(_ name: String) throws -> Conv2d {
+        guard let module = convs[name] else { throw LayerPlanError("\(block): the layer plan has no convolution \(name)") }
+        return module
+    }
+    func norm(_ name: String) throws -> BatchNorm2d {
+        guard let module = norms[name] else { throw LayerPlanError("\(block): the layer plan has no batch norm \(name)") }
+        return module
+    }
+    func linear(_ name: String) throws -> Linear {
+        guard let module = linears[name] else { throw LayerPlanError("\(block): the layer plan has no linear layer \(name)") }
+        return module
+    }
 }

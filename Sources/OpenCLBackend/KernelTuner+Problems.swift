@@ -1,4 +1,5 @@
 import OpenCLRuntime
+import ReferenceBackend
 import TensorCore
 
 /// The problems `KernelTuner` checks and times candidates on.
@@ -107,14 +108,14 @@ final class TuningWorkspace {
             let a = Self.integers(g.m * g.k, seed: 1), b = Self.integers(g.k * g.n, seed: 2)
             result = PreparedProblem(
                 inputs: [try backend.upload(a, shape: [g.m * g.k]), try backend.upload(b, shape: [g.k * g.n])],
-                output: try backend.empty([g.m * g.n]), expected: Self.referenceGemm(g, a, b))
+                output: try backend.empty([g.m * g.n]), expected: try Self.expected(problem, [a, b]))
         case .convolution(let c):
             let x = Self.integers(c.batch * c.inChannels * c.height * c.width, seed: 3)
             let w = Self.integers(c.outChannels * c.inChannels * c.kernel * c.kernel, seed: 4)
             result = PreparedProblem(
                 inputs: [try backend.upload(x, shape: [c.batch, c.inChannels, c.height, c.width]),
                          try backend.upload(w, shape: [c.outChannels, c.inChannels, c.kernel, c.kernel])],
-                output: try backend.empty([c.batch, c.outChannels, c.outHeight, c.outWidth]), expected: Self.referenceConvolution(c, x, w))
+                output: try backend.empty([c.batch, c.outChannels, c.outHeight, c.outWidth]), expected: try Self.expected(problem, [x, w]))
         }
         prepared[problem.description] = result
         return result
@@ -147,49 +148,21 @@ final class TuningWorkspace {
         (0..<count).map { i in Float(Int((UInt32(truncatingIfNeeded: (i &+ seed &* 7919) &* 2_654_435_761) >> 16) % 5) - 2) }
     }
 
-    /// C [m, n] = op(A)·op(B); A stored [m, k] (or [k, m] transposed), B [k, n] (or [n, k]).
-    static func referenceGemm(_ g: TuningProblems.Gemm, _ a: [Float], _ b: [Float]) -> [Float] {
-        var c = [Float](repeating: 0, count: g.m * g.n)
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    for i in 0..<g.m {
-                        for p in 0..<g.k {
-                            let av = g.transposeA ? a[p * g.m + i] : a[i * g.k + p]
-                            if av == 0 { continue }
-                            for j in 0..<g.n { c[i * g.n + j] += av * (g.transposeB ? b[j * g.k + p] : b[p * g.n + j]) }
-                        }
-                    }
-                }
-            }
+    /// The expected result of `problem` on these inputs, from the reference backend (the spec
+    /// every kernel is proven against): exact, since every sum of the integer inputs is.
+    static func expected(_ problem: TuningProblem, _ inputs: [[Float]]) throws -> [Float] {
+        let reference = ReferenceBackend()
+        switch problem {
+        case .gemm(let g):
+            let a = try reference.upload(inputs[0], shape: g.transposeA ? [g.k, g.m] : [g.m, g.k])
+            let b = try reference.upload(inputs[1], shape: g.transposeB ? [g.n, g.k] : [g.k, g.n])
+            let c = try reference.upload([Float](repeating: 0, count: g.m * g.n), shape: [g.m, g.n])
+            try reference.gemm(a, b, into: c, transposeA: g.transposeA, transposeB: g.transposeB, alpha: 1, beta: 0)
+            return try reference.download(c)
+        case .convolution(let c):
+            let x = try reference.upload(inputs[0], shape: [c.batch, c.inChannels, c.height, c.width])
+            let w = try reference.upload(inputs[1], shape: [c.outChannels, c.inChannels, c.kernel, c.kernel])
+            return try reference.download(reference.conv2d(x, weight: w, bias: nil, params: Conv2dParams(stride: 1, padding: c.pad)))
         }
-        return c
-    }
-
-    /// y [N, O, H', W'] = Σ_{c, p, q} x [N, C, H, W] (zero outside) · w [O, C, K, K], stride 1.
-    static func referenceConvolution(_ s: TuningProblems.Convolution, _ x: [Float], _ w: [Float]) -> [Float] {
-        let (oh, ow, k) = (s.outHeight, s.outWidth, s.kernel)
-        var y = [Float](repeating: 0, count: s.batch * s.outChannels * oh * ow)
-        for n in 0..<s.batch {
-            for o in 0..<s.outChannels {
-                for c in 0..<s.inChannels {
-                    for p in 0..<k {
-                        for q in 0..<k {
-                            let weight = w[((o * s.inChannels + c) * k + p) * k + q]
-                            for i in 0..<oh {
-                                let h = i + p - s.pad
-                                guard h >= 0 && h < s.height else { continue }
-                                for j in 0..<ow {
-                                    let col = j + q - s.pad
-                                    guard col >= 0 && col < s.width else { continue }
-                                    y[((n * s.outChannels + o) * oh + i) * ow + j] += weight * x[((n * s.inChannels + c) * s.height + h) * s.width + col]
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return y
     }
 }

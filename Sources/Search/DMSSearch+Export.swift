@@ -48,13 +48,15 @@ extension DMSSearch {
         masks.head = try masks.head.map(hard)
         for (k, v) in masks.stream { masks.stream[k] = try hard(v) }
         for (k, v) in masks.mlpHidden { masks.mlpHidden[k] = try hard(v) }
-        for (s, blocks) in masks.hidden { for (b, v) in blocks { masks.hidden[s]![b] = try hard(v) } }
+        masks.hidden = try masks.hidden.mapValues { try $0.mapValues(hard) }
+        // A depth unit's mask is shared by its blocks: harden it once.
         var depthHard: [ObjectIdentifier: Variable] = [:]
-        for (s, blocks) in masks.depth {
-            for (b, entry) in blocks {
+        masks.depth = try masks.depth.mapValues { blocks in
+            try blocks.mapValues { entry in
                 let id = ObjectIdentifier(entry.mask)
-                if depthHard[id] == nil { depthHard[id] = try hard(entry.mask) }
-                masks.depth[s]![b] = (depthHard[id]!, entry.index)
+                let mask = try depthHard[id] ?? hard(entry.mask)
+                depthHard[id] = mask
+                return (mask, entry.index)
             }
         }
         return masks

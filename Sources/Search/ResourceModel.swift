@@ -43,10 +43,10 @@ public struct ResourceModel: Sendable {
         for layer in space.layers {
             let gate = layer.gate.map { ($0.unit, $0.index) }
             let hw = Double(layer.height * layer.width)
-            switch (layer.kind, kind) {
-            case let (.conv(k, depthwise), .macs):
+            switch (layer.layer.operation, kind) {
+            case let (.conv(k, _, depthwise), .macs):
                 add(Double(k * k) * hw, depthwise ? [layer.output] : [layer.input, layer.output], gate: gate)
-            case let (.conv(k, depthwise), .parameters):
+            case let (.conv(k, _, depthwise), .parameters):
                 add(Double(k * k), depthwise ? [layer.output] : [layer.input, layer.output], gate: gate)
             case (.batchNorm, .macs): add(hw, [layer.output], gate: gate)
             case (.batchNorm, .parameters): add(2, [layer.output], gate: gate)

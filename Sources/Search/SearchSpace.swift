@@ -37,17 +37,40 @@ public enum ChannelSource: Hashable, Sendable {
     case unit(UnitKey)
 }
 
-/// One resource-bearing layer of the supernet, as the resource model and the export see it.
+/// One resource-bearing layer of the supernet, as the resource model and the export see it: a
+/// layer of the `LayerPlan` with its channel dimensions mapped to units.
 public struct LayerSlot: Sendable {
-    public enum Kind: Sendable { case conv(kernel: Int, depthwise: Bool), batchNorm, linear }
-    public let name: String
-    public let kind: Kind
+    public let layer: PlannedLayer
     public let input: ChannelSource
     public let output: ChannelSource
-    /// Output spatial size (1×1 for linear layers).
-    public let height: Int, width: Int
     /// The depth gate of the block the layer belongs to: (depth unit, element index).
     public let gate: (unit: UnitKey, index: Int)?
+
+    public var name: String { layer.name }
+    /// Output plane (1×1 for linear layers).
+    public var height: Int { layer.height }
+    public var width: Int { layer.width }
+
+    init(_ layer: PlannedLayer, gate: (unit: UnitKey, index: Int)?) {
+        self.layer = layer
+        input = UnitKey(layer.input).map(ChannelSource.unit) ?? .fixed(layer.inChannels)
+        output = UnitKey(layer.output).map(ChannelSource.unit) ?? .fixed(layer.outChannels)
+        self.gate = gate
+    }
+}
+
+extension UnitKey {
+    /// The width unit searching `dimension`; nil for dimensions the data fixes.
+    public init?(_ dimension: ChannelDimension) {
+        switch dimension {
+        case .image, .features, .classes: return nil
+        case .stem: self = .stem
+        case .stream(let s): self = .stream(s)
+        case let .hidden(s, b): self = .hidden(s, b)
+        case .head: self = .head
+        case .mlp(let i): self = .mlp(i)
+        }
+    }
 }
 
 /// The search space DMS derives from a supernet architecture: its width and depth units (each
@@ -68,99 +91,43 @@ public struct SearchSpace: Sendable {
     /// previous stage's unit).
     public let streamUnits: [UnitKey]
 
+    /// The layer plan the space is derived from.
+    public let plan: LayerPlan
+
     public init(_ a: Architecture) {
         architecture = a
+        let plan = LayerPlan(a)
+        self.plan = plan
         var units: [(UnitKey, Int)] = []
-        var layers: [LayerSlot] = []
         var depthBlocks: [Int: [Int]] = [:]
-        var streamUnits: [UnitKey] = []
+        // Index into plan.blocks → (depth unit, element) for blocks with an identity shortcut.
+        var gates: [Int: (unit: UnitKey, index: Int)] = [:]
         switch a.family {
         case .mlp:
-            var input = ChannelSource.fixed(a.input.channels * a.input.height * a.input.width)
-            for (i, width) in a.hidden.enumerated() {
-                units.append((.mlp(i), width))
-                layers.append(LayerSlot(name: "hidden\(i)", kind: .linear, input: input, output: .unit(.mlp(i)), height: 1, width: 1, gate: nil))
-                input = .unit(.mlp(i))
-            }
-            layers.append(LayerSlot(name: "classifier", kind: .linear, input: input, output: .fixed(a.classes), height: 1, width: 1, gate: nil))
+            for (i, width) in a.hidden.enumerated() { units.append((.mlp(i), width)) }
         case .resnet, .mobilenetv2:
-            let stemTied = SearchSpace.startsWithIdentity(a)
-            let stemUnit: UnitKey = stemTied ? .stream(0) : .stem
-            if !stemTied { units.append((.stem, a.stemWidth)) }
-            var h = Architecture.convOutSize(a.input.height, stride: a.stemStride)
-            var w = Architecture.convOutSize(a.input.width, stride: a.stemStride)
-            layers.append(LayerSlot(name: "stem.conv", kind: .conv(kernel: 3, depthwise: false), input: .fixed(a.input.channels), output: .unit(stemUnit), height: h, width: w, gate: nil))
-            layers.append(LayerSlot(name: "stem.bn", kind: .batchNorm, input: .unit(stemUnit), output: .unit(stemUnit), height: h, width: w, gate: nil))
-            var current: ChannelSource = .unit(stemUnit)
-            var currentWidth = a.stemWidth
+            if plan.layers.first?.output == .stem { units.append((.stem, a.stemWidth)) }
             for (s, stage) in a.stages.enumerated() {
-                let entersByIdentity = SearchSpace.isIdentity(a, inWidth: currentWidth, outWidth: stage.width, stride: stage.stride)
-                let streamKey: UnitKey = s > 0 && entersByIdentity ? streamUnits[s - 1] : .stream(s)
-                streamUnits.append(streamKey)
-                if streamKey == .stream(s) { units.append((.stream(s), stage.width)) }
+                if plan.dimension(ofStage: s) == .stream(s) { units.append((.stream(s), stage.width)) }
                 var identityBlocks: [Int] = []
-                for (b, block) in stage.blocks.enumerated() {
-                    let stride = b == 0 ? stage.stride : 1
-                    let identity = SearchSpace.isIdentity(a, inWidth: currentWidth, outWidth: stage.width, stride: stride)
-                    if identity { identityBlocks.append(b) }
-                    units.append((.hidden(s, b), block.hidden))
-                    let gate: (UnitKey, Int)? = identity ? (.depth(s), identityBlocks.count - 1) : nil
-                    let (oh, ow) = (Architecture.convOutSize(h, stride: stride), Architecture.convOutSize(w, stride: stride))
-                    let hid = ChannelSource.unit(.hidden(s, b)), out = ChannelSource.unit(streamKey)
-                    let p = "stage\(s).block\(b)"
-                    func conv(_ n: String, _ k: Int, _ i: ChannelSource, _ o: ChannelSource, _ hh: Int, _ ww: Int, dw: Bool = false) {
-                        layers.append(LayerSlot(name: "\(p).\(n)", kind: .conv(kernel: k, depthwise: dw), input: i, output: o, height: hh, width: ww, gate: gate))
+                for (i, block) in plan.blocks.enumerated() where block.stage == s {
+                    if block.shortcut == .identity {
+                        gates[i] = (.depth(s), identityBlocks.count)
+                        identityBlocks.append(block.index)
                     }
-                    func bn(_ n: String, _ c: ChannelSource, _ hh: Int, _ ww: Int) {
-                        layers.append(LayerSlot(name: "\(p).\(n)", kind: .batchNorm, input: c, output: c, height: hh, width: ww, gate: gate))
-                    }
-                    switch (a.family, a.block) {
-                    case (.mobilenetv2, _):
-                        conv("expand", 1, current, hid, h, w); bn("bn1", hid, h, w)
-                        conv("depthwise", 3, hid, hid, oh, ow, dw: true); bn("bn2", hid, oh, ow)
-                        conv("project", 1, hid, out, oh, ow); bn("bn3", out, oh, ow)
-                    case (_, .bottleneck):
-                        conv("conv1", 1, current, hid, h, w); bn("bn1", hid, h, w)
-                        conv("conv2", 3, hid, hid, oh, ow); bn("bn2", hid, oh, ow)
-                        conv("conv3", 1, hid, out, oh, ow); bn("bn3", out, oh, ow)
-                    default:
-                        conv("conv1", 3, current, hid, oh, ow); bn("bn1", hid, oh, ow)
-                        conv("conv2", 3, hid, out, oh, ow); bn("bn2", out, oh, ow)
-                    }
-                    if a.family == .resnet && !identity {
-                        conv("shortcut.conv", 1, current, out, oh, ow); bn("shortcut.bn", out, oh, ow)
-                    }
-                    current = out
-                    currentWidth = stage.width
-                    (h, w) = (oh, ow)
+                    units.append((.hidden(s, block.index), block.hiddenChannels))
                 }
                 if !identityBlocks.isEmpty {
                     units.append((.depth(s), identityBlocks.count))
                     depthBlocks[s] = identityBlocks
                 }
             }
-            if a.family == .mobilenetv2 {
-                units.append((.head, a.headWidth))
-                layers.append(LayerSlot(name: "head.conv", kind: .conv(kernel: 1, depthwise: false), input: current, output: .unit(.head), height: h, width: w, gate: nil))
-                layers.append(LayerSlot(name: "head.bn", kind: .batchNorm, input: .unit(.head), output: .unit(.head), height: h, width: w, gate: nil))
-                current = .unit(.head)
-            }
-            layers.append(LayerSlot(name: "classifier", kind: .linear, input: current, output: .fixed(a.classes), height: 1, width: 1, gate: nil))
+            if a.family == .mobilenetv2 { units.append((.head, a.headWidth)) }
         }
         self.units = units
-        self.layers = layers
-        self.streamUnits = streamUnits
+        self.layers = plan.layers.map { LayerSlot($0, gate: $0.block.flatMap { gates[$0] }) }
+        self.streamUnits = plan.stageDimensions.compactMap(UnitKey.init)
         self.depthBlocks = depthBlocks
-    }
-
-    /// Whether stage 0's first block has an identity shortcut (then the stem belongs to stage 0's stream).
-    static func startsWithIdentity(_ a: Architecture) -> Bool {
-        guard let first = a.stages.first else { return false }
-        return isIdentity(a, inWidth: a.stemWidth, outWidth: first.width, stride: first.stride)
-    }
-
-    static func isIdentity(_ a: Architecture, inWidth: Int, outWidth: Int, stride: Int) -> Bool {
-        stride == 1 && inWidth == outWidth
     }
 
     /// Element count of `key`.
@@ -189,7 +156,7 @@ extension SearchSpace {
         case .mlp:
             a.hidden = try architecture.hidden.indices.map { try width(.mlp($0)) }
         case .resnet, .mobilenetv2:
-            a.stemWidth = try width(SearchSpace.startsWithIdentity(architecture) ? streamUnits[0] : .stem)
+            a.stemWidth = try width(LayerPlan.startsWithIdentity(architecture) ? streamUnits[0] : .stem)
             a.stages = try architecture.stages.enumerated().map { s, stage in
                 let kept = blocks[s] ?? Array(stage.blocks.indices)
                 let gated = Set(depthBlocks[s] ?? [])
@@ -205,9 +172,4 @@ extension SearchSpace {
         try a.validate()
         return a
     }
-}
-
-extension Architecture {
-    /// Output size of a 3×3 convolution with padding 1 and `stride` (also that of the 1×1 shortcut).
-    static func convOutSize(_ size: Int, stride: Int) -> Int { (size - 1) / stride + 1 }
 }

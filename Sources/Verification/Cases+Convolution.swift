@@ -59,7 +59,7 @@ extension VerificationSuite {
     private static func convolutionCase(x xShape: [Int], w wShape: [Int], params: Conv2dParams, bias: Bool,
                                         seed: UInt64, quick: Bool) -> VerifyCase {
         let description = "x\(xShape) w\(wShape) \(params)\(bias ? " bias" : "")"
-        return VerifyCase(family: "conv", operation: "conv2d", shape: description, tolerance: .exact, quick: quick) { backend in
+        return VerifyCase(family: .conv, operation: "conv2d", shape: description, tolerance: .exact, quick: quick) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.integers(xShape.reduce(1, *)), shape: xShape)
             let w = try backend.upload(rng.integers(wShape.reduce(1, *)), shape: wShape)

@@ -25,7 +25,7 @@ extension VerificationSuite {
         func add(_ operation: String, _ shape: [Int], _ extra: String = "", tolerance: Tolerance = .exact, quick: Bool = false,
                  _ run: @escaping @Sendable (any Backend, inout SeededRandom) throws -> [NamedOutput]) {
             let seed = UInt64(0xE1E0 + cases.count)
-            cases.append(VerifyCase(family: "elementwise", operation: operation, shape: "\(shape)" + extra,
+            cases.append(VerifyCase(family: .elementwise, operation: operation, shape: "\(shape)" + extra,
                                     tolerance: tolerance, quick: quick) { backend in
                 var rng = SeededRandom(seed: seed)
                 return try run(backend, &rng)

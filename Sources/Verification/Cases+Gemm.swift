@@ -79,7 +79,7 @@ extension VerificationSuite {
         let cShape = (batch.map { [$0] } ?? []) + [m, n]
         let layout = "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N")"
         let description = "\(layout) a\(aShape) b\(bShape) c\(cShape) α \(alpha) β \(beta)\(beta == 0 ? " (C = NaN)" : "")"
-        return VerifyCase(family: "gemm", operation: "gemm", shape: description, tolerance: .exact, quick: quick) { backend in
+        return VerifyCase(family: .gemm, operation: "gemm", shape: description, tolerance: .exact, quick: quick) { backend in
             var rng = SeededRandom(seed: seed)
             let a = try backend.upload(rng.integers(aShape.reduce(1, *)), shape: aShape)
             let b = try backend.upload(rng.integers(bShape.reduce(1, *)), shape: bShape)
@@ -92,7 +92,7 @@ extension VerificationSuite {
 
     /// `y = x + bias` per row with integer inputs.
     private static func addBiasCase(rows: Int, cols: Int, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: "gemm", operation: "addBias", shape: "x[\(rows),\(cols)] bias[\(cols)]", tolerance: .exact) { backend in
+        VerifyCase(family: .gemm, operation: "addBias", shape: "x[\(rows),\(cols)] bias[\(cols)]", tolerance: .exact) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.integers(rows * cols, in: -100...100), shape: [rows, cols])
             let bias = try backend.upload(rng.integers(cols, in: -100...100), shape: [cols])

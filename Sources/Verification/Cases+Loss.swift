@@ -36,7 +36,7 @@ extension VerificationSuite {
     /// differ by a few ulp of values ≤ 1 (atol 1e-6); the loss, up to ~2000 per row at ±1000, by a
     /// few ulp of its size (rtol 1e-5).
     private static func crossEntropyCase(n: Int, k: Int, magnitude: Float, seed: UInt64, quick: Bool) -> VerifyCase {
-        VerifyCase(family: "loss", operation: "softmaxCrossEntropy", shape: "logits[\(n),\(k)] ±\(Int(magnitude))",
+        VerifyCase(family: .loss, operation: "softmaxCrossEntropy", shape: "logits[\(n),\(k)] ±\(Int(magnitude))",
                    tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), quick: quick) { backend in
             var rng = SeededRandom(seed: seed)
             let logits = try backend.upload(rng.uniform(n * k, in: -magnitude...magnitude), shape: [n, k])
@@ -52,7 +52,7 @@ extension VerificationSuite {
     /// class (loss +inf), +inf somewhere (NaN: inf − inf), and a finite row beside them, which
     /// must stay finite. Both backends must give the same values, NaN for NaN.
     private static func crossEntropyInfinityCase() -> VerifyCase {
-        VerifyCase(family: "loss", operation: "softmaxCrossEntropy", shape: "logits[4,3] with ±inf",
+        VerifyCase(family: .loss, operation: "softmaxCrossEntropy", shape: "logits[4,3] with ±inf",
                    tolerance: Tolerance(absolute: 1e-6, relative: 1e-5)) { backend in
             let inf = Float.infinity
             let logits = try backend.upload([1, -inf, 2,   -inf, 0.5, 3,   inf, 0, 1,   0.25, -1, 2], shape: [4, 3])
@@ -66,7 +66,7 @@ extension VerificationSuite {
     /// 0.5: `(p − onehot)·upstream` is exact, the division by N is one rounding, which may be
     /// off by 2.5 ulp where the device's `/` is not correctly rounded (rtol 1e-6).
     private static func crossEntropyBackwardCase(n: Int, k: Int, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: "loss", operation: "softmaxCrossEntropyBackward", shape: "p[\(n),\(k)]",
+        VerifyCase(family: .loss, operation: "softmaxCrossEntropyBackward", shape: "p[\(n),\(k)]",
                    tolerance: Tolerance(absolute: 0, relative: 1e-6)) { backend in
             var rng = SeededRandom(seed: seed)
             let p = try backend.upload(rng.integers(n * k, in: 0...16).map { $0 / 16 }, shape: [n, k])
@@ -78,7 +78,7 @@ extension VerificationSuite {
 
     /// argmax of integers in -2...2 (most rows hold ties: the first maximal index wins); exact.
     private static func argmaxCase(n: Int, k: Int, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: "loss", operation: "argmax", shape: "x[\(n),\(k)]", tolerance: .exact) { backend in
+        VerifyCase(family: .loss, operation: "argmax", shape: "x[\(n),\(k)]", tolerance: .exact) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.integers(n * k, in: -2...2), shape: [n, k])
             return [try NamedOutput("argmax", try backend.argmax(x), on: backend)]

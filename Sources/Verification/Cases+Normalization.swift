@@ -47,7 +47,7 @@ extension VerificationSuite {
             let seed = UInt64(0xB0 + index)
             let label = "x\(shape)"
 
-            cases.append(VerifyCase(family: "norm", operation: "batchnorm training", shape: label + " momentum 0.1",
+            cases.append(VerifyCase(family: .norm, operation: "batchnorm training", shape: label + " momentum 0.1",
                                     tolerance: bnTolerance, quick: entry.quick) { backend in
                 var rng = SeededRandom(seed: seed)
                 // Data off-centre (mean 3, std 2) so a one-pass E[x²] − E[x]² would show.
@@ -62,7 +62,7 @@ extension VerificationSuite {
                         try NamedOutput("runningMean", rMean, on: backend), try NamedOutput("runningVar", rVar, on: backend)]
             })
 
-            cases.append(VerifyCase(family: "norm", operation: "batchnorm inference", shape: label,
+            cases.append(VerifyCase(family: .norm, operation: "batchnorm inference", shape: label,
                                     tolerance: bnTolerance, quick: false) { backend in
                 var rng = SeededRandom(seed: seed)
                 let x = try backend.upload(rng.normal(shape.reduce(1, *), mean: 0.5, std: 2), shape: shape)
@@ -88,12 +88,12 @@ extension VerificationSuite {
                 return try backend.batchNormBackward(dy, input: x, gamma: gamma, savedMean: forward.savedMean,
                                                      savedInvStd: forward.savedInvStd)
             }
-            cases.append(VerifyCase(family: "norm", operation: "batchnorm backward", shape: label,
+            cases.append(VerifyCase(family: .norm, operation: "batchnorm backward", shape: label,
                                     tolerance: bnTolerance, quick: entry.quick) { backend in
                 [try NamedOutput("dx", try backward(backend).input, on: backend)]
             })
             let sumTolerance = Tolerance(absolute: 1e-5 * Float(n).squareRoot(), relative: 1e-5)
-            cases.append(VerifyCase(family: "norm", operation: "batchnorm backward dgamma dbeta", shape: label,
+            cases.append(VerifyCase(family: .norm, operation: "batchnorm backward dgamma dbeta", shape: label,
                                     tolerance: sumTolerance) { backend in
                 let grads = try backward(backend)
                 return [try NamedOutput("dgamma", grads.gamma, on: backend), try NamedOutput("dbeta", grads.beta, on: backend)]

@@ -25,7 +25,7 @@ extension VerificationSuite {
         var cases: [VerifyCase] = []
         for n in [1, 7, 93, 4099] {
             for (k, (label, hyper)) in configurations.enumerated() {
-                cases.append(VerifyCase(family: "optim", operation: "sgdStep", shape: "p[\(n)] \(label) lr \(hyper.learningRate)",
+                cases.append(VerifyCase(family: .optim, operation: "sgdStep", shape: "p[\(n)] \(label) lr \(hyper.learningRate)",
                                         tolerance: optimizerTolerance) { backend in
                     var rng = SeededRandom(seed: 500 + UInt64(n) + UInt64(k))
                     return try optimizerRunSGD(backend, n: n, hyper: hyper,
@@ -37,7 +37,7 @@ extension VerificationSuite {
         // binary fraction, so both backends must agree exactly.
         for nesterov in [false, true] {
             let hyper = SGDParameters(learningRate: 0.5, momentum: 0.5, weightDecay: 0.25, nesterov: nesterov)
-            cases.append(VerifyCase(family: "optim", operation: "sgdStep",
+            cases.append(VerifyCase(family: .optim, operation: "sgdStep",
                                     shape: "p[31] dyadic \(nesterov ? "nesterov" : "momentum") ½ wd ¼ lr ½", tolerance: .exact) { backend in
                 var rng = SeededRandom(seed: 590 + (nesterov ? 1 : 0))
                 return try optimizerRunSGD(backend, n: 31, hyper: hyper, initial: rng.integers(31, in: -8...8),
@@ -71,7 +71,7 @@ extension VerificationSuite {
         var cases: [VerifyCase] = []
         for n in [1, 7, 93, 4099] {
             for (k, (label, hyper)) in configurations.enumerated() {
-                cases.append(VerifyCase(family: "optim", operation: "adamStep", shape: "p[\(n)] \(label) lr \(hyper.learningRate)",
+                cases.append(VerifyCase(family: .optim, operation: "adamStep", shape: "p[\(n)] \(label) lr \(hyper.learningRate)",
                                         tolerance: optimizerTolerance, quick: n == 93 && k == 2) { backend in
                     var rng = SeededRandom(seed: 600 + UInt64(n) + UInt64(k))
                     let p = try backend.upload(rng.normal(n), shape: [n])

@@ -43,7 +43,7 @@ extension VerificationSuite {
     private static func maxPoolCase(_ shape: [Int], _ params: Pool2dParams, seed: UInt64, constant: Float? = nil,
                                     quick: Bool = false) -> VerifyCase {
         let label = constant.map { " constant \($0)" } ?? ""
-        return VerifyCase(family: "pool", operation: "maxPool2d", shape: "x\(shape) \(params)\(label)", tolerance: .exact,
+        return VerifyCase(family: .pool, operation: "maxPool2d", shape: "x\(shape) \(params)\(label)", tolerance: .exact,
                           quick: quick) { backend in
             var rng = SeededRandom(seed: seed)
             let count = shape.reduce(1, *)
@@ -63,7 +63,7 @@ extension VerificationSuite {
     /// quotients of |dy| ≤ 3 (each off by ≤ 9e-7, ≤ 8e-6 in all), hence atol 1e-5.
     private static func avgPoolCase(_ shape: [Int], _ params: Pool2dParams, countIncludePad: Bool, seed: UInt64,
                                     quick: Bool) -> VerifyCase {
-        VerifyCase(family: "pool", operation: "avgPool2d",
+        VerifyCase(family: .pool, operation: "avgPool2d",
                    shape: "x\(shape) \(params) countIncludePad \(countIncludePad)",
                    tolerance: Tolerance(absolute: 1e-5, relative: 1e-6), quick: quick) { backend in
             var rng = SeededRandom(seed: seed)
@@ -79,7 +79,7 @@ extension VerificationSuite {
     /// order; the one division per element may be off by 2.5 ulp on devices whose `/` is not
     /// correctly rounded, hence rtol 1e-6 (exact on correctly rounding devices).
     private static func globalAvgPoolCase(_ shape: [Int], seed: UInt64) -> VerifyCase {
-        VerifyCase(family: "pool", operation: "globalAvgPool", shape: "x\(shape)",
+        VerifyCase(family: .pool, operation: "globalAvgPool", shape: "x\(shape)",
                    tolerance: Tolerance(absolute: 0, relative: 1e-6)) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.integers(shape.reduce(1, *), in: -3...3), shape: shape)

@@ -60,7 +60,7 @@ extension VerificationSuite {
     private static func realGemmCase(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, seed: UInt64, quick: Bool) -> VerifyCase {
         let aShape = transposeA ? [k, m] : [m, k], bShape = transposeB ? [n, k] : [k, n]
         let layout = "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N")"
-        return VerifyCase(family: "gemm", operation: "gemm (real-valued)", shape: "\(layout) a\(aShape) b\(bShape) K \(k)",
+        return VerifyCase(family: .gemm, operation: "gemm (real-valued)", shape: "\(layout) a\(aShape) b\(bShape) K \(k)",
                           tolerance: realValuedBound, quick: quick) { backend in
             var rng = SeededRandom(seed: seed)
             let a = rng.normal(m * k), b = rng.normal(k * n)
@@ -83,7 +83,7 @@ extension VerificationSuite {
     }
 
     private static func realConvolutionCase(x xShape: [Int], w wShape: [Int], params: Conv2dParams, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: "conv", operation: realValuedConvolution, shape: "x\(xShape) w\(wShape) \(params)",
+        VerifyCase(family: .conv, operation: realValuedConvolution, shape: "x\(xShape) w\(wShape) \(params)",
                    tolerance: realValuedBound) { backend in
             var rng = SeededRandom(seed: seed)
             let yShape = try params.outputShape(input: xShape, weight: wShape)

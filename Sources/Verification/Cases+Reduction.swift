@@ -57,7 +57,7 @@ extension VerificationSuite {
     /// Integers with ±inf and NaN planted: row 0 gets +inf, row 1 +inf and −inf, row 2 a NaN,
     /// row 3 −inf; row 4 stays finite. Both backends must agree exactly, NaN for NaN.
     private static func specialValuesCase(rows: Int, cols: Int, axes: [Int], mean: Bool, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: "reduce", operation: mean ? "mean" : "sum", shape: "x[\(rows), \(cols)] axes \(axes) with ±inf, NaN",
+        VerifyCase(family: .reduce, operation: mean ? "mean" : "sum", shape: "x[\(rows), \(cols)] axes \(axes) with ±inf, NaN",
                    tolerance: mean ? Tolerance(absolute: 0, relative: 1e-6) : .exact) { backend in
             var values = seededIntegers(rows * cols, seed: seed)
             values[0 * cols + cols / 2] = .infinity
@@ -74,7 +74,7 @@ extension VerificationSuite {
     /// exact sum once, which may be off by 2.5 ulp where the device's `/` is not correctly
     /// rounded (rtol 1e-6; exact on correctly rounding devices). Means over empty axes are NaN.
     private static func integerCase(_ shape: [Int], axes: [Int], mean: Bool, seed: UInt64, quick: Bool) -> VerifyCase {
-        VerifyCase(family: "reduce", operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes)",
+        VerifyCase(family: .reduce, operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes)",
                    tolerance: mean ? Tolerance(absolute: 0, relative: 1e-6) : .exact, quick: quick) { backend in
             let x = try backend.upload(seededIntegers(shape.reduce(1, *), seed: seed), shape: shape)
             let y = mean ? try backend.mean(x, axes: axes) : try backend.sum(x, axes: axes)
@@ -104,7 +104,7 @@ extension VerificationSuite {
         let levels = Double(Int.bitWidth - max(n - 1, 0).leadingZeroBitCount + 2)   // ⌈log2 n⌉ + 2
         let sigma = 0x1p-24 * (levels * Double(n) / 9).squareRoot()
         let bound = Float(10 * sigma / (mean ? Double(n) : 1))
-        return VerifyCase(family: "reduce", operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes) uniform",
+        return VerifyCase(family: .reduce, operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes) uniform",
                           tolerance: Tolerance(absolute: bound, relative: 1e-6)) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.uniform(shape.reduce(1, *), in: -1...1), shape: shape)

@@ -16,7 +16,7 @@ extension VerificationSuite {
         for (k, n) in [1, 2, 7, 31, 93, 1000, 4099, 100_003].enumerated() {
             for kind in ["random normal", "ties 0…5", "NaN ±inf ±0 subnormal mixed"] {
                 let seed = UInt64(100 + 10 * k) + UInt64(kind.count)
-                cases.append(VerifyCase(family: "topk", operation: "rankNormalize", shape: "c[\(n)] \(kind)",
+                cases.append(VerifyCase(family: .topk, operation: "rankNormalize", shape: "c[\(n)] \(kind)",
                                         tolerance: .exact, quick: n == 1000 && kind.hasPrefix("NaN")) { backend in
                     var rng = SeededRandom(seed: seed)
                     let c: [Float]
@@ -63,7 +63,7 @@ extension VerificationSuite {
             for a: Float in [0, 0.3, 0.5, 0.7, 1] {
                 for lambdaFactor in [1, 4] {
                     let lambda = Float(lambdaFactor * n)
-                    cases.append(VerifyCase(family: "topk", operation: "softMask", shape: "c'[\(n)] a \(a) λ \(lambdaFactor)N",
+                    cases.append(VerifyCase(family: .topk, operation: "softMask", shape: "c'[\(n)] a \(a) λ \(lambdaFactor)N",
                                             tolerance: tolerance, quick: n == 93 && a == 0.3 && lambdaFactor == 1) { backend in
                         var rng = SeededRandom(seed: 200 + UInt64(n))
                         let normalized = topKPermutationRanks(n, rng: &rng)
@@ -84,7 +84,7 @@ extension VerificationSuite {
     /// λ = 8) keeps every partial sum exact: `.exact`.
     private static func topKGradRatioCases() -> [VerifyCase] {
         var cases = topKGradRatioInputs.map { input in
-            VerifyCase(family: "topk", operation: "softMaskGradRatio",
+            VerifyCase(family: .topk, operation: "softMaskGradRatio",
                        shape: "m[\(input.n)] \(input.maskKind) λ \(input.lambdaFactor)N",
                        tolerance: Tolerance(absolute: input.atol, relative: 0)) { backend in
                 let ratio = try backend.softMaskGradRatio(mask: try backend.upload(input.mask, shape: [input.n]),
@@ -93,7 +93,7 @@ extension VerificationSuite {
                 return [try NamedOutput("dL/da", ratio, on: backend)]
             }
         }
-        cases.append(VerifyCase(family: "topk", operation: "softMaskGradRatio", shape: "m[93] dyadic k/16 λ 8",
+        cases.append(VerifyCase(family: .topk, operation: "softMaskGradRatio", shape: "m[93] dyadic k/16 λ 8",
                                 tolerance: .exact) { backend in
             var rng = SeededRandom(seed: 399)
             let mask = rng.integers(93, in: 0...16).map { $0 / 16 }
@@ -147,7 +147,7 @@ extension VerificationSuite {
         for n in [1, 7, 93, 1025, 100_003] {
             for kind in kinds {
                 let exact = kind.hasPrefix("dyadic")
-                cases.append(VerifyCase(family: "topk", operation: "taylorImportanceUpdate", shape: "c[\(n)] \(kind)",
+                cases.append(VerifyCase(family: .topk, operation: "taylorImportanceUpdate", shape: "c[\(n)] \(kind)",
                                         tolerance: exact ? .exact : Tolerance(absolute: 0, relative: 1e-6)) { backend in
                     var rng = SeededRandom(seed: 400 + UInt64(n) + UInt64(kind.count))
                     let decay: Float = exact ? 0.5 : 0.99

@@ -9,7 +9,6 @@ import TensorCore
 /// arithmetic allows it; the real-valued GEMM and convolution cases (`Cases+RealValued.swift`)
 /// check the rounding of real sums against a per-element bound.
 public enum VerificationSuite {
-    public static let families = ["gemm", "conv", "norm", "elementwise", "pool", "loss", "reduce", "topk", "optim"]
 
     public static var all: [VerifyCase] {
         gemmCases() + convolutionCases() + normalizationCases() + elementwiseCases() + poolingCases()
@@ -17,7 +16,7 @@ public enum VerificationSuite {
     }
 
     /// The cases of one family.
-    public static func cases(family: String) -> [VerifyCase] { all.filter { $0.family == family } }
+    public static func cases(family: VerifyFamily) -> [VerifyCase] { all.filter { $0.family == family } }
 
     /// A short subset: the first case of each operation, plus those marked `quick`.
     public static var quick: [VerifyCase] {

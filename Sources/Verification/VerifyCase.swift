@@ -19,14 +19,20 @@ public struct NamedOutput: Sendable {
     }
 }
 
+/// The operation families of the verification suite (`diffnas verify --family`), one
+/// `Cases+<Family>.swift` each.
+public enum VerifyFamily: String, CaseIterable, Sendable, CustomStringConvertible {
+    case gemm, conv, norm, elementwise, pool, loss, reduce, topk, optim
+    public var description: String { rawValue }
+}
+
 /// One device-vs-reference check: an operation at one shape, run on both backends with the
 /// same seeded inputs, every named output compared under `tolerance`.
 ///
 /// `run` must build its inputs itself from a fixed seed (so both backends see identical
 /// values) and return every output the operation produces, gradients included.
 public struct VerifyCase: Sendable, CustomStringConvertible {
-    /// Operation family: gemm, conv, norm, elementwise, pool, loss, reduce, topk, optim.
-    public let family: String
+    public let family: VerifyFamily
     /// Operation name as `diffnas verify` prints it, e.g. "conv2d backward-weight".
     public let operation: String
     /// Shapes and parameters, e.g. "x[2,3,7,7] w[4,3,3,3] stride 2 pad 1".
@@ -36,7 +42,7 @@ public struct VerifyCase: Sendable, CustomStringConvertible {
     public let quick: Bool
     public let run: @Sendable (any Backend) throws -> [NamedOutput]
 
-    public init(family: String, operation: String, shape: String, tolerance: Tolerance, quick: Bool = false,
+    public init(family: VerifyFamily, operation: String, shape: String, tolerance: Tolerance, quick: Bool = false,
                 run: @escaping @Sendable (any Backend) throws -> [NamedOutput]) {
         self.family = family; self.operation = operation; self.shape = shape
         self.tolerance = tolerance; self.quick = quick; self.run = run

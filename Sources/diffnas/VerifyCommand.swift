@@ -18,7 +18,7 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: .long, help: "Only these families, comma-separated (\(VerificationSuite.families.joined(separator: ","))).")
+    @Option(name: .long, help: "Only these families, comma-separated (\(VerifyFamily.allCases.map(\.rawValue).joined(separator: ","))).")
     var family: String?
 
     @Flag(name: .long, help: "A short subset: one case per operation.")
@@ -32,9 +32,9 @@ struct VerifyCommand: ParsableCommand {
             throw ValidationError("verify compares an OpenCL device with the reference backend; --backend reference makes no sense here")
         }
         if let family {
-            let unknown = family.split(separator: ",").map(String.init).filter { !VerificationSuite.families.contains($0) }
+            let unknown = family.split(separator: ",").map(String.init).filter { VerifyFamily(rawValue: $0) == nil }
             if !unknown.isEmpty {
-                throw ValidationError("unknown family \(unknown.joined(separator: ", ")); choose from \(VerificationSuite.families.joined(separator: ", "))")
+                throw ValidationError("unknown family \(unknown.joined(separator: ", ")); choose from \(VerifyFamily.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
     }
@@ -43,7 +43,7 @@ struct VerifyCommand: ParsableCommand {
         let backend = try options.openDevice()
         var cases = quick ? VerificationSuite.quick : VerificationSuite.all
         if let family {
-            let wanted = Set(family.split(separator: ",").map(String.init))
+            let wanted = Set(family.split(separator: ",").compactMap { VerifyFamily(rawValue: String($0)) })
             cases = cases.filter { wanted.contains($0.family) }
         }
         if !json { printError("verifying \(cases.count) cases on \(backend.deviceDescription)") }
@@ -65,7 +65,7 @@ struct VerifyCommand: ParsableCommand {
         let failures = results.filter { !$0.passed }
         if json {
             let objects: [[String: Any]] = results.map {
-                ["family": $0.testCase.family, "operation": $0.testCase.operation, "shape": $0.testCase.shape,
+                ["family": $0.testCase.family.rawValue, "operation": $0.testCase.operation, "shape": $0.testCase.shape,
                  "maxAbsError": Double($0.maxAbsoluteError), "maxRelError": Double($0.maxRelativeError),
                  "tolerance": $0.testCase.tolerance.description, "passed": $0.passed, "boundFraction": Double($0.maxBoundFraction),
                  "error": $0.passed ? "" : $0.failureDescription]

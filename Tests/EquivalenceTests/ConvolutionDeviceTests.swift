@@ -29,7 +29,7 @@ struct ConvolutionDeviceTests {
     }
 
     static let casesWithEachAlgorithm = ConvolutionAlgorithm.allCases.flatMap { algorithm in
-        VerificationSuite.cases(family: "conv").map { (algorithm, $0) }
+        VerificationSuite.cases(family: .conv).map { (algorithm, $0) }
     }
 
     @Test(arguments: casesWithEachAlgorithm)

@@ -148,8 +148,8 @@ final class FaultyBackend: Backend, @unchecked Sendable {
 @Suite struct FaultyBackendTests {
     static let cases = VerificationSuite.quick.filter { $0.operation != VerificationSuite.realValuedConvolution }
 
-    @Test(arguments: VerificationSuite.families)
-    func aSmallErrorFailsEveryFamily(_ family: String) throws {
+    @Test(arguments: VerifyFamily.allCases)
+    func aSmallErrorFailsEveryFamily(_ family: VerifyFamily) throws {
         let cases = Self.cases.filter { $0.family == family }
         #expect(!cases.isEmpty)
         let caught = cases.filter { !Verifier.check($0, device: FaultyBackend(ulps: 32)).passed }
@@ -159,15 +159,15 @@ final class FaultyBackend: Backend, @unchecked Sendable {
     }
 
     /// The exact families notice a single ulp.
-    @Test(arguments: ["gemm", "conv", "elementwise", "pool", "reduce", "topk"])
-    func oneUlpFailsTheExactFamilies(_ family: String) {
+    @Test(arguments: [VerifyFamily.gemm, .conv, .elementwise, .pool, .reduce, .topk])
+    func oneUlpFailsTheExactFamilies(_ family: VerifyFamily) {
         let caught = Self.cases.filter { $0.family == family && $0.tolerance == .exact }
             .filter { !Verifier.check($0, device: FaultyBackend(ulps: 1)).passed }
         #expect(!caught.isEmpty, "no exact \(family) case notices a 1-ulp error")
     }
 
     @Test func gemmWithAWrongStrideFails() {
-        let cases = VerificationSuite.cases(family: "gemm").filter { $0.operation.hasPrefix("gemm") }
+        let cases = VerificationSuite.cases(family: .gemm).filter { $0.operation.hasPrefix("gemm") }
         let results = cases.prefix(40).map { Verifier.check($0, device: FaultyBackend(wrongStride: true)) }
         let passed = results.filter(\.passed).map(\.testCase.description)
         // Only products whose B has a single element (or none) are unchanged by the shift.

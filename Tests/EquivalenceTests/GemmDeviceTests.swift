@@ -20,8 +20,8 @@ struct GemmDeviceTests {
     static func requireOtherVariant() throws -> OpenCLBackend { try #require(otherVariant, "a second OpenCL backend could not be opened") }
 
     /// Every gemm case and every convolution case (their GEMMs go through the same kernels).
-    static let gemmAndConvolutionCases = VerificationSuite.cases(family: "gemm").filter { $0.operation == "gemm" }
-        + VerificationSuite.cases(family: "conv")
+    static let gemmAndConvolutionCases = VerificationSuite.cases(family: .gemm).filter { $0.operation == "gemm" }
+        + VerificationSuite.cases(family: .conv)
 
     @Test(arguments: gemmAndConvolutionCases)
     func otherVariantMatchesReference(_ testCase: VerifyCase) throws {

@@ -82,7 +82,7 @@ struct KernelTuningDeviceTests {
     @Test(arguments: [TuningSlot.registerTile, .shortRegisterTile, .localTile])
     func everyGemmCandidateIsWithinTheRealValuedBound(_ slot: TuningSlot) throws {
         let device = try SharedBackends.requireOpenCL().device
-        let cases = VerificationSuite.cases(family: "gemm").filter { $0.operation == "gemm (real-valued)" }
+        let cases = VerificationSuite.cases(family: .gemm).filter { $0.operation == "gemm (real-valued)" }
         #expect(cases.count >= 10)
         let expected = try cases.map { try $0.run(SharedBackends.reference) }
         for candidate in slot.candidates(on: device) {
