@@ -19,6 +19,14 @@ public struct Checkpoint {
         self.metadata = metadata; self.tensors = tensors
     }
 
+    /// Encodes configuration records stored in `metadata` with sorted keys, so that the same
+    /// run writes the same bytes (a plain `JSONEncoder` orders keys differently per process).
+    public static var metadataEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
     /// The values of tensor `name`, or nil.
     public func tensor(_ name: String) -> (shape: [Int], values: [Float])? {
         tensors.first { $0.name == name }.map { ($0.shape, $0.values) }

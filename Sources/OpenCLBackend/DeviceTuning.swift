@@ -93,11 +93,40 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     public var localTile: LocalTile
     /// OCB of Kernels/conv_direct.cl: output channels per work-item, 1…16.
     public var directOutputChannels: Int
+    /// The measured convolution algorithm per pass and shape class, keyed `"<pass>/<class>"`
+    /// (see `convolutionAlgorithm(_:_:)`); a missing entry uses the backend's static rule.
+    public var convolutionAlgorithms: [String: ConvolutionAlgorithm]
 
-    public init(registerTile: RegisterTile, shortRegisterTile: RegisterTile, localTile: LocalTile, directOutputChannels: Int) {
+    public init(registerTile: RegisterTile, shortRegisterTile: RegisterTile, localTile: LocalTile, directOutputChannels: Int,
+                convolutionAlgorithms: [String: ConvolutionAlgorithm] = [:]) {
         self.registerTile = registerTile; self.shortRegisterTile = shortRegisterTile
         self.localTile = localTile; self.directOutputChannels = directOutputChannels
+        self.convolutionAlgorithms = convolutionAlgorithms
     }
+
+    enum CodingKeys: String, CodingKey { case registerTile, shortRegisterTile, localTile, directOutputChannels, convolutionAlgorithms }
+
+    /// Decodes cache files written before the algorithm choice existed (no entry: the static rule).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(registerTile: try c.decode(RegisterTile.self, forKey: .registerTile),
+                  shortRegisterTile: try c.decode(RegisterTile.self, forKey: .shortRegisterTile),
+                  localTile: try c.decode(LocalTile.self, forKey: .localTile),
+                  directOutputChannels: try c.decode(Int.self, forKey: .directOutputChannels),
+                  convolutionAlgorithms: try c.decodeIfPresent([String: ConvolutionAlgorithm].self, forKey: .convolutionAlgorithms) ?? [:])
+    }
+
+    /// The tuned algorithm of `pass` for convolutions of `shape`, or nil (use the static rule).
+    public func convolutionAlgorithm(_ pass: ConvolutionPass, _ shape: ConvolutionShapeClass) -> ConvolutionAlgorithm? {
+        convolutionAlgorithms[Self.algorithmKey(pass, shape)]
+    }
+
+    /// Sets (or clears, with nil) the algorithm of `pass` for `shape`.
+    public mutating func setConvolutionAlgorithm(_ algorithm: ConvolutionAlgorithm?, _ pass: ConvolutionPass, _ shape: ConvolutionShapeClass) {
+        convolutionAlgorithms[Self.algorithmKey(pass, shape)] = algorithm
+    }
+
+    static func algorithmKey(_ pass: ConvolutionPass, _ shape: ConvolutionShapeClass) -> String { "\(pass.rawValue)/\(shape.rawValue)" }
 
     /// The values used without tuning. Register tiles: 6 × 16 (12 float8 accumulators, the shape
     /// BLIS uses on AVX2) in general, 8 × 8 when M ≤ 16, where 6-row tiles waste rows and measured
@@ -112,10 +141,14 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
 
     /// Whether every value is one the kernels accept on `device` (a cache file is checked with this).
     public func isValid(on device: Device) -> Bool {
-        registerTile.isValid && shortRegisterTile.isValid && localTile.fits(device) && (1...16).contains(directOutputChannels)
+        let keys = Set(ConvolutionPass.allCases.flatMap { pass in ConvolutionShapeClass.allCases.map { Self.algorithmKey(pass, $0) } })
+        return registerTile.isValid && shortRegisterTile.isValid && localTile.fits(device) && (1...16).contains(directOutputChannels)
+            && convolutionAlgorithms.keys.allSatisfy(keys.contains)
     }
 
     public var description: String {
-        "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels)"
+        let algorithms = convolutionAlgorithms.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }
+        return "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels)"
+            + (algorithms.isEmpty ? "" : ", conv " + algorithms.joined(separator: " "))
     }
 }

@@ -24,6 +24,9 @@ public struct TuningProblems: Sendable {
             self.height = height; self.width = width; self.kernel = kernel; self.pad = pad
         }
         public var outHeight: Int { height + 2 * pad - kernel + 1 }
+        var inputShape: [Int] { [batch, inChannels, height, width] }
+        var weightShape: [Int] { [outChannels, inChannels, kernel, kernel] }
+        var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
         public var outWidth: Int { width + 2 * pad - kernel + 1 }
         public var description: String {
             "conv \(batch)×\(inChannels)×\(height)×\(width)→\(outChannels) \(kernel)×\(kernel)"
@@ -36,35 +39,48 @@ public struct TuningProblems: Sendable {
     public var short: Gemm
     /// For the direct convolution's channel block.
     public var convolution: Convolution
+    /// For the algorithm of each pass: an output narrower than 16 columns, and a wide one.
+    public var narrowConvolution: Convolution
+    public var wideConvolution: Convolution
 
-    public init(square: Gemm, short: Gemm, convolution: Convolution) {
+    public init(square: Gemm, short: Gemm, convolution: Convolution, narrowConvolution: Convolution, wideConvolution: Convolution) {
         self.square = square; self.short = short; self.convolution = convolution
+        self.narrowConvolution = narrowConvolution; self.wideConvolution = wideConvolution
     }
 
     /// 256³; the weight gradient of a 16-channel 3×3 convolution over eight 32×32 images,
     /// dW [16, 144] = dy [16, 8192] · colᵀ (B transposed, as im2col leaves it); and that
-    /// convolution's forward pass.
+    /// convolution's forward pass. For the algorithms: ResNet-20's last stage (64 channels, 8×8)
+    /// and first (16 channels, 32×32), batch 8.
     public static let standard = TuningProblems(
         square: Gemm(m: 256, n: 256, k: 256),
         short: Gemm(m: 16, n: 144, k: 8192, transposeB: true),
-        convolution: Convolution(batch: 8, inChannels: 16, outChannels: 16, height: 32, width: 32, kernel: 3, pad: 1))
+        convolution: Convolution(batch: 8, inChannels: 16, outChannels: 16, height: 32, width: 32, kernel: 3, pad: 1),
+        narrowConvolution: Convolution(batch: 8, inChannels: 64, outChannels: 64, height: 8, width: 8, kernel: 3, pad: 1),
+        wideConvolution: Convolution(batch: 8, inChannels: 16, outChannels: 16, height: 32, width: 32, kernel: 3, pad: 1))
 
     /// Small versions of the same kinds of problem, for tests.
     public static let quick = TuningProblems(
         square: Gemm(m: 48, n: 40, k: 56),
         short: Gemm(m: 16, n: 40, k: 264, transposeB: true),
-        convolution: Convolution(batch: 2, inChannels: 5, outChannels: 12, height: 10, width: 13, kernel: 3, pad: 1))
+        convolution: Convolution(batch: 2, inChannels: 5, outChannels: 12, height: 10, width: 13, kernel: 3, pad: 1),
+        narrowConvolution: Convolution(batch: 2, inChannels: 6, outChannels: 5, height: 6, width: 7, kernel: 3, pad: 1),
+        wideConvolution: Convolution(batch: 2, inChannels: 5, outChannels: 4, height: 6, width: 17, kernel: 3, pad: 1))
 }
 
 /// One problem of `TuningProblems`.
 enum TuningProblem: CustomStringConvertible {
     case gemm(TuningProblems.Gemm)
     case convolution(TuningProblems.Convolution)
+    /// One pass of a convolution as the backend runs it (`conv2d`, `conv2dBackwardInput`,
+    /// `conv2dBackwardWeight`) with the candidate's algorithm.
+    case convolutionPass(ConvolutionPass, TuningProblems.Convolution)
 
     var description: String {
         switch self {
         case .gemm(let g): g.description
         case .convolution(let c): c.description
+        case let .convolutionPass(pass, c): "\(c) \(pass.rawValue)"
         }
     }
 
@@ -72,7 +88,7 @@ enum TuningProblem: CustomStringConvertible {
     var flops: Double {
         switch self {
         case .gemm(let g): 2 * Double(g.m) * Double(g.n) * Double(g.k)
-        case .convolution(let c):
+        case .convolution(let c), .convolutionPass(_, let c):
             2 * Double(c.batch * c.outChannels * c.outHeight * c.outWidth) * Double(c.inChannels * c.kernel * c.kernel)
         }
     }
@@ -116,6 +132,19 @@ final class TuningWorkspace {
                 inputs: [try backend.upload(x, shape: [c.batch, c.inChannels, c.height, c.width]),
                          try backend.upload(w, shape: [c.outChannels, c.inChannels, c.kernel, c.kernel])],
                 output: try backend.empty([c.batch, c.outChannels, c.outHeight, c.outWidth]), expected: try Self.expected(problem, [x, w]))
+        case let .convolutionPass(pass, c):
+            // Forward: x and w; input gradient: dy and w; weight gradient: dy and x.
+            let x = Self.integers(c.batch * c.inChannels * c.height * c.width, seed: 3)
+            let w = Self.integers(c.outChannels * c.inChannels * c.kernel * c.kernel, seed: 4)
+            let dy = Self.integers(c.batch * c.outChannels * c.outHeight * c.outWidth, seed: 5)
+            let (xShape, wShape, yShape) = (c.inputShape, c.weightShape, c.outputShape)
+            let (values, shapes, outShape): ([[Float]], [[Int]], [Int]) = switch pass {
+            case .forward: ([x, w], [xShape, wShape], yShape)
+            case .inputGradient: ([dy, w], [yShape, wShape], xShape)
+            case .weightGradient: ([dy, x], [yShape, xShape], wShape)
+            }
+            result = PreparedProblem(inputs: try zip(values, shapes).map { try backend.upload($0, shape: $1) },
+                                     output: try backend.empty(outShape), expected: try Self.expected(problem, values))
         }
         prepared[problem.description] = result
         return result
@@ -134,6 +163,20 @@ final class TuningWorkspace {
                                 transposeB: g.transposeB,
                                 c: GemmOperand(backend.buffer(p.output), leadingDimension: g.n), alpha: 1, beta: 0,
                                 configuration: configuration)
+        case let .convolutionPass(pass, c):
+            guard let algorithm = slot.convolutionChoice.flatMap({ tunables.convolutionAlgorithm($0.pass, $0.shape) }) else {
+                throw TuningError("\(slot) has no convolution algorithm to run \(problem) with")
+            }
+            let saved = backend.convolutionAlgorithmOverride
+            backend.convolutionAlgorithmOverride = algorithm
+            defer { backend.convolutionAlgorithmOverride = saved }
+            let params = Conv2dParams(stride: 1, padding: c.pad)
+            let result = switch pass {
+            case .forward: try backend.conv2d(p.inputs[0], weight: p.inputs[1], bias: nil, params: params)
+            case .inputGradient: try backend.conv2dBackwardInput(p.inputs[0], weight: p.inputs[1], inputShape: c.inputShape, params: params)
+            case .weightGradient: try backend.conv2dBackwardWeight(p.inputs[0], input: p.inputs[1], weightShape: c.weightShape, params: params)
+            }
+            try backend.copy(result, into: p.output)
         case .convolution(let c):
             try backend.convDirect(p.inputs[0], batch: c.batch, groups: 1, inPerGroup: c.inChannels, outPerGroup: c.outChannels,
                                    height: c.height, width: c.width, kernel: (c.kernel, c.kernel), stride: (1, 1),
@@ -163,6 +206,18 @@ final class TuningWorkspace {
             let x = try reference.upload(inputs[0], shape: [c.batch, c.inChannels, c.height, c.width])
             let w = try reference.upload(inputs[1], shape: [c.outChannels, c.inChannels, c.kernel, c.kernel])
             return try reference.download(reference.conv2d(x, weight: w, bias: nil, params: Conv2dParams(stride: 1, padding: c.pad)))
+        case let .convolutionPass(pass, c):
+            let params = Conv2dParams(stride: 1, padding: c.pad)
+            switch pass {
+            case .forward:
+                return try expected(.convolution(c), inputs)
+            case .inputGradient:
+                let dy = try reference.upload(inputs[0], shape: c.outputShape), w = try reference.upload(inputs[1], shape: c.weightShape)
+                return try reference.download(reference.conv2dBackwardInput(dy, weight: w, inputShape: c.inputShape, params: params))
+            case .weightGradient:
+                let dy = try reference.upload(inputs[0], shape: c.outputShape), x = try reference.upload(inputs[1], shape: c.inputShape)
+                return try reference.download(reference.conv2dBackwardWeight(dy, input: x, weightShape: c.weightShape, params: params))
+            }
         }
     }
 }

@@ -3,7 +3,7 @@ import OpenCLRuntime
 import TensorCore
 
 /// How the non-depthwise convolution passes run on the device.
-public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
     /// The kernels of Kernels/conv_direct.cl on a zero-padded copy of the input, no column
     /// matrix: the forward pass, the weight gradient, and the input gradient of stride-1
     /// convolutions (strided input gradients always use GEMM + col2im).
@@ -13,7 +13,20 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
 }
 
 /// The three passes of a convolution, for choosing an algorithm per pass.
-enum ConvolutionPass { case forward, inputGradient, weightGradient }
+public enum ConvolutionPass: String, Codable, Sendable, CaseIterable {
+    case forward
+    case inputGradient = "input-gradient"
+    case weightGradient = "weight-gradient"
+}
+
+/// The shape classes the algorithm choice distinguishes: output planes narrower than 16 columns,
+/// where the direct kernels' rows are short, and the rest.
+public enum ConvolutionShapeClass: String, Codable, Sendable, CaseIterable {
+    case narrow, wide
+
+    /// The class of a convolution whose output is `outWidth` columns wide.
+    public init(outWidth: Int) { self = outWidth >= 16 ? .wide : .narrow }
+}
 
 extension OpenCLBackend {
     /// `DIFFNAS_CONV=direct|gemm` forces one algorithm for the whole process (for comparing them
@@ -22,21 +35,26 @@ extension OpenCLBackend {
         ProcessInfo.processInfo.environment["DIFFNAS_CONV"].flatMap(ConvolutionAlgorithm.init(rawValue:))
 
     /// Whether `pass` of `g` runs the direct kernels. The input gradient can only when the
-    /// convolution has stride 1 and padding ≤ dilation·(k − 1). Automatic choice: GEMM where the
-    /// GEMM is the local-memory kernel (GPUs); where it is register-blocked (CPUs), direct for
-    /// the forward pass and input gradient (the column matrices cost as much memory traffic as
-    /// the GEMMs there: measured ~2–3× faster at CIFAR ResNet shapes), and for the weight
-    /// gradient when the output is at least 16 columns wide (on 8-wide outputs the direct
-    /// kernel's short rows made it measure slower than GEMM).
+    /// convolution has stride 1 and padding ≤ dilation·(k − 1). Otherwise, in order: the override
+    /// (`convolutionAlgorithmOverride`, then `DIFFNAS_CONV`); the tuned choice for the pass and
+    /// shape class (`KernelTunables.convolutionAlgorithm`, measured by `KernelTuner`); else the
+    /// static rule `defaultConvolutionAlgorithm`.
     func convolutionUsesDirect(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
         if pass == .inputGradient && !directInputGradientApplies(g) { return false }
-        switch convolutionAlgorithmOverride ?? Self.environmentConvolutionAlgorithm {
-        case .direct?: return true
-        case .gemm?: return false
-        case nil:
-            guard gemmVariant == .registerBlocked else { return false }
-            return pass != .weightGradient || g.outWidth >= 16
-        }
+        let shape = ConvolutionShapeClass(outWidth: g.outWidth)
+        let algorithm = convolutionAlgorithmOverride ?? Self.environmentConvolutionAlgorithm
+            ?? tuning.tunables.convolutionAlgorithm(pass, shape) ?? defaultConvolutionAlgorithm(pass, shape)
+        return algorithm == .direct
+    }
+
+    /// The static rule used without a tuned choice: GEMM where the GEMM is the local-memory
+    /// kernel (GPUs); where it is register-blocked (CPUs), direct for the forward pass and input
+    /// gradient (the column matrices cost as much memory traffic as the GEMMs there: measured
+    /// ~2–3× faster at CIFAR ResNet shapes), and for the weight gradient of wide outputs (on
+    /// 8-wide outputs the direct kernel's short rows made it measure slower than GEMM).
+    public func defaultConvolutionAlgorithm(_ pass: ConvolutionPass, _ shape: ConvolutionShapeClass) -> ConvolutionAlgorithm {
+        guard gemmVariant == .registerBlocked else { return .gemm }
+        return pass != .weightGradient || shape == .wide ? .direct : .gemm
     }
 
     /// One direct convolution: `output = conv(source, weights) (+ bias)` where `source` is

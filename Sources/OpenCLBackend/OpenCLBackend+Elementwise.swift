@@ -7,25 +7,10 @@ import TensorCore
 // (dmask; one work-item per 4 channels for wide [N, C]) or two stages (ds). The launch-plan
 // helpers below are shared with OpenCLBackend+Normalization.swift.
 extension OpenCLBackend {
-    // MARK: Launch plan (per device, from `tuning`)
+    // MARK: Launch shapes (the device constants are in `launchPlan`)
 
-    /// Work-items per group of the `*_group_tree` reductions of elementwise.cl and batchnorm.cl
-    /// (a power of two): a 256-wide local-memory tree on GPUs; on the CPU device one work-item
-    /// that loops over its whole channel or chunk is fastest (PoCL runs a group's work-items
-    /// one after another on one core, so wider groups only add strided passes and barriers).
-    var channelReductionGroupSize: Int {
-        var size = tuning.isCPU ? 1 : 256
-        while size > max(device.maxWorkGroupSize, 1) { size /= 2 }
-        return size
-    }
-
-    /// Local size of the flat and row kernels (global sizes are rounded up to it; the kernels
-    /// guard the excess): 256 on GPUs, 64 on the CPU device (PoCL loops over a group's items).
-    var elementwiseLocalSize: Int {
-        var size = tuning.isCPU ? 64 : 256
-        while size > max(device.maxWorkGroupSize, 1) { size /= 2 }
-        return size
-    }
+    var channelReductionGroupSize: Int { launchPlan.channelReductionGroupSize }
+    var elementwiseLocalSize: Int { launchPlan.elementwiseLocalSize }
 
     /// Local size `[lx, ly]` of a 2-D kernel over global `[ceil(rowLength / 4), rows]`: lx the
     /// power of two covering a row's float4s (at most `elementwiseLocalSize`), ly filling the
@@ -178,7 +163,7 @@ extension OpenCLBackend {
         try requireInt32Elements("dot", n)
         let groupSize = channelReductionGroupSize
         let n4 = n / 4
-        let maxGroups = tuning.isCPU ? 4 * max(device.computeUnits, 1) : 512
+        let maxGroups = launchPlan.dotMaxGroups
         let perGroup = groupSize * 8
         let groups = max(1, min(maxGroups, (n4 + perGroup - 1) / perGroup))
         let chunk4 = (n4 + groups - 1) / groups

@@ -51,7 +51,7 @@ extension OpenCLBackend {
     /// `destination[o, i] = Σ_r source[o, r, i] / divisor` for `source: [outer, length, inner]`.
     func reduceMiddleAxis(_ source: Tensor, into destination: Tensor, outer: Int, length: Int, inner: Int,
                           divisor: Float, op: String) throws {
-        let plan = ReductionPlan(tuning: tuning, maxWorkGroupSize: device.maxWorkGroupSize)
+        let plan = launchPlan.reduction
         if inner == 1 && length >= plan.rowTreeMinimumLength {
             // Contiguous rows: a work-group per (row, span), then a work-group per row.
             let chunks = plan.rowChunks(rows: outer, length: length)

@@ -3,23 +3,13 @@ import TensorCore
 
 // The differentiable top-k of DMS on the device (Kernels/topk.cl, Kernels/radix_sort.cl).
 extension OpenCLBackend {
-    /// Work-group shape of topk.cl's reductions: GPUs a 256-item `__local` tree over 4
-    /// elements per item; CPU devices small groups whose items each add 16 elements.
-    private var topKReduceShape: (groupSize: Int, items: Int) {
-        tuning.usesLocalMemoryTiles
-            ? (RadixSortPlan.largestPowerOfTwo(atMost: min(256, device.maxWorkGroupSize)), 4)
-            : (16, 16)
-    }
+    private var topKReduceShape: (groupSize: Int, items: Int) { launchPlan.topKReduce }
 
     private var topKDefines: [String: String] {
         ["REDUCE_WG": "\(topKReduceShape.groupSize)", "REDUCE_ITEMS": "\(topKReduceShape.items)", "MASK_VEC": "\(maskVectorWidth)"]
     }
 
-    /// Elements per work-item of `soft_mask_sigmoid`: float16 on CPUs — PoCL runs the vector exp
-    /// on whole AVX-512 registers (measured 4× faster than float8 on a Skylake-AVX512 PoCL device,
-    /// and split into halves where only AVX2 exists) — and one per work-item on GPUs, where
-    /// neighbouring work-items' loads coalesce.
-    private var maskVectorWidth: Int { tuning.isCPU ? 16 : 1 }
+    private var maskVectorWidth: Int { launchPlan.maskVectorWidth }
 
     /// Work-groups needed to cover `n` elements, `groupSize·items` per group.
     private func topKGroups(_ n: Int) -> Int {
@@ -28,7 +18,7 @@ extension OpenCLBackend {
     }
 
     public func rankNormalize(_ importance: Tensor) throws -> Tensor {
-        try rankNormalize(importance, plan: RadixSortPlan.standard(tuning: tuning, device: device))
+        try rankNormalize(importance, plan: launchPlan.radixSort)
     }
 
     /// `rankNormalize` with an explicit radix sort plan (e.g. to run the work-group variant on

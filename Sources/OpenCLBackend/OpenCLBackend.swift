@@ -34,6 +34,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     private let kernelLock = NSLock()
     /// Tuning choices (`-D` values) for this device; see `DeviceTuning`. Set once, in `init`.
     public private(set) var tuning: DeviceTuning
+    /// The device's fixed launch constants (work-group sizes, block counts, vector widths).
+    public let launchPlan: LaunchPlan
     /// Records every launch (kernel, defines, sizes) while set; see `LaunchTrace`.
     public var launchTrace: LaunchTrace?
     /// Forces one GEMM variant on this backend (nil: choose from `tuning`). Lets the tests run
@@ -56,6 +58,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         programs = ProgramCache(context: context, directory: cacheDirectory)
         pool = BufferPool(context: context)
         tuning = DeviceTuning(device: device)
+        launchPlan = LaunchPlan(tuning: DeviceTuning(device: device), device: device)
         if policy != .defaults { tuning = resolveTuning(policy, cache: TuningCache(programCacheDirectory: cacheDirectory)) }
     }
 

@@ -11,13 +11,38 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     case localTile = "gemm_local_tiles"
     /// `conv2d_direct_regblock`'s OCB (`KernelTunables.directOutputChannels`).
     case directOutputChannels = "conv2d_direct_regblock"
+    /// The convolution algorithm (direct or GEMM) per pass and shape class
+    /// (`KernelTunables.convolutionAlgorithm`), timed on the whole pass as the backend runs it.
+    case convForwardNarrow = "conv forward narrow"
+    case convForwardWide = "conv forward wide"
+    case convInputGradientNarrow = "conv input-gradient narrow"
+    case convInputGradientWide = "conv input-gradient wide"
+    case convWeightGradientNarrow = "conv weight-gradient narrow"
+    case convWeightGradientWide = "conv weight-gradient wide"
+
+    /// The pass and shape class of an algorithm slot; nil for the tile slots.
+    public var convolutionChoice: (pass: ConvolutionPass, shape: ConvolutionShapeClass)? {
+        switch self {
+        case .convForwardNarrow: (.forward, .narrow)
+        case .convForwardWide: (.forward, .wide)
+        case .convInputGradientNarrow: (.inputGradient, .narrow)
+        case .convInputGradientWide: (.inputGradient, .wide)
+        case .convWeightGradientNarrow: (.weightGradient, .narrow)
+        case .convWeightGradientWide: (.weightGradient, .wide)
+        default: nil
+        }
+    }
+
+    /// The six algorithm slots.
+    public static let convolutionAlgorithmSlots: [TuningSlot] = allCases.filter { $0.convolutionChoice != nil }
 
     public var description: String { rawValue }
 
     /// The slots tuned on a device: those of the kernels it runs without overrides (register
-    /// blocking and direct convolutions on CPUs, local tiles on GPUs).
+    /// blocking and direct convolutions on CPUs, local tiles on GPUs), then the convolution
+    /// algorithm of every pass and shape class (each pass timed as the backend runs it).
     public static func slots(for tuning: DeviceTuning) -> [TuningSlot] {
-        tuning.usesLocalMemoryTiles ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels]
+        (tuning.usesLocalMemoryTiles ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels]) + convolutionAlgorithmSlots
     }
 
     /// Register tiles tried: TM ∈ {4, 8} × NV ∈ {1, 2}, and the default 6 × 16.
@@ -40,6 +65,9 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .shortRegisterTile: all = Self.registerTiles.map { var t = base; t.shortRegisterTile = $0; return t }
         case .localTile: all = Self.localTiles.map { var t = base; t.localTile = $0; return t }
         case .directOutputChannels: all = Self.outputChannelBlocks.map { var t = base; t.directOutputChannels = $0; return t }
+        default:
+            guard let (pass, shape) = convolutionChoice else { return [] }
+            all = ConvolutionAlgorithm.allCases.map { var t = base; t.setConvolutionAlgorithm($0, pass, shape); return t }
         }
         return all.filter { $0.isValid(on: device) }
     }
@@ -51,6 +79,7 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .shortRegisterTile: tunables.shortRegisterTile.description
         case .localTile: tunables.localTile.description
         case .directOutputChannels: "OCB=\(tunables.directOutputChannels)"
+        default: convolutionChoice.flatMap { tunables.convolutionAlgorithm($0.pass, $0.shape)?.rawValue } ?? "static rule"
         }
     }
 
@@ -62,6 +91,8 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .shortRegisterTile: result.shortRegisterTile = source.shortRegisterTile
         case .localTile: result.localTile = source.localTile
         case .directOutputChannels: result.directOutputChannels = source.directOutputChannels
+        default:
+            if let (pass, shape) = convolutionChoice { result.setConvolutionAlgorithm(source.convolutionAlgorithm(pass, shape), pass, shape) }
         }
         return result
     }
@@ -72,17 +103,23 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .registerTile, .shortRegisterTile: .registerBlocked
         case .localTile: .localTiles
         case .directOutputChannels: nil
+        default: nil
         }
     }
 
     /// The problems this slot is timed on: the square product for the general register tile,
-    /// the short product for M ≤ 16, both for local tiles, the convolution for OCB.
+    /// the short product for M ≤ 16, both for local tiles, the convolution for OCB, and the
+    /// pass itself at a narrow or wide shape for the algorithm slots.
     func problems(_ set: TuningProblems) -> [TuningProblem] {
         switch self {
-        case .registerTile: [.gemm(set.square)]
-        case .shortRegisterTile: [.gemm(set.short)]
-        case .localTile: [.gemm(set.square), .gemm(set.short)]
-        case .directOutputChannels: [.convolution(set.convolution)]
+        case .registerTile: return [.gemm(set.square)]
+        case .shortRegisterTile: return [.gemm(set.short)]
+        case .localTile: return [.gemm(set.square), .gemm(set.short)]
+        case .directOutputChannels: return [.convolution(set.convolution)]
+        default:
+            guard let (pass, shape) = convolutionChoice else { return [] }
+            return [.convolutionPass(pass, shape == .wide ? set.wideConvolution : set.narrowConvolution)]
         }
     }
+
 }

@@ -14,6 +14,9 @@ public struct DMSConfiguration: Codable, Equatable, Sendable {
     /// resource lands on the target.
     public var structureLearningRate: Float = 0.005
     /// The structure rate over the search: cosine decay (to 1/20) or constant (the official code).
+    /// Paired ablation at 25% of ResNet-20 (3 repeats, 300 steps, 4 epochs): constant − cosine
+    /// +0.32 test points (−0.02…+0.65) and +0.22 validation (−0.60…+1.04), within noise, but the
+    /// constant rate lands 2.3–3.3% under the target (cosine 0.5–2.3%): cosine stays the default.
     public var structureSchedule: StructureSchedule = .cosine
     /// Importance moving-average decay.
     public var importanceDecay: Float = 0.99

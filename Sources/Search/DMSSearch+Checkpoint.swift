@@ -19,7 +19,7 @@ extension DMSSearch {
         metadata["weightOptimizerSteps"] = "\(weightOptimizer.stepCount)"
         metadata["structureOptimizerSteps"] = "\(structureOptimizer.stepCount)"
         metadata["architecture"] = String(decoding: try network.architecture.encoded(), as: UTF8.self)
-        metadata["configuration"] = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
+        metadata["configuration"] = String(decoding: try Checkpoint.metadataEncoder.encode(configuration), as: UTF8.self)
         metadata["target"] = "\(schedule.target)"
         var checkpoint = Checkpoint(metadata: metadata)
         try checkpoint.add(namedSearchState, from: backend)

@@ -35,6 +35,21 @@ public struct SearchReport: Codable, Sendable {
         return PairedComparison(x, y)
     }
 
+    /// How each arm got its weights: p- evaluates the pruned pretrained weights as they are,
+    /// p fine-tunes them, np (and every baseline) trains from scratch.
+    func trainingSentence() -> String {
+        let recipe = "\(plan.retrain.epochs) epochs (batch \(plan.retrain.batchSize), SGD \(plan.retrain.learningRate) \(plan.retrain.schedule.rawValue))"
+        let baselines = arms.contains { $0 != .dms }
+        switch plan.pipeline {
+        case .pMinus:
+            return "the DMS arm is the pretrained supernet's pruned weights, evaluated without training" + (baselines ? "; the baselines trained \(recipe)" : "")
+        case .p:
+            return "the DMS arm fine-tuned the pruned supernet weights \(recipe)" + (baselines ? "; the baselines trained from scratch with the same recipe" : "")
+        case .np:
+            return (baselines ? "every arm trained " : "the DMS arm trained ") + "from scratch \(recipe)"
+        }
+    }
+
     /// One sentence per baseline that says no more than the interval supports.
     public func verdicts() -> [String] {
         arms.filter { $0 != .dms }.compactMap { other in
@@ -61,9 +76,10 @@ public struct SearchReport: Codable, Sendable {
         md += "- base \(plan.base.notes["name"] ?? plan.base.family.rawValue): \(ResourceCount.human(Int(plan.resource.value(of: plan.base)))) \(kind), depths \(LayerWidths.depths(plan.base)); "
         md += "supernet \(ResourceCount.human(Int(plan.resource.value(of: plan.supernet)))) \(kind), depths \(LayerWidths.depths(plan.supernet))\n"
         md += "- target \(ResourceCount.human(Int(plan.target))) \(kind); search \(plan.search.steps) steps × \(plan.search.batchSize) images; "
-        md += "every arm trained \(plan.retrain.epochs) epochs (batch \(plan.retrain.batchSize), SGD \(plan.retrain.learningRate) \(plan.retrain.schedule.rawValue))\n"
+        md += trainingSentence() + "\n"
         md += "- \(plan.repeats) paired repeat\(plan.repeats == 1 ? "" : "s"): repeat r uses seed \(plan.seed) + r − 1 for every arm; accuracies are the final epoch's (no selection on the test set)\n\n"
-        md += "## Result\n\n" + verdicts().joined(separator: "\n") + "\n\n"
+        let verdictLines = verdicts()
+        md += "## Result\n\n" + (verdictLines.isEmpty ? "No baseline was run (`--no-baseline`), so there is nothing to compare DMS with." : verdictLines.joined(separator: "\n")) + "\n\n"
         md += "| arm | test accuracy | validation accuracy | \(kind) (mean) | parameters (mean) | depths | search time | train time (mean) |\n|---|---|---|---|---|---|---|---|\n"
         for arm in arms {
             let runs = runs(of: arm)

@@ -11,7 +11,7 @@ extension Trainer {
         metadata["step"] = "\(step)"
         metadata["optimizerSteps"] = "\(optimizer.stepCount)"
         metadata["architecture"] = String(decoding: try network.architecture.encoded(), as: UTF8.self)
-        metadata["configuration"] = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
+        metadata["configuration"] = String(decoding: try Checkpoint.metadataEncoder.encode(configuration), as: UTF8.self)
         var checkpoint = Checkpoint(metadata: metadata)
         try checkpoint.add(network.namedState, from: backend)
         try checkpoint.add(optimizer.state.map { (name: "optimizer.\($0.name)", tensor: $0.tensor) }, from: backend)

@@ -1,0 +1,65 @@
+import OpenCLRuntime
+
+/// Every device-dependent launch constant of the backend in one place, derived once from the
+/// device and its `DeviceTuning` when the backend opens: work-group sizes, group counts, vector
+/// widths and block counts of the element-wise, reduction, top-k, sort and GEMM launches.
+///
+/// The kernel tile sizes the tuner measures (`-D TM`, `NV`, `TS_*`, the direct convolution's
+/// channel block) live in `KernelTunables`; these are the fixed rules beside them. Two device
+/// classes matter: CPU devices (PoCL runs a work-group's items one after another on one core, so
+/// groups are small and few per compute unit), and devices with dedicated local memory (GPUs:
+/// wide `__local` trees, many groups in flight).
+public struct LaunchPlan: Sendable, CustomStringConvertible {
+    /// Work-items per group of the `*_group_tree` reductions of elementwise.cl and batchnorm.cl
+    /// (`EW_GROUP_SIZE`, `BN_GROUP_SIZE`; a power of two): a 256-wide `__local` tree on GPUs; on
+    /// the CPU device one work-item that loops over its whole channel or chunk is fastest.
+    public let channelReductionGroupSize: Int
+    /// Local size of the flat and row element-wise kernels: 256 on GPUs, 64 on CPU devices.
+    public let elementwiseLocalSize: Int
+    /// Most work-groups of the two-stage dot product: 4 per compute unit on CPUs, 512 on GPUs.
+    public let dotMaxGroups: Int
+    /// Launch shapes of reduce.cl.
+    let reduction: ReductionPlan
+    /// The radix sort of `rankNormalize` (radix_sort.cl).
+    public let radixSort: RadixSortPlan
+    /// topk.cl's reductions (`REDUCE_WG`, `REDUCE_ITEMS`): GPUs a 256-item `__local` tree over 4
+    /// elements per item; CPU devices groups of 16 whose items each add 16 elements.
+    public let topKReduce: (groupSize: Int, items: Int)
+    /// Elements per work-item of `soft_mask_sigmoid` (`MASK_VEC`): float16 on CPUs — PoCL runs the
+    /// vector exp on whole AVX-512 registers (measured 4× faster than float8 on a Skylake-AVX512
+    /// PoCL device) — and 1 on GPUs, where neighbouring work-items' loads coalesce.
+    public let maskVectorWidth: Int
+    /// Work-group of `gemm_regblock` in tiles (columns, rows). PoCL runs a group's items in order
+    /// (columns fastest), so its row tiles reuse B panels from L1/L2: 4 × 16 for large M (measured
+    /// ~130–150 GFLOP/s at 1024–2048 against ~65 with 1 × 1 groups); short, wide products
+    /// (M = 16–64) use one column panel × every row tile.
+    public let registerBlockGroup: (columns: Int, rows: Int)
+    /// `gemm_regblock` shrinks its groups (rows first) until at least this many are in flight
+    /// (4 per compute unit), so a small product does not leave a core idle.
+    public let minimumGemmGroups: Int
+
+    public init(tuning: DeviceTuning, device: Device) {
+        let maxGroup = max(device.maxWorkGroupSize, 1)
+        func capped(_ size: Int) -> Int {
+            var size = size
+            while size > maxGroup { size /= 2 }
+            return size
+        }
+        let computeUnits = max(device.computeUnits, 1)
+        channelReductionGroupSize = capped(tuning.isCPU ? 1 : 256)
+        elementwiseLocalSize = capped(tuning.isCPU ? 64 : 256)
+        dotMaxGroups = tuning.isCPU ? 4 * computeUnits : 512
+        reduction = ReductionPlan(tuning: tuning, maxWorkGroupSize: device.maxWorkGroupSize)
+        radixSort = RadixSortPlan.standard(tuning: tuning, device: device)
+        topKReduce = tuning.usesLocalMemoryTiles ? (RadixSortPlan.largestPowerOfTwo(atMost: min(256, maxGroup)), 4) : (16, 16)
+        maskVectorWidth = tuning.isCPU ? 16 : 1
+        registerBlockGroup = (columns: 4, rows: 16)
+        minimumGemmGroups = 4 * device.computeUnits
+    }
+
+    public var description: String {
+        "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
+            + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
+            + "mask float\(maskVectorWidth), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups)"
+    }
+}
