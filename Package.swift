@@ -16,7 +16,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // MARK: - System libraries
@@ -55,7 +55,9 @@ let package = Package(
         /// `diffnas bench`: timed, reference-checked cases against comparators (CLBlast, O(N²) ranking, copy bandwidth).
         .target(
             name: "Benchmarks",
-            dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "Search", "CCLBlast"],
+            dependencies: [
+                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "Search", "CCLBlast",
+            ],
             swiftSettings: strict
         ),
         /// Device-vs-reference checks shared by `diffnas verify` and the test suite.
@@ -63,7 +65,8 @@ let package = Package(
         .executableTarget(
             name: "diffnas",
             dependencies: [
-                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification", "NN", "Datasets", "Training", "Benchmarks", "Search",
+                "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification", "NN", "Datasets", "Training",
+                "Benchmarks", "Search",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -76,17 +79,26 @@ let package = Package(
         // MARK: - Test support and unit test bundles
         .target(name: "_TestSupport", dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend"], swiftSettings: strict),
         .testTarget(name: "OpenCLRuntimeTests", dependencies: ["OpenCLRuntime", "OpenCLBackend", "_TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "TensorCore", "_TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "TensorCore", "_TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "EquivalenceTests",
             dependencies: ["ReferenceBackend", "OpenCLBackend", "TensorCore", "Verification", "_TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TensorCore", "_TestSupport"], swiftSettings: strict),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Datasets", "TensorCore", "ReferenceBackend", "OpenCLBackend", "_TestSupport"], swiftSettings: strict),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "NN", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"], swiftSettings: strict),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "NN", "OpenCLBackend", "TensorCore", "_TestSupport"], swiftSettings: strict),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "NN", "Training", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "NNTests", dependencies: ["NN", "Datasets", "TensorCore", "ReferenceBackend", "OpenCLBackend", "_TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "NN", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BenchmarksTests", dependencies: ["Benchmarks", "NN", "OpenCLBackend", "TensorCore", "_TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SearchTests", dependencies: ["Search", "NN", "Training", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["TensorCore", "_TestSupport"], swiftSettings: strict),
     ]
 )
@@ -94,10 +106,11 @@ let package = Package(
 // The libFuzzer targets (Tools/Fuzz): built only by Tools/fuzz/run.sh, which sets DIFFNAS_FUZZ=1 and
 // compiles with -sanitize=fuzzer,address (libFuzzer supplies `main`, so an ordinary build leaves it out).
 if Context.environment["DIFFNAS_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(
-        name: "diffnas-fuzz",
-        dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Datasets", "Training", "Search"],
-        path: "Tools/Fuzz",
-        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-    ))
+    package.targets.append(
+        .executableTarget(
+            name: "diffnas-fuzz",
+            dependencies: ["TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Datasets", "Training", "Search"],
+            path: "Tools/Fuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ))
 }

@@ -36,8 +36,10 @@ public struct Contender {
     /// Its own work per run when it differs from the case's (the copy kernel of the mask suite).
     public var work: WorkAmount?
 
-    public init(name: String, unavailable: String? = nil, work: WorkAmount? = nil, run: @escaping () throws -> Void,
-                check: @escaping () throws -> CheckOutcome) {
+    public init(
+        name: String, unavailable: String? = nil, work: WorkAmount? = nil, run: @escaping () throws -> Void,
+        check: @escaping () throws -> CheckOutcome
+    ) {
         self.name = name; self.unavailable = unavailable; self.work = work; self.run = run; self.check = check
     }
 }
@@ -55,8 +57,10 @@ public struct BenchCase {
     public var ours: Contender
     public var comparator: Contender?
 
-    public init(suite: BenchSuite, name: String, shape: String, work: WorkAmount, timing: TimingMethod,
-                ours: Contender, comparator: Contender?) {
+    public init(
+        suite: BenchSuite, name: String, shape: String, work: WorkAmount, timing: TimingMethod,
+        ours: Contender, comparator: Contender?
+    ) {
         self.suite = suite; self.name = name; self.shape = shape; self.work = work; self.timing = timing
         self.ours = ours; self.comparator = comparator
     }
@@ -93,8 +97,10 @@ public struct ContenderResult: Codable, Sendable {
     /// Throughput at the median time, in the case's unit.
     public var rate: Double?
 
-    public init(name: String, status: Status, reason: String? = nil, check: CheckOutcome? = nil,
-                time: TimingStatistics? = nil, rate: Double? = nil) {
+    public init(
+        name: String, status: Status, reason: String? = nil, check: CheckOutcome? = nil,
+        time: TimingStatistics? = nil, rate: Double? = nil
+    ) {
         self.name = name; self.status = status; self.reason = reason; self.check = check; self.time = time; self.rate = rate
     }
 }

@@ -25,8 +25,10 @@ public struct BenchReport: Codable, Sendable {
     /// No case or step of ours failed (comparators may be n/a or wrong without failing the run).
     public var passed: Bool
 
-    public init(device: Device, settings: BenchSettings, cases: [CaseResult], steps: [StepResult],
-                date: Date = Date(), commit: String = BenchReport.gitCommit()) {
+    public init(
+        device: Device, settings: BenchSettings, cases: [CaseResult], steps: [StepResult],
+        date: Date = Date(), commit: String = BenchReport.gitCommit()
+    ) {
         self.device = device.name
         deviceDescription = device.description
         vendor = device.vendor

@@ -21,8 +21,10 @@ public struct BenchSettings: Sendable {
     public var sampledElements: Int
     public var seed: UInt64
 
-    public init(suites: [BenchSuite] = BenchSuite.allCases, quick: Bool = false, warmups: Int? = nil, repetitions: Int? = nil,
-                referenceBudget: Int = 1 << 25, sampledElements: Int = 512, seed: UInt64 = 42) {
+    public init(
+        suites: [BenchSuite] = BenchSuite.allCases, quick: Bool = false, warmups: Int? = nil, repetitions: Int? = nil,
+        referenceBudget: Int = 1 << 25, sampledElements: Int = 512, seed: UInt64 = 42
+    ) {
         self.suites = suites
         self.quick = quick
         self.warmups = warmups ?? 1
@@ -81,8 +83,9 @@ public final class BenchRunner {
         let comparator = benchCase.comparator.map { measure($0, timing: benchCase.timing, work: benchCase.work, isComparator: true) }
         var ratio: Double?
         if let mine = ours.rate, let theirs = comparator?.rate, theirs > 0 { ratio = mine / theirs }
-        return CaseResult(suite: benchCase.suite, name: benchCase.name, shape: benchCase.shape, unit: benchCase.work.unit,
-                          work: benchCase.work.amount, timing: benchCase.timing, ours: ours, comparator: comparator, ratio: ratio)
+        return CaseResult(
+            suite: benchCase.suite, name: benchCase.name, shape: benchCase.shape, unit: benchCase.work.unit,
+            work: benchCase.work.amount, timing: benchCase.timing, ours: ours, comparator: comparator, ratio: ratio)
     }
 
     /// Builds the case, then measures it; a case that cannot even be built is ours failing.
@@ -90,10 +93,11 @@ public final class BenchRunner {
         do {
             return measure(try pending.make())
         } catch {
-            return CaseResult(suite: pending.suite, name: pending.name, shape: pending.shape, unit: "", work: 0,
-                              timing: .kernelEvents,
-                              ours: ContenderResult(name: "DiffNAS", status: .failed, reason: "setting up the case failed: \(error)"),
-                              comparator: nil, ratio: nil)
+            return CaseResult(
+                suite: pending.suite, name: pending.name, shape: pending.shape, unit: "", work: 0,
+                timing: .kernelEvents,
+                ours: ContenderResult(name: "DiffNAS", status: .failed, reason: "setting up the case failed: \(error)"),
+                comparator: nil, ratio: nil)
         }
     }
 
@@ -121,11 +125,13 @@ public final class BenchRunner {
             var samples: [Double] = []
             for _ in 0..<max(1, settings.repetitions) { samples.append(try time(timing, contender.run)) }
             let statistics = TimingStatistics(samples: samples)
-            return ContenderResult(name: contender.name, status: .ok, check: check, time: statistics,
-                                   rate: (contender.work ?? work).rate(milliseconds: statistics.medianMilliseconds))
+            return ContenderResult(
+                name: contender.name, status: .ok, check: check, time: statistics,
+                rate: (contender.work ?? work).rate(milliseconds: statistics.medianMilliseconds))
         } catch {
-            return ContenderResult(name: contender.name, status: isComparator ? .unavailable : .failed,
-                                   reason: "failed while timing: \(error)", check: check)
+            return ContenderResult(
+                name: contender.name, status: isComparator ? .unavailable : .failed,
+                reason: "failed while timing: \(error)", check: check)
         }
     }
 

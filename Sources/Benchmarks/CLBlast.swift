@@ -55,27 +55,35 @@ public enum CLBlast {
     }
 
     /// `CLBlastSgemm`: `C = α·op(A)·op(B) + β·C`, op(A) `[m, k]`, op(B) `[k, n]`, C `[m, n]`.
-    public static func sgemm(queue: CommandQueue, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                             a: Buffer, aOffset: Int = 0, lda: Int, b: Buffer, bOffset: Int = 0, ldb: Int, beta: Float = 0,
-                             c: Buffer, cOffset: Int = 0, ldc: Int) throws {
+    public static func sgemm(
+        queue: CommandQueue, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: Buffer, aOffset: Int = 0, lda: Int, b: Buffer, bOffset: Int = 0, ldb: Int, beta: Float = 0,
+        c: Buffer, cOffset: Int = 0, ldc: Int
+    ) throws {
         var q: cl_command_queue? = queue.handle
-        let status = CLBlastSgemm(CLBlastLayoutRowMajor, transpose(transposeA), transpose(transposeB), m, n, k, alpha,
-                                  a.handle, aOffset, lda, b.handle, bOffset, ldb, beta, c.handle, cOffset, ldc, &q, nil)
+        let status = CLBlastSgemm(
+            CLBlastLayoutRowMajor, transpose(transposeA), transpose(transposeB), m, n, k, alpha,
+            a.handle, aOffset, lda, b.handle, bOffset, ldb, beta, c.handle, cOffset, ldc, &q, nil)
         try check(status, "CLBlastSgemm", "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N") m \(m) n \(n) k \(k)")
     }
 
     /// `CLBlastSgemmStridedBatched`: `sgemm` for `batch` items `stride` elements apart (a stride
     /// of 0 shares one operand).
-    public static func sgemmStridedBatched(queue: CommandQueue, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                                           alpha: Float = 1, a: Buffer, aOffset: Int = 0, lda: Int, aStride: Int,
-                                           b: Buffer, bOffset: Int = 0, ldb: Int, bStride: Int, beta: Float = 0,
-                                           c: Buffer, cOffset: Int = 0, ldc: Int, cStride: Int, batch: Int) throws {
+    public static func sgemmStridedBatched(
+        queue: CommandQueue, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: Buffer, aOffset: Int = 0, lda: Int, aStride: Int,
+        b: Buffer, bOffset: Int = 0, ldb: Int, bStride: Int, beta: Float = 0,
+        c: Buffer, cOffset: Int = 0, ldc: Int, cStride: Int, batch: Int
+    ) throws {
         var q: cl_command_queue? = queue.handle
-        let status = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, transpose(transposeA), transpose(transposeB), m, n, k, alpha,
-                                                a.handle, aOffset, lda, aStride, b.handle, bOffset, ldb, bStride, beta,
-                                                c.handle, cOffset, ldc, cStride, batch, &q, nil)
-        try check(status, "CLBlastSgemmStridedBatched",
-                  "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N") m \(m) n \(n) k \(k) batch \(batch) strides \(aStride)/\(bStride)/\(cStride)")
+        let status = CLBlastSgemmStridedBatched(
+            CLBlastLayoutRowMajor, transpose(transposeA), transpose(transposeB), m, n, k, alpha,
+            a.handle, aOffset, lda, aStride, b.handle, bOffset, ldb, bStride, beta,
+            c.handle, cOffset, ldc, cStride, batch, &q, nil)
+        try check(
+            status, "CLBlastSgemmStridedBatched",
+            "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N") m \(m) n \(n) k \(k) batch \(batch) strides \(aStride)/\(bStride)/\(cStride)"
+        )
     }
 
     /// The window of a convolution as CLBlast's im2col-family routines take it.
@@ -91,34 +99,43 @@ public enum CLBlast {
     /// `CLBlastSconvgemm` (cross-correlation, i.e. the deep-learning convolution): `batch`
     /// images `[C, H, W]` from `image`, weights `[numKernels, C, k, k]`, result
     /// `[batch, numKernels, H_out, W_out]`. CLBlast runs im2col per image, then one GEMM kernel.
-    public static func sconvgemm(queue: CommandQueue, window w: Window, numKernels: Int, batch: Int,
-                                 image: Buffer, imageOffset: Int = 0, kernel: Buffer, kernelOffset: Int = 0,
-                                 result: Buffer, resultOffset: Int = 0) throws {
+    public static func sconvgemm(
+        queue: CommandQueue, window w: Window, numKernels: Int, batch: Int,
+        image: Buffer, imageOffset: Int = 0, kernel: Buffer, kernelOffset: Int = 0,
+        result: Buffer, resultOffset: Int = 0
+    ) throws {
         var q: cl_command_queue? = queue.handle
-        let status = CLBlastSconvgemm(CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
-                                      w.padding, w.padding, w.stride, w.stride, 1, 1, numKernels, batch,
-                                      image.handle, imageOffset, kernel.handle, kernelOffset, result.handle, resultOffset, &q, nil)
+        let status = CLBlastSconvgemm(
+            CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
+            w.padding, w.padding, w.stride, w.stride, 1, 1, numKernels, batch,
+            image.handle, imageOffset, kernel.handle, kernelOffset, result.handle, resultOffset, &q, nil)
         try check(status, "CLBlastSconvgemm", "\(w.text) kernels \(numKernels) batch \(batch)")
     }
 
     /// `CLBlastSim2col` (cross-correlation) of one image `[C, H, W]` into `[C·k·k, H_out·W_out]`.
-    public static func sim2col(queue: CommandQueue, window w: Window, image: Buffer, imageOffset: Int = 0,
-                               columns: Buffer, columnsOffset: Int = 0) throws {
+    public static func sim2col(
+        queue: CommandQueue, window w: Window, image: Buffer, imageOffset: Int = 0,
+        columns: Buffer, columnsOffset: Int = 0
+    ) throws {
         var q: cl_command_queue? = queue.handle
-        let status = CLBlastSim2col(CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
-                                    w.padding, w.padding, w.stride, w.stride, 1, 1,
-                                    image.handle, imageOffset, columns.handle, columnsOffset, &q, nil)
+        let status = CLBlastSim2col(
+            CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
+            w.padding, w.padding, w.stride, w.stride, 1, 1,
+            image.handle, imageOffset, columns.handle, columnsOffset, &q, nil)
         try check(status, "CLBlastSim2col", w.text)
     }
 
     /// `CLBlastScol2im` (cross-correlation): adds the column matrix `[C·k·k, H_out·W_out]` back
     /// into one image `[C, H, W]` (accumulating: the image must be zeroed first).
-    public static func scol2im(queue: CommandQueue, window w: Window, columns: Buffer, columnsOffset: Int = 0,
-                               image: Buffer, imageOffset: Int = 0) throws {
+    public static func scol2im(
+        queue: CommandQueue, window w: Window, columns: Buffer, columnsOffset: Int = 0,
+        image: Buffer, imageOffset: Int = 0
+    ) throws {
         var q: cl_command_queue? = queue.handle
-        let status = CLBlastScol2im(CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
-                                    w.padding, w.padding, w.stride, w.stride, 1, 1,
-                                    columns.handle, columnsOffset, image.handle, imageOffset, &q, nil)
+        let status = CLBlastScol2im(
+            CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
+            w.padding, w.padding, w.stride, w.stride, 1, 1,
+            columns.handle, columnsOffset, image.handle, imageOffset, &q, nil)
         try check(status, "CLBlastScol2im", w.text)
     }
 

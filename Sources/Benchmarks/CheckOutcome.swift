@@ -26,26 +26,31 @@ public struct CheckOutcome: Codable, Sendable, Equatable {
     /// `|a − e| ≤ atol + rtol·|e|` (NaN matches NaN), via `Closeness`.
     public static func compare(_ actual: [Float], _ expected: [Float], tolerance: Tolerance, method: String) -> CheckOutcome {
         let closeness = Closeness(actual: actual, expected: expected, tolerance: tolerance)
-        return CheckOutcome(passed: closeness.passed, method: method + " (\(tolerance))", checkedElements: expected.count,
-                            maxAbsoluteError: Double(closeness.maxAbsoluteError),
-                            detail: closeness.passed ? "" : closeness.description)
+        return CheckOutcome(
+            passed: closeness.passed, method: method + " (\(tolerance))", checkedElements: expected.count,
+            maxAbsoluteError: Double(closeness.maxAbsoluteError),
+            detail: closeness.passed ? "" : closeness.description)
     }
 
     /// The elements of `actual` at `indices` against `expected(index)` (computed in Double or
     /// exact integers by the caller), under `tolerance`; mismatches are reported by their index
     /// in `actual`.
-    public static func compareSampled(_ actual: [Float], indices: [Int], expected: (Int) -> Double, tolerance: Tolerance,
-                                      method: String) -> CheckOutcome {
+    public static func compareSampled(
+        _ actual: [Float], indices: [Int], expected: (Int) -> Double, tolerance: Tolerance,
+        method: String
+    ) -> CheckOutcome {
         let picked = indices.map { actual[$0] }
         let wanted = indices.map { Float(expected($0)) }
         let closeness = Closeness(actual: picked, expected: wanted, tolerance: tolerance)
         var detail = ""
         if !closeness.passed {
-            detail = "\(closeness.mismatchCount) of \(indices.count) sampled elements out of tolerance, e.g. "
+            detail =
+                "\(closeness.mismatchCount) of \(indices.count) sampled elements out of tolerance, e.g. "
                 + closeness.mismatches.map { "[\(indices[$0.index])] got \($0.actual) expected \($0.expected)" }.joined(separator: ", ")
         }
-        return CheckOutcome(passed: closeness.passed, method: method + " (\(tolerance))", checkedElements: indices.count,
-                            maxAbsoluteError: Double(closeness.maxAbsoluteError), detail: detail)
+        return CheckOutcome(
+            passed: closeness.passed, method: method + " (\(tolerance))", checkedElements: indices.count,
+            maxAbsoluteError: Double(closeness.maxAbsoluteError), detail: detail)
     }
 
     /// `samples` distinct indices in `0..<count`, sorted: the first and last element always,

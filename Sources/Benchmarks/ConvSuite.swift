@@ -16,12 +16,14 @@ public enum ConvSuite {
     /// ResNet-20's 3×3 convolutions: the stem, each stage's convolutions, and the stride-2
     /// first convolution of stages 2 and 3.
     public static func resnet20Problems(batch: Int) -> [(label: String, problem: ConvProblem)] {
-        [("stem", ConvProblem(batch: batch, inChannels: 3, height: 32, width: 32, outChannels: 16)),
-         ("stage 1", ConvProblem(batch: batch, inChannels: 16, height: 32, width: 32, outChannels: 16)),
-         ("stage 2 entry", ConvProblem(batch: batch, inChannels: 16, height: 32, width: 32, outChannels: 32, stride: 2)),
-         ("stage 2", ConvProblem(batch: batch, inChannels: 32, height: 16, width: 16, outChannels: 32)),
-         ("stage 3 entry", ConvProblem(batch: batch, inChannels: 32, height: 16, width: 16, outChannels: 64, stride: 2)),
-         ("stage 3", ConvProblem(batch: batch, inChannels: 64, height: 8, width: 8, outChannels: 64))]
+        [
+            ("stem", ConvProblem(batch: batch, inChannels: 3, height: 32, width: 32, outChannels: 16)),
+            ("stage 1", ConvProblem(batch: batch, inChannels: 16, height: 32, width: 32, outChannels: 16)),
+            ("stage 2 entry", ConvProblem(batch: batch, inChannels: 16, height: 32, width: 32, outChannels: 32, stride: 2)),
+            ("stage 2", ConvProblem(batch: batch, inChannels: 32, height: 16, width: 16, outChannels: 32)),
+            ("stage 3 entry", ConvProblem(batch: batch, inChannels: 32, height: 16, width: 16, outChannels: 64, stride: 2)),
+            ("stage 3", ConvProblem(batch: batch, inChannels: 64, height: 8, width: 8, outChannels: 64)),
+        ]
     }
 
     /// A depthwise 3×3 at a MobileNetV2 width (24·6 expanded channels, 16×16).
@@ -31,9 +33,11 @@ public enum ConvSuite {
 
     /// Tiny shapes for `--quick`.
     public static func quickProblems() -> [(label: String, problem: ConvProblem)] {
-        [("tiny", ConvProblem(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 8)),
-         ("tiny s2", ConvProblem(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 8, stride: 2)),
-         ("tiny depthwise", ConvProblem(batch: 2, inChannels: 8, height: 8, width: 8, outChannels: 8, groups: 8))]
+        [
+            ("tiny", ConvProblem(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 8)),
+            ("tiny s2", ConvProblem(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 8, stride: 2)),
+            ("tiny depthwise", ConvProblem(batch: 2, inChannels: 8, height: 8, width: 8, outChannels: 8, groups: 8)),
+        ]
     }
 
     public static func problems(quick: Bool) -> [(label: String, problem: ConvProblem)] {
@@ -45,10 +49,12 @@ public enum ConvSuite {
         for (index, item) in problems(quick: runner.settings.quick).enumerated() {
             for pass in ConvProblem.Pass.allCases {
                 let name = "conv2d \(pass.rawValue) (\(item.label))"
-                list.append(PendingCase(suite: .conv, name: name, shape: item.problem.description) {
-                    try makeCase(name: name, problem: item.problem, pass: pass,
-                                 seed: runner.settings.seed &+ 1000 &+ UInt64(index), runner: runner)
-                })
+                list.append(
+                    PendingCase(suite: .conv, name: name, shape: item.problem.description) {
+                        try makeCase(
+                            name: name, problem: item.problem, pass: pass,
+                            seed: runner.settings.seed &+ 1000 &+ UInt64(index), runner: runner)
+                    })
             }
         }
         return list
@@ -57,12 +63,15 @@ public enum ConvSuite {
     /// Holds the latest output of our (allocating) convolution calls.
     private final class Latest { var tensor: Tensor? }
 
-    public static func makeCase(name: String, problem p: ConvProblem, pass: ConvProblem.Pass, seed: UInt64,
-                                runner: BenchRunner) throws -> BenchCase {
+    public static func makeCase(
+        name: String, problem p: ConvProblem, pass: ConvProblem.Pass, seed: UInt64,
+        runner: BenchRunner
+    ) throws -> BenchCase {
         let backend = runner.backend
         var rng = SeededRandom(seed: seed)
-        let data = ConvData(problem: p, x: rng.integers(p.inputShape.reduce(1, *)), w: rng.integers(p.weightShape.reduce(1, *)),
-                            dy: pass == .forward ? [] : rng.integers(p.outputShape.reduce(1, *)))
+        let data = ConvData(
+            problem: p, x: rng.integers(p.inputShape.reduce(1, *)), w: rng.integers(p.weightShape.reduce(1, *)),
+            dy: pass == .forward ? [] : rng.integers(p.outputShape.reduce(1, *)))
         let x = try backend.upload(data.x, shape: p.inputShape), w = try backend.upload(data.w, shape: p.weightShape)
         let dy = pass == .forward ? nil : try backend.upload(data.dy, shape: p.outputShape)
         let params = Conv2dParams(stride: p.stride, padding: p.padding, groups: p.groups)
@@ -71,16 +80,20 @@ public enum ConvSuite {
             guard let tensor else { return .failed("output", "no output was produced") }
             return try check(try backend.download(tensor), data: data, pass: pass, settings: runner.settings, reference: runner.reference)
         }
-        let ours = Contender(name: "DiffNAS", run: {
-            switch pass {
-            case .forward: latest.tensor = try backend.conv2d(x, weight: w, bias: nil, params: params)
-            case .gradInput: latest.tensor = try backend.conv2dBackwardInput(dy!, weight: w, inputShape: p.inputShape, params: params)
-            case .gradWeight: latest.tensor = try backend.conv2dBackwardWeight(dy!, input: x, weightShape: p.weightShape, params: params)
-            }
-        }, check: { try checkOutput(latest.tensor) })
+        let ours = Contender(
+            name: "DiffNAS",
+            run: {
+                switch pass {
+                case .forward: latest.tensor = try backend.conv2d(x, weight: w, bias: nil, params: params)
+                case .gradInput: latest.tensor = try backend.conv2dBackwardInput(dy!, weight: w, inputShape: p.inputShape, params: params)
+                case .gradWeight:
+                    latest.tensor = try backend.conv2dBackwardWeight(dy!, input: x, weightShape: p.weightShape, params: params)
+                }
+            }, check: { try checkOutput(latest.tensor) })
         let comparator = try ConvComparator.make(problem: p, pass: pass, x: x, w: w, dy: dy, backend: backend, check: checkOutput)
-        return BenchCase(suite: .conv, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
-                         ours: ours, comparator: comparator)
+        return BenchCase(
+            suite: .conv, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
+            ours: ours, comparator: comparator)
     }
 
     /// The host copies of one case's inputs (integer-valued).
@@ -94,8 +107,10 @@ public enum ConvSuite {
 
     /// `output` of `pass` against the reference backend (small cases) or at sampled elements
     /// against exact integer sums from the definition (large ones).
-    public static func check(_ output: [Float], data: ConvData, pass: ConvProblem.Pass, settings: BenchSettings,
-                             reference: ReferenceBackend) throws -> CheckOutcome {
+    public static func check(
+        _ output: [Float], data: ConvData, pass: ConvProblem.Pass, settings: BenchSettings,
+        reference: ReferenceBackend
+    ) throws -> CheckOutcome {
         let p = data.problem
         let shape = pass == .forward ? p.outputShape : pass == .gradInput ? p.inputShape : p.weightShape
         guard output.count == shape.reduce(1, *) else {
@@ -109,17 +124,20 @@ public enum ConvSuite {
             switch pass {
             case .forward: expected = try r.conv2d(x, weight: w, bias: nil, params: params)
             case .gradInput:
-                expected = try r.conv2dBackwardInput(try r.upload(data.dy, shape: p.outputShape), weight: w,
-                                                     inputShape: p.inputShape, params: params)
+                expected = try r.conv2dBackwardInput(
+                    try r.upload(data.dy, shape: p.outputShape), weight: w,
+                    inputShape: p.inputShape, params: params)
             case .gradWeight:
-                expected = try r.conv2dBackwardWeight(try r.upload(data.dy, shape: p.outputShape), input: x,
-                                                      weightShape: p.weightShape, params: params)
+                expected = try r.conv2dBackwardWeight(
+                    try r.upload(data.dy, shape: p.outputShape), input: x,
+                    weightShape: p.weightShape, params: params)
             }
             return .compare(output, try r.download(expected), tolerance: .exact, method: "reference backend")
         }
         let indices = CheckOutcome.sampleIndices(count: output.count, samples: settings.sampledElements)
-        return .compareSampled(output, indices: indices, expected: { exactElement($0, data: data, pass: pass) }, tolerance: .exact,
-                               method: "\(indices.count) sampled elements vs exact integer sums")
+        return .compareSampled(
+            output, indices: indices, expected: { exactElement($0, data: data, pass: pass) }, tolerance: .exact,
+            method: "\(indices.count) sampled elements vs exact integer sums")
     }
 
     /// One output element of `pass` straight from the definition, in integers:
@@ -142,23 +160,35 @@ public enum ConvSuite {
         case .forward:
             let (n, o, i, j) = (index / (cOut * oh * ow), index / (oh * ow) % cOut, index / ow % oh, index % ow)
             let group = o / kpg
-            for c in 0..<cpg { for r in 0..<k { for q in 0..<k {
-                sum += x(n, group * cpg + c, i * s - pad + r, j * s - pad + q) * w(o, c, r, q)
-            } } }
+            for c in 0..<cpg {
+                for r in 0..<k {
+                    for q in 0..<k {
+                        sum += x(n, group * cpg + c, i * s - pad + r, j * s - pad + q) * w(o, c, r, q)
+                    }
+                }
+            }
         case .gradInput:
             let (n, c, row, col) = (index / (cIn * h * wd), index / (h * wd) % cIn, index / wd % h, index % wd)
             let (group, local) = (c / cpg, c % cpg)
-            for o in group * kpg..<(group + 1) * kpg { for r in 0..<k { for q in 0..<k {
-                let (ti, tj) = (row + pad - r, col + pad - q)
-                guard ti >= 0, tj >= 0, ti % s == 0, tj % s == 0, ti / s < oh, tj / s < ow else { continue }
-                sum += dy(n, o, ti / s, tj / s) * w(o, local, r, q)
-            } } }
+            for o in group * kpg..<(group + 1) * kpg {
+                for r in 0..<k {
+                    for q in 0..<k {
+                        let (ti, tj) = (row + pad - r, col + pad - q)
+                        guard ti >= 0, tj >= 0, ti % s == 0, tj % s == 0, ti / s < oh, tj / s < ow else { continue }
+                        sum += dy(n, o, ti / s, tj / s) * w(o, local, r, q)
+                    }
+                }
+            }
         case .gradWeight:
             let (o, c, r, q) = (index / (cpg * k * k), index / (k * k) % cpg, index / k % k, index % k)
             let channel = o / kpg * cpg + c
-            for n in 0..<p.batch { for i in 0..<oh { for j in 0..<ow {
-                sum += dy(n, o, i, j) * x(n, channel, i * s - pad + r, j * s - pad + q)
-            } } }
+            for n in 0..<p.batch {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        sum += dy(n, o, i, j) * x(n, channel, i * s - pad + r, j * s - pad + q)
+                    }
+                }
+            }
         }
         return Double(sum)
     }

@@ -63,46 +63,59 @@ public enum GemmSuite {
         let checkOutput = { (c: Tensor) throws -> CheckOutcome in
             try check(try backend.download(c), a: aHost, b: bHost, problem: p, settings: runner.settings, reference: runner.reference)
         }
-        let oursContender = Contender(name: "DiffNAS", run: {
-            try backend.gemm(a, b, into: ours, transposeA: p.transposeA, transposeB: p.transposeB, alpha: 1, beta: 0)
-        }, check: { try checkOutput(ours) })
+        let oursContender = Contender(
+            name: "DiffNAS",
+            run: {
+                try backend.gemm(a, b, into: ours, transposeA: p.transposeA, transposeB: p.transposeB, alpha: 1, beta: 0)
+            }, check: { try checkOutput(ours) })
         let (lda, ldb) = (p.transposeA ? p.m : p.k, p.transposeB ? p.k : p.n)
         let (aBuffer, bBuffer, cBuffer) = (backend.deviceBuffer(a), backend.deviceBuffer(b), backend.deviceBuffer(theirs))
         let clblast: Contender
         if p.batch == 1 {
-            clblast = Contender(name: "CLBlast Sgemm", run: {
-                try CLBlast.sgemm(queue: backend.queue, transposeA: p.transposeA, transposeB: p.transposeB, m: p.m, n: p.n, k: p.k,
-                                  a: aBuffer, lda: lda, b: bBuffer, ldb: ldb, c: cBuffer, ldc: p.n)
-            }, check: { try checkOutput(theirs) })
+            clblast = Contender(
+                name: "CLBlast Sgemm",
+                run: {
+                    try CLBlast.sgemm(
+                        queue: backend.queue, transposeA: p.transposeA, transposeB: p.transposeB, m: p.m, n: p.n, k: p.k,
+                        a: aBuffer, lda: lda, b: bBuffer, ldb: ldb, c: cBuffer, ldc: p.n)
+                }, check: { try checkOutput(theirs) })
         } else {
-            clblast = Contender(name: "CLBlast SgemmStridedBatched", run: {
-                try CLBlast.sgemmStridedBatched(queue: backend.queue, transposeA: p.transposeA, transposeB: p.transposeB,
-                                                m: p.m, n: p.n, k: p.k,
-                                                a: aBuffer, lda: lda, aStride: p.sharedA ? 0 : p.m * p.k,
-                                                b: bBuffer, ldb: ldb, bStride: p.sharedB ? 0 : p.k * p.n,
-                                                c: cBuffer, ldc: p.n, cStride: p.m * p.n, batch: p.batch)
-            }, check: { try checkOutput(theirs) })
+            clblast = Contender(
+                name: "CLBlast SgemmStridedBatched",
+                run: {
+                    try CLBlast.sgemmStridedBatched(
+                        queue: backend.queue, transposeA: p.transposeA, transposeB: p.transposeB,
+                        m: p.m, n: p.n, k: p.k,
+                        a: aBuffer, lda: lda, aStride: p.sharedA ? 0 : p.m * p.k,
+                        b: bBuffer, ldb: ldb, bStride: p.sharedB ? 0 : p.k * p.n,
+                        c: cBuffer, ldc: p.n, cStride: p.m * p.n, batch: p.batch)
+                }, check: { try checkOutput(theirs) })
         }
-        return BenchCase(suite: .gemm, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
-                         ours: oursContender, comparator: clblast)
+        return BenchCase(
+            suite: .gemm, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
+            ours: oursContender, comparator: clblast)
     }
 
     /// `output` against the reference backend (small problems) or at sampled elements against
     /// exact integer sums (large ones). Inputs must be small integers (see the type's comment).
-    public static func check(_ output: [Float], a: [Float], b: [Float], problem p: GemmProblem, settings: BenchSettings,
-                             reference: ReferenceBackend) throws -> CheckOutcome {
+    public static func check(
+        _ output: [Float], a: [Float], b: [Float], problem p: GemmProblem, settings: BenchSettings,
+        reference: ReferenceBackend
+    ) throws -> CheckOutcome {
         guard output.count == p.cShape.reduce(1, *) else {
             return .failed("size", "output has \(output.count) elements, expected \(p.cShape.reduce(1, *))")
         }
         if p.multiplyAdds <= settings.referenceBudget {
             let c = try reference.zeros(p.cShape)
-            try reference.gemm(try reference.upload(a, shape: p.aShape), try reference.upload(b, shape: p.bShape), into: c,
-                               transposeA: p.transposeA, transposeB: p.transposeB, alpha: 1, beta: 0)
+            try reference.gemm(
+                try reference.upload(a, shape: p.aShape), try reference.upload(b, shape: p.bShape), into: c,
+                transposeA: p.transposeA, transposeB: p.transposeB, alpha: 1, beta: 0)
             return .compare(output, try reference.download(c), tolerance: .exact, method: "reference backend")
         }
         let indices = CheckOutcome.sampleIndices(count: output.count, samples: settings.sampledElements)
-        return .compareSampled(output, indices: indices, expected: { exactElement($0, a: a, b: b, problem: p) }, tolerance: .exact,
-                               method: "\(indices.count) sampled elements vs exact integer sums")
+        return .compareSampled(
+            output, indices: indices, expected: { exactElement($0, a: a, b: b, problem: p) }, tolerance: .exact,
+            method: "\(indices.count) sampled elements vs exact integer sums")
     }
 
     /// `C[index]` computed in integers from integer-valued `a`, `b`.

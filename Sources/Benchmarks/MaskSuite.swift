@@ -55,40 +55,55 @@ public enum MaskSuite {
         let ratioHost: [Float] = [0.5]
         let normalized = try backend.upload(normalizedHost, shape: [n]), ratio = try backend.upload(ratioHost, shape: [1])
         let copyTarget = try backend.uninitialized([n])
-        let copy = Contender(name: copyName, work: .bytes(copyBytes(count: n)), run: { try backend.benchCopy(normalized, into: copyTarget) }, check: {
-            .compare(try backend.download(copyTarget), normalizedHost, tolerance: .exact, method: "its input")
-        })
+        let copy = Contender(
+            name: copyName, work: .bytes(copyBytes(count: n)), run: { try backend.benchCopy(normalized, into: copyTarget) },
+            check: {
+                .compare(try backend.download(copyTarget), normalizedHost, tolerance: .exact, method: "its input")
+            })
         var output: Tensor?
         let ours: Contender
         let bytes = name == "soft mask" ? softMaskBytes(count: n) : gradientBytes(count: n)
         if name == "soft mask" {
-            ours = Contender(name: "DiffNAS", run: {
-                output = try backend.softMask(normalized: normalized, ratio: ratio, lambda: lambda)
-            }, check: {
-                let expected = try reference.softMask(normalized: try reference.upload(normalizedHost, shape: [n]),
-                                                      ratio: try reference.upload(ratioHost, shape: [1]), lambda: lambda)
-                return .compare(try backend.download(output!), try reference.download(expected),
-                                tolerance: Tolerance(absolute: .leastNormalMagnitude, relative: 2e-6), method: "reference backend")
-            })
+            ours = Contender(
+                name: "DiffNAS",
+                run: {
+                    output = try backend.softMask(normalized: normalized, ratio: ratio, lambda: lambda)
+                },
+                check: {
+                    let expected = try reference.softMask(
+                        normalized: try reference.upload(normalizedHost, shape: [n]),
+                        ratio: try reference.upload(ratioHost, shape: [1]), lambda: lambda)
+                    return .compare(
+                        try backend.download(output!), try reference.download(expected),
+                        tolerance: Tolerance(absolute: .leastNormalMagnitude, relative: 2e-6), method: "reference backend")
+                })
         } else {
-            let maskHost = try reference.download(try reference.softMask(normalized: try reference.upload(normalizedHost, shape: [n]),
-                                                                         ratio: try reference.upload(ratioHost, shape: [1]), lambda: lambda))
+            let maskHost = try reference.download(
+                try reference.softMask(
+                    normalized: try reference.upload(normalizedHost, shape: [n]),
+                    ratio: try reference.upload(ratioHost, shape: [1]), lambda: lambda))
             let gradHost = rng.normal(n)
             let mask = try backend.upload(maskHost, shape: [n]), grad = try backend.upload(gradHost, shape: [n])
             var magnitude = 0.0
             for i in 0..<n { magnitude += Double(abs(gradHost[i] * (-lambda * maskHost[i] * (1 - maskHost[i])))) }
             let depth = Double(Int.bitWidth - (n - 1).leadingZeroBitCount + 20)
             let tolerance = Tolerance(absolute: Float(magnitude * depth * 0x1p-24), relative: 0)
-            ours = Contender(name: "DiffNAS", run: {
-                output = try backend.softMaskGradRatio(mask: mask, gradMask: grad, lambda: lambda)
-            }, check: {
-                let expected = try reference.softMaskGradRatio(mask: try reference.upload(maskHost, shape: [n]),
-                                                               gradMask: try reference.upload(gradHost, shape: [n]), lambda: lambda)
-                return .compare(try backend.download(output!), try reference.download(expected), tolerance: tolerance,
-                                method: "reference backend")
-            })
+            ours = Contender(
+                name: "DiffNAS",
+                run: {
+                    output = try backend.softMaskGradRatio(mask: mask, gradMask: grad, lambda: lambda)
+                },
+                check: {
+                    let expected = try reference.softMaskGradRatio(
+                        mask: try reference.upload(maskHost, shape: [n]),
+                        gradMask: try reference.upload(gradHost, shape: [n]), lambda: lambda)
+                    return .compare(
+                        try backend.download(output!), try reference.download(expected), tolerance: tolerance,
+                        method: "reference backend")
+                })
         }
-        return BenchCase(suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))", work: .bytes(bytes),
-                         timing: .kernelEvents, ours: ours, comparator: copy)
+        return BenchCase(
+            suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))", work: .bytes(bytes),
+            timing: .kernelEvents, ours: ours, comparator: copy)
     }
 }

@@ -11,7 +11,8 @@ extension StepSuite {
             return Architecture.cifarResNet(depth: 8, baseWidth: 4, input: .init(channels: 1, height: 12, width: 12), classes: 10)
                 .scaled(width: 1.25, depth: 1)
         }
-        return Architecture.cifarResNet(depth: 20, input: .init(channels: 1, height: 28, width: 28), classes: 10).scaled(width: 1.25, depth: 1)
+        return Architecture.cifarResNet(depth: 20, input: .init(channels: 1, height: 28, width: 28), classes: 10).scaled(
+            width: 1.25, depth: 1)
     }
 
     /// One DMS search step (`DMSSearch.runStep`): soft masks from every top-k unit (rank sort,
@@ -29,28 +30,33 @@ extension StepSuite {
             let sampleShape = [input.channels, input.height, input.width]
             let images = rng.uniform(batch * sampleShape.reduce(1, *))
             let labels = (0..<batch).map { ($0 * 7) % architecture.classes }
-            let dataset = try Dataset(name: "bench", images: images, labels: labels, sampleShape: sampleShape, classCount: architecture.classes)
+            let dataset = try Dataset(
+                name: "bench", images: images, labels: labels, sampleShape: sampleShape, classCount: architecture.classes)
             var configuration = DMSConfiguration()
             configuration.batchSize = batch
             configuration.augment = false
-            let search = try DMSSearch(network: network, train: dataset, normalization: nil, resource: .macs,
-                                       target: 0.5 * ResourceModel(space: SearchSpace(architecture), kind: .macs).full,
-                                       configuration: configuration)
-            let fixed = Batch(images: images, labels: labels.map(Float.init), shape: [batch] + sampleShape,
-                              sampleIndices: Array(0..<batch), epoch: 0, index: 0)
+            let search = try DMSSearch(
+                network: network, train: dataset, normalization: nil, resource: .macs,
+                target: 0.5 * ResourceModel(space: SearchSpace(architecture), kind: .macs).full,
+                configuration: configuration)
+            let fixed = Batch(
+                images: images, labels: labels.map(Float.init), shape: [batch] + sampleShape,
+                sampleIndices: Array(0..<batch), epoch: 0, index: 0)
             final class Latest { var loss: Float = .nan }
             let latest = Latest()
-            return StepInstance(run: {
-                latest.loss = try search.runStep(fixed).taskLoss
-            }, outputs: {
-                var list: [(name: String, values: [Float])] = [("loss", [latest.loss])]
-                for unit in search.units {
-                    list.append(("importance \(unit.key)", try backend.download(unit.importance)))
-                    list.append(("ratio \(unit.key)", [try unit.ratioValue()]))
-                }
-                for p in network.parameters { list.append(("updated \(p.name)", try backend.download(p.value))) }
-                return list
-            })
+            return StepInstance(
+                run: {
+                    latest.loss = try search.runStep(fixed).taskLoss
+                },
+                outputs: {
+                    var list: [(name: String, values: [Float])] = [("loss", [latest.loss])]
+                    for unit in search.units {
+                        list.append(("importance \(unit.key)", try backend.download(unit.importance)))
+                        list.append(("ratio \(unit.key)", [try unit.ratioValue()]))
+                    }
+                    for p in network.parameters { list.append(("updated \(p.name)", try backend.download(p.value))) }
+                    return list
+                })
         }
     }
 }

@@ -29,8 +29,10 @@ public struct StepWorkload {
     public var checkBatch: Int
     public var make: (_ backend: any Backend, _ batch: Int) throws -> StepInstance
 
-    public init(name: String, detail: String, batch: Int, checkBatch: Int,
-                make: @escaping (_ backend: any Backend, _ batch: Int) throws -> StepInstance) {
+    public init(
+        name: String, detail: String, batch: Int, checkBatch: Int,
+        make: @escaping (_ backend: any Backend, _ batch: Int) throws -> StepInstance
+    ) {
         self.name = name; self.detail = detail; self.batch = batch; self.checkBatch = checkBatch; self.make = make
     }
 }
@@ -68,16 +70,24 @@ public enum StepSuite {
     public static func workloads(quick: Bool) -> [StepWorkload] {
         if quick {
             let input = Architecture.Input(channels: 1, height: 12, width: 12)
-            return [trainingStep(name: "resnet8 SGD step", detail: "ResNet-8 width 4, 1×12×12, 10 classes, SGD momentum 0.9",
-                                 architecture: .cifarResNet(depth: 8, baseWidth: 4, input: input, classes: 10), batch: 8, checkBatch: 2),
-                    searchStep(name: "DMS search step", detail: "ResNet-8 width 4 ×1.25 supernet, 1×12×12, target 50% MACs",
-                               architecture: defaultSupernet(quick: true), batch: 8, checkBatch: 2)]
+            return [
+                trainingStep(
+                    name: "resnet8 SGD step", detail: "ResNet-8 width 4, 1×12×12, 10 classes, SGD momentum 0.9",
+                    architecture: .cifarResNet(depth: 8, baseWidth: 4, input: input, classes: 10), batch: 8, checkBatch: 2),
+                searchStep(
+                    name: "DMS search step", detail: "ResNet-8 width 4 ×1.25 supernet, 1×12×12, target 50% MACs",
+                    architecture: defaultSupernet(quick: true), batch: 8, checkBatch: 2),
+            ]
         }
         let input = Architecture.Input(channels: 3, height: 32, width: 32)
-        return [trainingStep(name: "resnet20 SGD step", detail: "CIFAR ResNet-20, 3×32×32, 10 classes, SGD momentum 0.9, weight decay 5e-4",
-                             architecture: .cifarResNet(depth: 20, input: input, classes: 10), batch: 128, checkBatch: 2),
-                searchStep(name: "DMS search step", detail: "default search supernet: ResNet-20 ×1.25 width, 1×28×28 (Fashion-MNIST), target 50% MACs",
-                           architecture: defaultSupernet(quick: false), batch: 128, checkBatch: 2)]
+        return [
+            trainingStep(
+                name: "resnet20 SGD step", detail: "CIFAR ResNet-20, 3×32×32, 10 classes, SGD momentum 0.9, weight decay 5e-4",
+                architecture: .cifarResNet(depth: 20, input: input, classes: 10), batch: 128, checkBatch: 2),
+            searchStep(
+                name: "DMS search step", detail: "default search supernet: ResNet-20 ×1.25 width, 1×28×28 (Fashion-MNIST), target 50% MACs",
+                architecture: defaultSupernet(quick: false), batch: 128, checkBatch: 2),
+        ]
     }
 
     /// Forward, softmax cross-entropy (the loss read back, as `Trainer` does), backward and an
@@ -87,27 +97,30 @@ public enum StepSuite {
             let network = try Network(architecture, backend: backend, seed: 7)
             var rng = SeededRandom(seed: 8)
             let input = architecture.input
-            let x = try backend.upload(rng.uniform(batch * input.channels * input.height * input.width),
-                                       shape: [batch, input.channels, input.height, input.width])
+            let x = try backend.upload(
+                rng.uniform(batch * input.channels * input.height * input.width),
+                shape: [batch, input.channels, input.height, input.width])
             let labels = try backend.upload((0..<batch).map { Float(($0 * 7) % architecture.classes) }, shape: [batch])
             let sgd = try SGD(parameters: network.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4, backend: backend)
             final class Latest { var loss: Float = .nan; var gradients: [(String, Tensor)] = [] }
             let latest = Latest()
-            return StepInstance(run: {
-                let tape = Tape(backend: backend, training: true)
-                let (loss, _) = try tape.softmaxCrossEntropy(network.forward(tape.constant(x), on: tape), labels: labels)
-                latest.loss = try backend.download(loss.value)[0]
-                try tape.backward(from: loss)
-                let gradients = network.parameters.compactMap { p in tape.gradient(of: p).map { (p, $0) } }
-                try sgd.step(gradients)
-                latest.gradients = gradients.map { ("grad \($0.0.name)", $0.1) }
-            }, outputs: {
-                var list: [(name: String, values: [Float])] = [("loss", [latest.loss])]
-                for (name, tensor) in latest.gradients { list.append((name, try backend.download(tensor))) }
-                for p in network.parameters { list.append(("updated \(p.name)", try backend.download(p.value))) }
-                for b in network.buffers { list.append((b.name, try backend.download(b.tensor))) }
-                return list
-            })
+            return StepInstance(
+                run: {
+                    let tape = Tape(backend: backend, training: true)
+                    let (loss, _) = try tape.softmaxCrossEntropy(network.forward(tape.constant(x), on: tape), labels: labels)
+                    latest.loss = try backend.download(loss.value)[0]
+                    try tape.backward(from: loss)
+                    let gradients = network.parameters.compactMap { p in tape.gradient(of: p).map { (p, $0) } }
+                    try sgd.step(gradients)
+                    latest.gradients = gradients.map { ("grad \($0.0.name)", $0.1) }
+                },
+                outputs: {
+                    var list: [(name: String, values: [Float])] = [("loss", [latest.loss])]
+                    for (name, tensor) in latest.gradients { list.append((name, try backend.download(tensor))) }
+                    for p in network.parameters { list.append(("updated \(p.name)", try backend.download(p.value))) }
+                    for b in network.buffers { list.append((b.name, try backend.download(b.tensor))) }
+                    return list
+                })
         }
     }
 
@@ -115,8 +128,10 @@ public enum StepSuite {
     /// convolutions and batch statistics in different orders through ~20 layers; an indexing
     /// or formula error is O(1)). Norm-wise, because single elements of a deep network's
     /// gradients can cancel to nearly zero where a per-element relative bound means nothing.
-    public static func compare(_ actual: [(name: String, values: [Float])], _ expected: [(name: String, values: [Float])],
-                               relativeTolerance: Double = 1e-3) -> CheckOutcome {
+    public static func compare(
+        _ actual: [(name: String, values: [Float])], _ expected: [(name: String, values: [Float])],
+        relativeTolerance: Double = 1e-3
+    ) -> CheckOutcome {
         let method = "reference backend, ‖a − e‖ ≤ \(relativeTolerance)·‖e‖ per tensor"
         guard actual.map(\.name) == expected.map(\.name) else {
             return .failed(method, "outputs differ: \(actual.count) vs \(expected.count) named tensors")
@@ -135,8 +150,9 @@ public enum StepSuite {
             if !(relative <= relativeTolerance) { failures.append("\(a.name) relative error \(relative)") }
             if relative > worst.error || relative.isNaN { worst = (a.name, relative) }
         }
-        return CheckOutcome(passed: failures.isEmpty, method: method + "; worst \(worst.name) at \(worst.error)", checkedElements: count,
-                            maxAbsoluteError: maxAbs, detail: failures.prefix(5).joined(separator: "; "))
+        return CheckOutcome(
+            passed: failures.isEmpty, method: method + "; worst \(worst.name) at \(worst.error)", checkedElements: count,
+            maxAbsoluteError: maxAbs, detail: failures.prefix(5).joined(separator: "; "))
     }
 
     /// Checks one step against the reference at `checkBatch`, then times `batch`-sized steps:
@@ -180,8 +196,9 @@ public enum StepSuite {
             result.imagesPerSecond = Double(workload.batch) / (statistics.medianMilliseconds / 1000)
             result.deviceMillisecondsPerStep = total / Double(repetitions)
             result.kernels = kernels.map {
-                KernelShare(kernel: $0.kernel, millisecondsPerStep: $0.milliseconds / Double(repetitions),
-                            launchesPerStep: Double($0.launches) / Double(repetitions), share: total > 0 ? $0.milliseconds / total : 0)
+                KernelShare(
+                    kernel: $0.kernel, millisecondsPerStep: $0.milliseconds / Double(repetitions),
+                    launchesPerStep: Double($0.launches) / Double(repetitions), share: total > 0 ? $0.milliseconds / total : 0)
             }
         } catch {
             result.reason = "\(error)"

@@ -36,27 +36,33 @@ public enum TopKSuite {
     public static func makeCase(count n: Int, seed: UInt64, runner: BenchRunner) throws -> BenchCase {
         let backend = runner.backend
         var rng = SeededRandom(seed: seed)
-        let host = rng.uniform(n, in: 0...1)                    // 24-bit values: ties appear at large N
+        let host = rng.uniform(n, in: 0...1)  // 24-bit values: ties appear at large N
         let importance = try backend.upload(host, shape: [n])
         var ours: Tensor?, theirs: Tensor?
-        let oursContender = Contender(name: "DiffNAS radix ranks", run: { ours = try backend.rankNormalize(importance) }, check: {
-            guard let ours else { return .failed("output", "no output") }
-            return try checkRanks(try backend.download(ours), importance: host, reference: runner.reference)
-        })
+        let oursContender = Contender(
+            name: "DiffNAS radix ranks", run: { ours = try backend.rankNormalize(importance) },
+            check: {
+                guard let ours else { return .failed("output", "no output") }
+                return try checkRanks(try backend.download(ours), importance: host, reference: runner.reference)
+            })
         let bytes = OpenCLBackend.comparisonMatrixBytes(count: n)
         let limit = min(backend.device.maxAllocationBytes, backend.device.globalMemoryBytes / 2)
         let fits = UInt64(bytes) <= limit
         let comparator = Contender(
             name: "O(N²) comparison matrix",
-            unavailable: fits ? nil : "the \(n)×\(n) comparison matrix needs \(formatBytes(Double(bytes))); the device allows \(formatBytes(Double(limit))) (largest N that fits ≈ \(Int(Double(limit / 4).squareRoot())))",
+            unavailable: fits
+                ? nil
+                : "the \(n)×\(n) comparison matrix needs \(formatBytes(Double(bytes))); the device allows \(formatBytes(Double(limit))) (largest N that fits ≈ \(Int(Double(limit / 4).squareRoot())))",
             run: { theirs = try backend.comparisonMatrixRankNormalize(importance) },
             check: {
                 guard let theirs else { return .failed("output", "no output") }
-                return .compare(try backend.download(theirs), ComparisonMatrix.sortedCounts(host), tolerance: ComparisonMatrix.tolerance,
-                                method: "its own definition mean_j [c_j ≤ c_i], counted on the host")
+                return .compare(
+                    try backend.download(theirs), ComparisonMatrix.sortedCounts(host), tolerance: ComparisonMatrix.tolerance,
+                    method: "its own definition mean_j [c_j ≤ c_i], counted on the host")
             })
-        return BenchCase(suite: .topk, name: "rank normalize", shape: "N=\(powerOfTen(n))", work: .elements(Double(n)),
-                         timing: .kernelEvents, ours: oursContender, comparator: comparator)
+        return BenchCase(
+            suite: .topk, name: "rank normalize", shape: "N=\(powerOfTen(n))", work: .elements(Double(n)),
+            timing: .kernelEvents, ours: oursContender, comparator: comparator)
     }
 
     /// Our ranks against the reference backend (N ≤ 10⁶) or the O(N) certificate.
@@ -86,8 +92,9 @@ public enum RankCertificate {
         for (i, r) in ranks.enumerated() {
             let position = r.isFinite ? Int((Double(r) * Double(n)).rounded()) - 1 : -1
             guard position >= 0, position < n, Float(Double(position + 1) / Double(n)) == r, order[position] == -1 else {
-                return CheckOutcome(passed: false, method: method, checkedElements: n, maxAbsoluteError: .nan,
-                                    detail: "rank[\(i)] = \(r) is not a free (p + 1)/N")
+                return CheckOutcome(
+                    passed: false, method: method, checkedElements: n, maxAbsoluteError: .nan,
+                    detail: "rank[\(i)] = \(r) is not a free (p + 1)/N")
             }
             order[position] = i
         }
@@ -96,8 +103,9 @@ public enum RankCertificate {
             let (a, b) = (importance[i], importance[j])
             let ascending = precedes(a, b) || (!precedes(b, a) && i < j)
             guard ascending else {
-                return CheckOutcome(passed: false, method: method, checkedElements: n, maxAbsoluteError: .nan,
-                                    detail: "positions \(p - 1), \(p) hold c[\(i)] = \(a), c[\(j)] = \(b): not ascending by (value, index)")
+                return CheckOutcome(
+                    passed: false, method: method, checkedElements: n, maxAbsoluteError: .nan,
+                    detail: "positions \(p - 1), \(p) hold c[\(i)] = \(a), c[\(j)] = \(b): not ascending by (value, index)")
             }
         }
         return CheckOutcome(passed: true, method: method, checkedElements: n, maxAbsoluteError: 0)
@@ -134,7 +142,7 @@ public enum ComparisonMatrix {
         let sorted = c.filter { !$0.isNaN }.sorted()
         return c.map { ci in
             guard !ci.isNaN else { return 0 }
-            var (low, high) = (0, sorted.count)                // first index with sorted[index] > ci
+            var (low, high) = (0, sorted.count)  // first index with sorted[index] > ci
             while low < high {
                 let mid = (low + high) / 2
                 if sorted[mid] <= ci { low = mid + 1 } else { high = mid }

@@ -7,8 +7,10 @@ public struct GemmProblem: Sendable, Hashable, CustomStringConvertible {
     public var transposeA: Bool, transposeB: Bool
     public var sharedA: Bool, sharedB: Bool
 
-    public init(m: Int, n: Int, k: Int, batch: Int = 1, transposeA: Bool = false, transposeB: Bool = false,
-                sharedA: Bool = false, sharedB: Bool = false) {
+    public init(
+        m: Int, n: Int, k: Int, batch: Int = 1, transposeA: Bool = false, transposeB: Bool = false,
+        sharedA: Bool = false, sharedB: Bool = false
+    ) {
         self.m = m; self.n = n; self.k = k; self.batch = batch
         self.transposeA = transposeA; self.transposeB = transposeB
         self.sharedA = sharedA; self.sharedB = sharedB
@@ -46,8 +48,10 @@ public struct ConvProblem: Sendable, Hashable, CustomStringConvertible {
     public var outChannels: Int
     public var kernel: Int, stride: Int, padding: Int, groups: Int
 
-    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
-                kernel: Int = 3, stride: Int = 1, padding: Int = 1, groups: Int = 1) {
+    public init(
+        batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
+        kernel: Int = 3, stride: Int = 1, padding: Int = 1, groups: Int = 1
+    ) {
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
         self.outChannels = outChannels; self.kernel = kernel; self.stride = stride; self.padding = padding; self.groups = groups
     }

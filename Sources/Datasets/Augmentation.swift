@@ -73,8 +73,10 @@ public struct Augmentation: Sendable, Equatable, Codable {
 
     /// Writes `source` (`[channels, height, width]`) transformed by `transform` into
     /// `destination` (same size).
-    public static func apply(_ transform: Transform, source: UnsafeBufferPointer<Float>,
-                             destination: UnsafeMutableBufferPointer<Float>, channels: Int, height: Int, width: Int) {
+    public static func apply(
+        _ transform: Transform, source: UnsafeBufferPointer<Float>,
+        destination: UnsafeMutableBufferPointer<Float>, channels: Int, height: Int, width: Int
+    ) {
         let plane = height * width
         precondition(source.count >= channels * plane && destination.count >= channels * plane, "buffers smaller than one image")
         let dx = transform.offsetX, dy = transform.offsetY
@@ -108,8 +110,9 @@ public struct Augmentation: Sendable, Equatable, Codable {
         return [Float](unsafeUninitializedCapacity: image.count) { output, initialized in
             output.initialize(repeating: 0)
             image.withUnsafeBufferPointer { input in
-                apply(transform, source: input, destination: output,
-                      channels: sampleShape[0], height: sampleShape[1], width: sampleShape[2])
+                apply(
+                    transform, source: input, destination: output,
+                    channels: sampleShape[0], height: sampleShape[1], width: sampleShape[2])
             }
             initialized = image.count
         }

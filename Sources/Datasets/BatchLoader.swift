@@ -43,9 +43,11 @@ public final class BatchLoader: Sendable {
     /// Batches assembled ahead of the consumer; 0 assembles each batch on the caller's thread.
     public let prefetchDepth: Int
 
-    public init(dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false,
-                augmentation: Augmentation = .disabled, normalization: ChannelNormalization? = nil,
-                seed: UInt64 = 0, prefetchDepth: Int = 3) throws {
+    public init(
+        dataset: Dataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false,
+        augmentation: Augmentation = .disabled, normalization: ChannelNormalization? = nil,
+        seed: UInt64 = 0, prefetchDepth: Int = 3
+    ) throws {
         guard batchSize > 0 else { throw DatasetError.invalidArgument("batch size \(batchSize) must be positive") }
         guard prefetchDepth >= 0 else { throw DatasetError.invalidArgument("prefetch depth \(prefetchDepth) must not be negative") }
         if let normalization, normalization.channels != dataset.channels {
@@ -97,16 +99,18 @@ public final class BatchLoader: Sendable {
                     if transform.isIdentity {
                         _ = destination.initialize(from: source)
                     } else {
-                        Augmentation.apply(transform, source: source, destination: destination,
-                                           channels: shape[0], height: shape[1], width: shape[2])
+                        Augmentation.apply(
+                            transform, source: source, destination: destination,
+                            channels: shape[0], height: shape[1], width: shape[2])
                     }
                 }
             }
             initialized = indices.count * size
             normalization?.apply(to: UnsafeMutableBufferPointer(rebasing: output[0..<initialized]), plane: shape[1] * shape[2])
         }
-        return Batch(images: images, labels: indices.map { Float(dataset.labels[$0]) }, shape: [indices.count] + shape,
-                     sampleIndices: indices, epoch: epoch, index: index)
+        return Batch(
+            images: images, labels: indices.map { Float(dataset.labels[$0]) }, shape: [indices.count] + shape,
+            sampleIndices: indices, epoch: epoch, index: index)
     }
 }
 

@@ -54,20 +54,23 @@ public enum CIFARReader {
         let highest = entries.compactMap(trainingBatchNumber).max() ?? 0
         let missing = highest == 0 ? 1 : (1...highest).first { !entries.contains("data_batch_\($0).bin") }
         if let missing {
-            throw DatasetError.missingFile(path: folder.appendingPathComponent("data_batch_\(missing).bin").path,
-                                           expected: "CIFAR-10 needs \(expectedFilesDescription)")
+            throw DatasetError.missingFile(
+                path: folder.appendingPathComponent("data_batch_\(missing).bin").path,
+                expected: "CIFAR-10 needs \(expectedFilesDescription)")
         }
         guard entries.contains("test_batch.bin") else {
-            throw DatasetError.missingFile(path: folder.appendingPathComponent("test_batch.bin").path,
-                                           expected: "CIFAR-10 needs \(expectedFilesDescription)")
+            throw DatasetError.missingFile(
+                path: folder.appendingPathComponent("test_batch.bin").path,
+                expected: "CIFAR-10 needs \(expectedFilesDescription)")
         }
         let trainFiles = (1...highest).map { folder.appendingPathComponent("data_batch_\($0).bin") }
         let files = trainFiles + [folder.appendingPathComponent("test_batch.bin")]
         let batches = try concurrentMap(files) { try readBatch(at: $0) }
         let names = readClassNames(folder) ?? classNames
         let name = "cifar-10"
-        return DatasetSplits(train: concatenate(batches.dropLast(), name: name + " (train)", classNames: names),
-                             test: concatenate(batches.suffix(1), name: name + " (test)", classNames: names))
+        return DatasetSplits(
+            train: concatenate(batches.dropLast(), name: name + " (train)", classNames: names),
+            test: concatenate(batches.suffix(1), name: name + " (test)", classNames: names))
     }
 
     /// One batch file: its images (pixels in [0, 1]) and labels.
@@ -97,8 +100,9 @@ public enum CIFARReader {
                         throw DatasetError.labelOutOfRange(path: url.path, index: record, label: String(label), classCount: classCount)
                     }
                     labels[record] = label
-                    writeUnitFloats(fromPixels: UnsafeBufferPointer(rebasing: source[start + 1..<start + recordSize]),
-                                    into: UnsafeMutableBufferPointer(rebasing: destination[record * imageSize..<(record + 1) * imageSize]))
+                    writeUnitFloats(
+                        fromPixels: UnsafeBufferPointer(rebasing: source[start + 1..<start + recordSize]),
+                        into: UnsafeMutableBufferPointer(rebasing: destination[record * imageSize..<(record + 1) * imageSize]))
                 }
             }
         }
@@ -120,7 +124,8 @@ public enum CIFARReader {
             images.append(contentsOf: batch.pixels)
             labels.append(contentsOf: batch.labels)
         }
-        return Dataset(unchecked: name, images: images, labels: labels,
-                       sampleShape: [channels, height, width], classCount: classCount, classNames: classNames)
+        return Dataset(
+            unchecked: name, images: images, labels: labels,
+            sampleShape: [channels, height, width], classCount: classCount, classNames: classNames)
     }
 }

@@ -21,8 +21,10 @@ public struct Dataset: Sendable, Equatable {
 
     /// Creates a data set, checking that `images` holds `labels.count` samples of
     /// `sampleShape` and that every label is in `0..<classCount`.
-    public init(name: String, images: [Float], labels: [Int], sampleShape: [Int], classCount: Int,
-                classNames: [String] = []) throws {
+    public init(
+        name: String, images: [Float], labels: [Int], sampleShape: [Int], classCount: Int,
+        classNames: [String] = []
+    ) throws {
         guard sampleShape.count == 3, sampleShape.allSatisfy({ $0 > 0 }) else {
             throw DatasetError.invalidArgument("\(name): sample shape \(sampleShape) is not [C, H, W] with positive sizes")
         }
@@ -35,8 +37,9 @@ public struct Dataset: Sendable, Equatable {
         if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
             throw DatasetError.labelOutOfRange(path: name, index: bad, label: String(labels[bad]), classCount: classCount)
         }
-        self.init(unchecked: name, images: images, labels: labels, sampleShape: sampleShape, classCount: classCount,
-                  classNames: classNames)
+        self.init(
+            unchecked: name, images: images, labels: labels, sampleShape: sampleShape, classCount: classCount,
+            classNames: classNames)
     }
 
     /// For readers that have validated their input already.
@@ -86,8 +89,9 @@ public struct Dataset: Sendable, Equatable {
             }
             initialized = indices.count * size
         }
-        return Dataset(unchecked: name ?? self.name, images: selected, labels: indices.map { labels[$0] },
-                       sampleShape: sampleShape, classCount: classCount, classNames: classNames)
+        return Dataset(
+            unchecked: name ?? self.name, images: selected, labels: indices.map { labels[$0] },
+            sampleShape: sampleShape, classCount: classCount, classNames: classNames)
     }
 
     /// The data set in a seeded random order: the same seed gives the same order on every run
@@ -136,7 +140,8 @@ public enum DatasetFormat: String, Sendable, CaseIterable {
 public let defaultDatasetDirectory = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist/", isDirectory: true)
 
 /// What `loadDataset(at:)` looks for, for error messages.
-let supportedLayoutsDescription = "one of: IDX files \(IDXReader.expectedFilesDescription) (MNIST, Fashion-MNIST); "
+let supportedLayoutsDescription =
+    "one of: IDX files \(IDXReader.expectedFilesDescription) (MNIST, Fashion-MNIST); "
     + "CIFAR-10 binary \(CIFARReader.expectedFilesDescription); or NumPy \(NPYFolderReader.expectedFilesDescription)"
 
 /// The format of the data set in `directory`, or nil when none is recognised.
@@ -157,7 +162,8 @@ public func loadDataset(at path: URL = defaultDatasetDirectory) throws -> Datase
         throw DatasetError.missingFile(path: path.path, expected: "a data set directory holding " + supportedLayoutsDescription)
     }
     guard isDirectory.boolValue else {
-        throw DatasetError.malformed(path: path.path, problem: "not a directory; expected a directory holding " + supportedLayoutsDescription)
+        throw DatasetError.malformed(
+            path: path.path, problem: "not a directory; expected a directory holding " + supportedLayoutsDescription)
     }
     switch detectDatasetFormat(in: path) {
     case .idx: return try IDXReader.load(directory: path)

@@ -32,7 +32,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         case .missingFile(let path, let expected):
             return "\(path): file not found" + (expected.isEmpty ? "" : " (\(expected))")
         case .unrecognizedLayout(let directory, let found, let expected):
-            let listing = found.isEmpty ? "it is empty"
+            let listing =
+                found.isEmpty
+                ? "it is empty"
                 : "it holds " + found.prefix(8).joined(separator: ", ") + (found.count > 8 ? ", …" : "")
             return "\(directory): no data set recognised (\(listing)); expected \(expected)"
         case .unreadable(let path, let reason):

@@ -67,18 +67,22 @@ public enum IDXReader {
         }
         let name = datasetName(for: directory)
         let classNames = name.lowercased().contains("fashion") ? fashionMNISTClassNames : (0..<10).map(String.init)
-        let (train, test) = (try concurrentMap([(files[0], files[1]), (files[2], files[3])]) { images, labels in
-            try readSplit(images: images, labels: labels)
-        }).splat()
+        let (train, test) =
+            (try concurrentMap([(files[0], files[1]), (files[2], files[3])]) { images, labels in
+                try readSplit(images: images, labels: labels)
+            }).splat()
         guard (test.height, test.width) == (train.height, train.width) else {
             throw DatasetError.inconsistentShapes(
-                path: files[2].path, problem: "test images are \(test.height)×\(test.width) but training images are \(train.height)×\(train.width)")
+                path: files[2].path,
+                problem: "test images are \(test.height)×\(test.width) but training images are \(train.height)×\(train.width)")
         }
         return DatasetSplits(
-            train: Dataset(unchecked: name + " (train)", images: train.pixels, labels: train.labels,
-                           sampleShape: [1, train.height, train.width], classCount: classCount, classNames: classNames),
-            test: Dataset(unchecked: name + " (test)", images: test.pixels, labels: test.labels,
-                          sampleShape: [1, test.height, test.width], classCount: classCount, classNames: classNames))
+            train: Dataset(
+                unchecked: name + " (train)", images: train.pixels, labels: train.labels,
+                sampleShape: [1, train.height, train.width], classCount: classCount, classNames: classNames),
+            test: Dataset(
+                unchecked: name + " (test)", images: test.pixels, labels: test.labels,
+                sampleShape: [1, test.height, test.width], classCount: classCount, classNames: classNames))
     }
 
     /// One split: images and labels read and cross-checked.
@@ -90,8 +94,9 @@ public enum IDXReader {
         let images = try readImages(at: imagesURL)
         let labels = try readLabels(at: labelsURL)
         guard images.count == labels.count else {
-            throw DatasetError.countMismatch(imagesPath: imagesURL.path, imageCount: images.count,
-                                             labelsPath: labelsURL.path, labelCount: labels.count)
+            throw DatasetError.countMismatch(
+                imagesPath: imagesURL.path, imageCount: images.count,
+                labelsPath: labelsURL.path, labelCount: labels.count)
         }
         return Split(pixels: images.pixels, labels: labels, height: images.height, width: images.width)
     }
@@ -106,8 +111,9 @@ public enum IDXReader {
     public static func readImages(at url: URL) throws -> IDXImages {
         let bytes = try Gzip.readPossiblyCompressed(contentsOf: url)
         let dims = try header(bytes, path: url.path, magic: imagesMagic, kind: "IDX images: unsigned bytes, 3 dimensions")
-        let payload = try checkedPayload(bytes, path: url.path, dims: dims,
-                                         what: "\(dims[0]) images of \(dims[1])×\(dims[2]) after the 16-byte header")
+        let payload = try checkedPayload(
+            bytes, path: url.path, dims: dims,
+            what: "\(dims[0]) images of \(dims[1])×\(dims[2]) after the 16-byte header")
         guard dims[1] > 0, dims[2] > 0 else {
             throw DatasetError.malformed(path: url.path, problem: "IDX images of \(dims[1])×\(dims[2]) pixels are empty")
         }
@@ -122,8 +128,9 @@ public enum IDXReader {
         let dims = try header(bytes, path: url.path, magic: labelsMagic, kind: "IDX labels: unsigned bytes, 1 dimension")
         let payload = try checkedPayload(bytes, path: url.path, dims: dims, what: "\(dims[0]) labels after the 8-byte header")
         if let bad = bytes[payload].firstIndex(where: { Int($0) >= classCount }) {
-            throw DatasetError.labelOutOfRange(path: url.path, index: bad - payload.lowerBound, label: String(bytes[bad]),
-                                               classCount: classCount)
+            throw DatasetError.labelOutOfRange(
+                path: url.path, index: bad - payload.lowerBound, label: String(bytes[bad]),
+                classCount: classCount)
         }
         return bytes[payload].map { Int($0) }
     }
@@ -137,8 +144,9 @@ public enum IDXReader {
         guard found == magic else { throw DatasetError.badMagic(path: path, found: found, expected: magic, kind: kind) }
         let rank = Int(magic & 0xFF), headerSize = 4 + 4 * rank
         guard bytes.count >= headerSize else {
-            throw DatasetError.truncated(path: path, expectedBytes: headerSize, actualBytes: bytes.count,
-                                         what: "the IDX header of \(rank) dimension sizes")
+            throw DatasetError.truncated(
+                path: path, expectedBytes: headerSize, actualBytes: bytes.count,
+                what: "the IDX header of \(rank) dimension sizes")
         }
         return (0..<rank).map { Int(bigEndianUInt32(bytes, at: 4 + 4 * $0)) }
     }

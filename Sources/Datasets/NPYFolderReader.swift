@@ -36,8 +36,9 @@ public enum NPYFolderReader {
     public static func load(directory: URL) throws -> DatasetSplits {
         let entries = directoryEntries(directory)
         if let missing = allFiles.first(where: { !entries.contains($0) }) {
-            throw DatasetError.missingFile(path: directory.appendingPathComponent(missing).path,
-                                           expected: ".npy data sets need \(expectedFilesDescription)")
+            throw DatasetError.missingFile(
+                path: directory.appendingPathComponent(missing).path,
+                expected: ".npy data sets need \(expectedFilesDescription)")
         }
         let arrays = try concurrentMap(allFiles.map { directory.appendingPathComponent($0) }) { url in
             (url: url, array: try readArray(url))
@@ -53,8 +54,9 @@ public enum NPYFolderReader {
         let classCount = classNames?.count ?? (max(train.labels.max() ?? -1, test.labels.max() ?? -1) + 1)
         for (part, labelsFile) in [(train, arrays[1].url), (test, arrays[3].url)] {
             if let bad = part.labels.firstIndex(where: { $0 >= classCount }) {
-                throw DatasetError.labelOutOfRange(path: labelsFile.path, index: bad, label: String(part.labels[bad]),
-                                                   classCount: classCount)
+                throw DatasetError.labelOutOfRange(
+                    path: labelsFile.path, index: bad, label: String(part.labels[bad]),
+                    classCount: classCount)
             }
         }
         guard classCount > 0 else {
@@ -62,8 +64,9 @@ public enum NPYFolderReader {
         }
         let name = datasetName(for: directory)
         func dataset(_ part: Split, _ suffix: String) -> Dataset {
-            Dataset(unchecked: "\(name) (\(suffix))", images: part.images, labels: part.labels, sampleShape: part.sampleShape,
-                    classCount: classCount, classNames: classNames ?? [])
+            Dataset(
+                unchecked: "\(name) (\(suffix))", images: part.images, labels: part.labels, sampleShape: part.sampleShape,
+                classCount: classCount, classNames: classNames ?? [])
         }
         return DatasetSplits(train: dataset(train, "train"), test: dataset(test, "test"))
     }
@@ -74,8 +77,10 @@ public enum NPYFolderReader {
 
     /// Checks the shapes of one split and converts its float labels to class ids (≥ 0; the
     /// upper bound is checked once the class count is known).
-    static func split(images: (url: URL, array: (shape: [Int], values: [Float])),
-                      labels: (url: URL, array: (shape: [Int], values: [Float]))) throws -> Split {
+    static func split(
+        images: (url: URL, array: (shape: [Int], values: [Float])),
+        labels: (url: URL, array: (shape: [Int], values: [Float]))
+    ) throws -> Split {
         let imageShape = images.array.shape, labelShape = labels.array.shape
         guard imageShape.count == 3 || imageShape.count == 4 else {
             throw DatasetError.inconsistentShapes(
@@ -89,14 +94,16 @@ public enum NPYFolderReader {
             throw DatasetError.inconsistentShapes(path: labels.url.path, problem: "labels have shape \(labelShape); expected [N]")
         }
         guard labelShape[0] == imageShape[0] else {
-            throw DatasetError.countMismatch(imagesPath: images.url.path, imageCount: imageShape[0],
-                                             labelsPath: labels.url.path, labelCount: labelShape[0])
+            throw DatasetError.countMismatch(
+                imagesPath: images.url.path, imageCount: imageShape[0],
+                labelsPath: labels.url.path, labelCount: labelShape[0])
         }
         var classIDs = [Int](repeating: 0, count: labelShape[0])
         for (index, value) in labels.array.values.enumerated() {
             guard value >= 0, value < 16_777_216, value.rounded() == value else {
-                throw DatasetError.labelOutOfRange(path: labels.url.path, index: index, label: "\(value)",
-                                                   classCount: nil)
+                throw DatasetError.labelOutOfRange(
+                    path: labels.url.path, index: index, label: "\(value)",
+                    classCount: nil)
             }
             classIDs[index] = Int(value)
         }

@@ -75,8 +75,9 @@ public struct ChannelNormalization: Sendable, Equatable, Codable {
         }
         var images = dataset.images
         images.withUnsafeMutableBufferPointer { apply(to: $0, plane: dataset.height * dataset.width) }
-        return Dataset(unchecked: dataset.name, images: images, labels: dataset.labels, sampleShape: dataset.sampleShape,
-                       classCount: dataset.classCount, classNames: dataset.classNames)
+        return Dataset(
+            unchecked: dataset.name, images: images, labels: dataset.labels, sampleShape: dataset.sampleShape,
+            classCount: dataset.classCount, classNames: dataset.classNames)
     }
 }
 

@@ -6,14 +6,17 @@ extension Architecture {
         let stages = [(baseWidth, 1), (2 * baseWidth, 2), (4 * baseWidth, 2)].map { width, stride in
             Stage(width: width, stride: stride, blocks: Array(repeating: Block(hidden: width), count: n))
         }
-        return Architecture(family: .resnet, block: .basic, input: input, classes: classes, stemWidth: baseWidth, stages: stages,
-                            notes: ["name": "resnet\(6 * n + 2)"])
+        return Architecture(
+            family: .resnet, block: .basic, input: input, classes: classes, stemWidth: baseWidth, stages: stages,
+            notes: ["name": "resnet\(6 * n + 2)"])
     }
 
     /// A small MobileNetV2-style network for 28–32 px images: expansion 6 (1 in the first stage).
     public static func smallMobileNetV2(widthMultiplier: Double = 1, input: Input, classes: Int) -> Architecture {
         func scaled(_ c: Int) -> Int { max(1, Int((Double(c) * widthMultiplier).rounded())) }
-        let config: [(expand: Int, width: Int, blocks: Int, stride: Int)] = [(1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 2, 2), (6, 96, 1, 1)]
+        let config: [(expand: Int, width: Int, blocks: Int, stride: Int)] = [
+            (1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 2, 2), (6, 96, 1, 1),
+        ]
         var channels = scaled(32)
         var stages: [Stage] = []
         for c in config {
@@ -25,8 +28,9 @@ extension Architecture {
             }
             stages.append(Stage(width: width, stride: c.stride, blocks: blocks))
         }
-        return Architecture(family: .mobilenetv2, input: input, classes: classes, stemWidth: scaled(32), stages: stages,
-                            headWidth: scaled(320), notes: ["name": "mobilenetv2-small"])
+        return Architecture(
+            family: .mobilenetv2, input: input, classes: classes, stemWidth: scaled(32), stages: stages,
+            headWidth: scaled(320), notes: ["name": "mobilenetv2-small"])
     }
 
     /// A plain MLP.

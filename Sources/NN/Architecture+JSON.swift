@@ -72,7 +72,8 @@ struct JSONReader {
             throw fail(child(key), "missing")
         }
         guard let number = raw as? NSNumber, String(describing: type(of: raw)) != "__NSCFBoolean", String(cString: number.objCType) != "c",
-              number.doubleValue == number.doubleValue.rounded(), abs(number.doubleValue) < 1e9 else {
+            number.doubleValue == number.doubleValue.rounded(), abs(number.doubleValue) < 1e9
+        else {
             throw fail(child(key), "must be an integer, got \(raw)")
         }
         guard number.intValue >= minimum else { throw fail(child(key), "must be ≥ \(minimum), got \(number.intValue)") }
@@ -89,7 +90,9 @@ struct JSONReader {
     }
 
     mutating func architecture() throws -> Architecture {
-        let root = try object(allowed: ["format", "version", "family", "block", "input", "classes", "stem", "stages", "head", "hidden", "notes"])
+        let root = try object(allowed: [
+            "format", "version", "family", "block", "input", "classes", "stem", "stages", "head", "hidden", "notes",
+        ])
         let format = try string(root, "format", default: Architecture.format)
         guard format == Architecture.format else { throw fail("format", "must be \"\(Architecture.format)\", got \"\(format)\"") }
         let version = try int(root, "version")
@@ -103,8 +106,9 @@ struct JSONReader {
         let inputReader = JSONReader(root["input"] as Any, path: "input")
         guard root["input"] != nil else { throw fail("input", "missing") }
         let inputDict = try inputReader.object(allowed: ["channels", "height", "width"])
-        let input = Architecture.Input(channels: try inputReader.int(inputDict, "channels"), height: try inputReader.int(inputDict, "height"),
-                                       width: try inputReader.int(inputDict, "width"))
+        let input = Architecture.Input(
+            channels: try inputReader.int(inputDict, "channels"), height: try inputReader.int(inputDict, "height"),
+            width: try inputReader.int(inputDict, "width"))
         var architecture = Architecture(family: family, input: input, classes: try int(root, "classes"))
         if let notes = root["notes"] {
             guard let dict = notes as? [String: Any] else { throw fail("notes", "must be an object of strings") }
@@ -124,7 +128,9 @@ struct JSONReader {
             if root["hidden"] != nil { throw fail("hidden", "only used by family mlp") }
             if family == .resnet {
                 let name = try string(root, "block", default: "basic")
-                guard let kind = Architecture.BlockKind(rawValue: name) else { throw fail("block", "unknown block \"\(name)\" (basic, bottleneck)") }
+                guard let kind = Architecture.BlockKind(rawValue: name) else {
+                    throw fail("block", "unknown block \"\(name)\" (basic, bottleneck)")
+                }
                 architecture.block = kind
             } else if root["block"] != nil {
                 throw fail("block", "only used by family resnet")

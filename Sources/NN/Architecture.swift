@@ -54,8 +54,10 @@ public struct Architecture: Equatable, Sendable {
     /// Free-form provenance (e.g. "searched-by": "dms", "target-macs": "…").
     public var notes: [String: String]
 
-    public init(family: Family, block: BlockKind = .basic, input: Input, classes: Int, stemWidth: Int = 0, stemStride: Int = 1,
-                stages: [Stage] = [], headWidth: Int = 0, hidden: [Int] = [], notes: [String: String] = [:]) {
+    public init(
+        family: Family, block: BlockKind = .basic, input: Input, classes: Int, stemWidth: Int = 0, stemStride: Int = 1,
+        stages: [Stage] = [], headWidth: Int = 0, hidden: [Int] = [], notes: [String: String] = [:]
+    ) {
         self.family = family; self.block = block; self.input = input; self.classes = classes
         self.stemWidth = stemWidth; self.stemStride = stemStride; self.stages = stages
         self.headWidth = headWidth; self.hidden = hidden; self.notes = notes

@@ -21,8 +21,9 @@ public final class BatchNorm2d: Layer {
     }
 
     public func forward(_ x: Variable, on tape: Tape) throws -> Variable {
-        try tape.batchNorm(x, gamma: gamma, beta: beta, runningMean: runningMean, runningVar: runningVar,
-                           momentum: momentum, epsilon: epsilon)
+        try tape.batchNorm(
+            x, gamma: gamma, beta: beta, runningMean: runningMean, runningVar: runningVar,
+            momentum: momentum, epsilon: epsilon)
     }
 
     public var parameters: [Parameter] { [gamma, beta] }

@@ -55,7 +55,8 @@ public struct Checkpoint {
 
     /// Writes atomically (temporary file + rename).
     public func write(to url: URL) throws {
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        let temp = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         try encoded().write(to: temp)
         // rename(2) replaces the target atomically (FileManager.replaceItemAt fails on Linux).
         guard rename(temp.path, url.path) == 0 else {
@@ -75,14 +76,17 @@ public struct Checkpoint {
 
     public static func decode(_ data: Data, name: String = "checkpoint") throws -> Checkpoint {
         let bytes = [UInt8](data)
-        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw CheckpointError("\(name): not a DiffNAS checkpoint (bad magic)") }
+        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else {
+            throw CheckpointError("\(name): not a DiffNAS checkpoint (bad magic)")
+        }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[8 + i]) << (8 * UInt64(i)) }
         guard length < UInt64(bytes.count), 16 + Int(length) <= bytes.count else { throw CheckpointError("\(name): truncated header") }
         let headerEnd = 16 + Int(length)
         guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[16..<headerEnd])) as? [String: Any],
-              let entries = header["tensors"] as? [[String: Any]], let checksum = header["checksum"] as? String,
-              let byteCount = header["bytes"] as? Int else {
+            let entries = header["tensors"] as? [[String: Any]], let checksum = header["checksum"] as? String,
+            let byteCount = header["bytes"] as? Int
+        else {
             throw CheckpointError("\(name): corrupt header")
         }
         guard bytes.count - headerEnd == byteCount else {
@@ -95,16 +99,23 @@ public struct Checkpoint {
             // Sizes come from the file: multiply with overflow checks, and bound them by the body
             // before allocating anything.
             guard let tensorName = entry["name"] as? String, let shape = entry["shape"] as? [Int], let offset = entry["offset"] as? Int,
-                  shape.allSatisfy({ $0 >= 0 }), offset >= 0,
-                  let count = shape.reduce(Optional(1), { acc, d in acc.flatMap { a in
-                      let (p, o) = a.multipliedReportingOverflow(by: d); return o ? nil : p } }),
-                  offset <= body.count / 4, count <= body.count / 4 - offset else {
+                shape.allSatisfy({ $0 >= 0 }), offset >= 0,
+                let count = shape.reduce(
+                    Optional(1),
+                    { acc, d in
+                        acc.flatMap { a in
+                            let (p, o) = a.multipliedReportingOverflow(by: d); return o ? nil : p
+                        }
+                    }),
+                offset <= body.count / 4, count <= body.count / 4 - offset
+            else {
                 throw CheckpointError("\(name): corrupt tensor table")
             }
             var values = [Float](repeating: 0, count: count)
             for i in 0..<count {
                 let o = 4 * (offset + i)
-                values[i] = Float(bitPattern: UInt32(body[o]) | UInt32(body[o + 1]) << 8 | UInt32(body[o + 2]) << 16 | UInt32(body[o + 3]) << 24)
+                values[i] = Float(
+                    bitPattern: UInt32(body[o]) | UInt32(body[o + 1]) << 8 | UInt32(body[o + 2]) << 16 | UInt32(body[o + 3]) << 24)
             }
             checkpoint.tensors.append((tensorName, shape, values))
         }
@@ -136,9 +147,13 @@ extension Checkpoint {
     public func restore(_ items: [(name: String, tensor: Tensor)], into backend: any Backend) throws {
         var loaded: [(Tensor, [Float], [Int])] = []
         for item in items {
-            guard let stored = tensor(item.name) else { throw CheckpointError("checkpoint does not match the model: it has no tensor \(item.name)") }
+            guard let stored = tensor(item.name) else {
+                throw CheckpointError("checkpoint does not match the model: it has no tensor \(item.name)")
+            }
             guard stored.shape == item.tensor.shape else {
-                throw CheckpointError("checkpoint does not match the model: \(item.name) is \(stored.shape) in the checkpoint, \(item.tensor.shape) in the model")
+                throw CheckpointError(
+                    "checkpoint does not match the model: \(item.name) is \(stored.shape) in the checkpoint, \(item.tensor.shape) in the model"
+                )
             }
             loaded.append((item.tensor, stored.values, stored.shape))
         }

@@ -83,7 +83,8 @@ public struct PlannedLayer: Sendable, Equatable {
 
     public static func == (a: PlannedLayer, b: PlannedLayer) -> Bool {
         a.name == b.name && a.operation == b.operation && a.input == b.input && a.output == b.output
-            && a.inChannels == b.inChannels && a.outChannels == b.outChannels && a.height == b.height && a.width == b.width && a.block == b.block
+            && a.inChannels == b.inChannels && a.outChannels == b.outChannels && a.height == b.height && a.width == b.width
+            && a.block == b.block
     }
 }
 
@@ -125,15 +126,21 @@ extension LayerPlan {
         var currentBlock: Int?
         var prefix = ""
 
-        mutating func add(_ local: String, _ operation: PlannedLayer.Operation, _ input: ChannelDimension, _ inChannels: Int,
-                          _ output: ChannelDimension, _ outChannels: Int, plane: (Int, Int)) {
-            layers.append(PlannedLayer(name: prefix + local, localName: local, operation: operation, input: input, output: output,
-                                       inChannels: inChannels, outChannels: outChannels, height: plane.0, width: plane.1, block: currentBlock))
+        mutating func add(
+            _ local: String, _ operation: PlannedLayer.Operation, _ input: ChannelDimension, _ inChannels: Int,
+            _ output: ChannelDimension, _ outChannels: Int, plane: (Int, Int)
+        ) {
+            layers.append(
+                PlannedLayer(
+                    name: prefix + local, localName: local, operation: operation, input: input, output: output,
+                    inChannels: inChannels, outChannels: outChannels, height: plane.0, width: plane.1, block: currentBlock))
         }
 
         /// Adds block `index` of stage `stage` with its layers; returns its output plane.
-        mutating func addBlock(_ a: Architecture, stage: Int, index: Int, input: ChannelDimension, inChannels: Int, hidden: Int,
-                               output: ChannelDimension, outChannels: Int, stride: Int, plane: (Int, Int)) -> (Int, Int) {
+        mutating func addBlock(
+            _ a: Architecture, stage: Int, index: Int, input: ChannelDimension, inChannels: Int, hidden: Int,
+            output: ChannelDimension, outChannels: Int, stride: Int, plane: (Int, Int)
+        ) -> (Int, Int) {
             let inner = ChannelDimension.hidden(stage, index)
             let out = (LayerPlan.convOut(plane.0, stride: stride), LayerPlan.convOut(plane.1, stride: stride))
             let identity = LayerPlan.isIdentity(inWidth: inChannels, outWidth: outChannels, stride: stride)
@@ -169,9 +176,11 @@ extension LayerPlan {
                 add("shortcut.conv", .conv(kernel: 1, stride: stride, depthwise: false), input, inChannels, output, outChannels, plane: out)
                 add("shortcut.bn", .batchNorm, output, outChannels, output, outChannels, plane: out)
             }
-            blocks.append(PlannedBlock(stage: stage, index: index, name: "stage\(stage).block\(index)", kind: kind, shortcut: shortcut,
-                                       input: input, hidden: inner, output: output, inChannels: inChannels, hiddenChannels: hidden,
-                                       outChannels: outChannels, stride: stride, layers: first..<layers.count))
+            blocks.append(
+                PlannedBlock(
+                    stage: stage, index: index, name: "stage\(stage).block\(index)", kind: kind, shortcut: shortcut,
+                    input: input, hidden: inner, output: output, inChannels: inChannels, hiddenChannels: hidden,
+                    outChannels: outChannels, stride: stride, layers: first..<layers.count))
             currentBlock = nil
             prefix = ""
             return out

@@ -47,7 +47,9 @@ public struct LayerPlan: Sendable {
         case .resnet, .mobilenetv2:
             var plane = (Self.convOut(a.input.height, stride: a.stemStride), Self.convOut(a.input.width, stride: a.stemStride))
             let stemDimension: ChannelDimension = Self.startsWithIdentity(a) ? .stream(0) : .stem
-            builder.add("stem.conv", .conv(kernel: 3, stride: a.stemStride, depthwise: false), .image, a.input.channels, stemDimension, a.stemWidth, plane: plane)
+            builder.add(
+                "stem.conv", .conv(kernel: 3, stride: a.stemStride, depthwise: false), .image, a.input.channels, stemDimension, a.stemWidth,
+                plane: plane)
             builder.add("stem.bn", .batchNorm, stemDimension, a.stemWidth, stemDimension, a.stemWidth, plane: plane)
             var current = stemDimension, channels = a.stemWidth
             var stages: [ChannelDimension] = []
@@ -57,8 +59,9 @@ public struct LayerPlan: Sendable {
                 stages.append(stream)
                 for (b, block) in stage.blocks.enumerated() {
                     let stride = b == 0 ? stage.stride : 1
-                    plane = builder.addBlock(a, stage: s, index: b, input: current, inChannels: channels, hidden: block.hidden,
-                                             output: stream, outChannels: stage.width, stride: stride, plane: plane)
+                    plane = builder.addBlock(
+                        a, stage: s, index: b, input: current, inChannels: channels, hidden: block.hidden,
+                        output: stream, outChannels: stage.width, stride: stride, plane: plane)
                     (current, channels) = (stream, stage.width)
                 }
             }

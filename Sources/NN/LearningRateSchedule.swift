@@ -17,8 +17,10 @@ public struct LearningRateSchedule: Sendable, Equatable, Codable {
     public var stepSize: Int
     public var gamma: Float
 
-    public init(kind: Kind, baseRate: Float, totalSteps: Int, warmupSteps: Int = 0, minimumRate: Float = 0,
-                stepSize: Int = 1, gamma: Float = 0.1) {
+    public init(
+        kind: Kind, baseRate: Float, totalSteps: Int, warmupSteps: Int = 0, minimumRate: Float = 0,
+        stepSize: Int = 1, gamma: Float = 0.1
+    ) {
         self.kind = kind; self.baseRate = baseRate; self.totalSteps = max(totalSteps, 1); self.warmupSteps = max(warmupSteps, 0)
         self.minimumRate = minimumRate; self.stepSize = max(stepSize, 1); self.gamma = gamma
     }

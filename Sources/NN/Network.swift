@@ -52,8 +52,11 @@ public final class Network {
 
     /// Logits `[N, classes]` for images `x: [N, C, H, W]`.
     public func forward(_ x: Variable, on tape: Tape, masks: NetworkMasks = NetworkMasks()) throws -> Variable {
-        try require(x.value.rank == 4 && Array(x.shape.dropFirst()) == [architecture.input.channels, architecture.input.height, architecture.input.width],
-                    "network: input \(x.shape) does not match the architecture's input [N, \(architecture.input.channels), \(architecture.input.height), \(architecture.input.width)]")
+        try require(
+            x.value.rank == 4
+                && Array(x.shape.dropFirst()) == [architecture.input.channels, architecture.input.height, architecture.input.width],
+            "network: input \(x.shape) does not match the architecture's input [N, \(architecture.input.channels), \(architecture.input.height), \(architecture.input.width)]"
+        )
         if architecture.family == .mlp {
             var h = try tape.reshape(x, [x.shape[0], x.value.count / x.shape[0]])
             for (i, layer) in mlpLayers.enumerated() {

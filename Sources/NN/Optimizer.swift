@@ -23,8 +23,10 @@ public final class SGD: Optimizer {
     let backend: any Backend
     private var velocity: [ObjectIdentifier: (Parameter, Tensor)] = [:]
 
-    public init(parameters: [Parameter], learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 5e-4,
-                nesterov: Bool = false, backend: any Backend) throws {
+    public init(
+        parameters: [Parameter], learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 5e-4,
+        nesterov: Bool = false, backend: any Backend
+    ) throws {
         self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay
         self.nesterov = nesterov; self.backend = backend
         for p in parameters { velocity[ObjectIdentifier(p)] = (p, try backend.zeros(p.shape)) }
@@ -55,8 +57,10 @@ public final class Adam: Optimizer {
     let backend: any Backend
     private var moments: [ObjectIdentifier: (Parameter, Tensor, Tensor)] = [:]
 
-    public init(parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupledWeightDecay: Bool = true, backend: any Backend) throws {
+    public init(
+        parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, decoupledWeightDecay: Bool = true, backend: any Backend
+    ) throws {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         self.weightDecay = weightDecay; self.decoupledWeightDecay = decoupledWeightDecay; self.backend = backend
         for p in parameters { moments[ObjectIdentifier(p)] = (p, try backend.zeros(p.shape), try backend.zeros(p.shape)) }
@@ -64,8 +68,9 @@ public final class Adam: Optimizer {
 
     public func step(_ gradients: [(Parameter, Tensor)]) throws {
         stepCount += 1
-        let hyper = AdamParameters(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                   weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay)
+        let hyper = AdamParameters(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay)
         for (parameter, gradient) in gradients {
             guard let (_, m, v) = moments[ObjectIdentifier(parameter)] else {
                 throw TensorError.argument("Adam: parameter \(parameter.name) was not registered with this optimizer")

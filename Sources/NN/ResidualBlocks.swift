@@ -9,7 +9,9 @@ import TensorCore
 public protocol ResidualBlock: AnyObject {
     /// Whether the shortcut is the identity (only such blocks can be removed by a depth mask).
     var hasIdentityShortcut: Bool { get }
-    func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable
+    func forward(
+        _ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?
+    ) throws -> Variable
     var parameters: [Parameter] { get }
     var buffers: [(name: String, tensor: Tensor)] { get }
 }
@@ -30,7 +32,9 @@ public final class BasicBlock: ResidualBlock {
 
     public var hasIdentityShortcut: Bool { projection == nil }
 
-    public func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
+    public func forward(
+        _ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?
+    ) throws -> Variable {
         let read = try inputMask.map { try tape.channelMask(x, mask: $0) } ?? x
         var h = try tape.relu(bn1.forward(conv1.forward(read, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }
@@ -66,7 +70,9 @@ public final class BottleneckBlock: ResidualBlock {
 
     public var hasIdentityShortcut: Bool { projection == nil }
 
-    public func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
+    public func forward(
+        _ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?
+    ) throws -> Variable {
         let read = try inputMask.map { try tape.channelMask(x, mask: $0) } ?? x
         var h = try tape.relu(bn1.forward(conv1.forward(read, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }
@@ -103,7 +109,9 @@ public final class InvertedResidualBlock: ResidualBlock {
         hasIdentityShortcut = plan.shortcut == .identity
     }
 
-    public func forward(_ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?) throws -> Variable {
+    public func forward(
+        _ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?
+    ) throws -> Variable {
         let read = try inputMask.map { try tape.channelMask(x, mask: $0) } ?? x
         var h = try tape.relu(bn1.forward(expand.forward(read, on: tape), on: tape))
         if let hiddenMask { h = try tape.channelMask(h, mask: hiddenMask) }
@@ -132,8 +140,9 @@ struct PlannedModules {
         for layer in layers {
             switch layer.operation {
             case let .conv(kernel, stride, depthwise):
-                convs[layer.localName] = try Conv2d(layer.inChannels, layer.outChannels, kernelSize: kernel, stride: stride,
-                                                    groups: depthwise ? layer.inChannels : 1, name: layer.name, backend: backend, rng: &rng)
+                convs[layer.localName] = try Conv2d(
+                    layer.inChannels, layer.outChannels, kernelSize: kernel, stride: stride,
+                    groups: depthwise ? layer.inChannels : 1, name: layer.name, backend: backend, rng: &rng)
             case .batchNorm:
                 norms[layer.localName] = try BatchNorm2d(layer.outChannels, name: layer.name, backend: backend)
             case .linear:

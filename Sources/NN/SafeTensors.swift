@@ -67,13 +67,21 @@ public enum SafeTensors {
         var entries: [(Entry, Int)] = []
         for (key, value) in header where key != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String, let shape = info["shape"] as? [Int],
-                  let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw fail("tensor \(key): needs dtype, shape and data_offsets")
             }
             guard dtype == "F32" else { throw fail("tensor \(key) is \(dtype); DiffNAS reads F32 only") }
-            guard shape.allSatisfy({ $0 >= 0 }), let count = shape.reduce(Optional(1), { acc, d in
-                acc.flatMap { a in let (p, o) = a.multipliedReportingOverflow(by: d); return o ? nil : p } }),
-                count <= available / 4 else {
+            guard shape.allSatisfy({ $0 >= 0 }),
+                let count = shape.reduce(
+                    Optional(1),
+                    { acc, d in
+                        acc.flatMap { a in
+                            let (p, o) = a.multipliedReportingOverflow(by: d); return o ? nil : p
+                        }
+                    }),
+                count <= available / 4
+            else {
                 throw fail("tensor \(key): shape \(shape) does not fit the file")
             }
             let (begin, end) = (offsets[0], offsets[1])
@@ -83,7 +91,8 @@ public enum SafeTensors {
             var values = [Float](repeating: 0, count: count)
             for i in 0..<count {
                 let o = dataStart + begin + 4 * i
-                values[i] = Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+                values[i] = Float(
+                    bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
             }
             entries.append((Entry(name: key, shape: shape, values: values), begin))
         }

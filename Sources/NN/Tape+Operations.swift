@@ -17,8 +17,9 @@ extension Tape {
 
     /// `y = x·Wᵀ + b` for `x: [N, in]`, `W: [out, in]`, `b: [out]`.
     public func linear(_ x: Variable, weight: Variable, bias: Variable?) throws -> Variable {
-        try require(x.value.rank == 2 && weight.value.rank == 2 && x.shape[1] == weight.shape[1],
-                    "linear: input \(x.shape) does not match weight \(weight.shape) ([out, in])")
+        try require(
+            x.value.rank == 2 && weight.value.rank == 2 && x.shape[1] == weight.shape[1],
+            "linear: input \(x.shape) does not match weight \(weight.shape) ([out, in])")
         let product = try backend.zeros([x.shape[0], weight.shape[0]])
         try backend.gemm(x.value, weight.value, into: product, transposeA: false, transposeB: true, alpha: 1, beta: 0)
         let y = try bias.map { try backend.addBias(product, bias: $0.value) } ?? product
@@ -40,20 +41,25 @@ extension Tape {
 
     /// Batch normalization; in training mode with batch statistics (updating the running
     /// statistics in place), otherwise with the running statistics.
-    public func batchNorm(_ x: Variable, gamma: Variable, beta: Variable, runningMean: Tensor, runningVar: Tensor,
-                          momentum: Float, epsilon: Float) throws -> Variable {
+    public func batchNorm(
+        _ x: Variable, gamma: Variable, beta: Variable, runningMean: Tensor, runningVar: Tensor,
+        momentum: Float, epsilon: Float
+    ) throws -> Variable {
         guard training else {
-            let y = try backend.batchNormInference(x.value, gamma: gamma.value, beta: beta.value, runningMean: runningMean,
-                                                   runningVar: runningVar, epsilon: epsilon)
+            let y = try backend.batchNormInference(
+                x.value, gamma: gamma.value, beta: beta.value, runningMean: runningMean,
+                runningVar: runningVar, epsilon: epsilon)
             return record(y, inputs: [x, gamma, beta]) { _, _ in
                 throw TensorError.argument("batchNorm: backward through inference-mode batch norm is not supported; use a training tape")
             }
         }
-        let forward = try backend.batchNormTraining(x.value, gamma: gamma.value, beta: beta.value, runningMean: runningMean,
-                                                    runningVar: runningVar, momentum: momentum, epsilon: epsilon)
+        let forward = try backend.batchNormTraining(
+            x.value, gamma: gamma.value, beta: beta.value, runningMean: runningMean,
+            runningVar: runningVar, momentum: momentum, epsilon: epsilon)
         return record(forward.output, inputs: [x, gamma, beta]) { [backend] dy, _ in
-            let g = try backend.batchNormBackward(dy, input: x.value, gamma: gamma.value, savedMean: forward.savedMean,
-                                                  savedInvStd: forward.savedInvStd)
+            let g = try backend.batchNormBackward(
+                dy, input: x.value, gamma: gamma.value, savedMean: forward.savedMean,
+                savedInvStd: forward.savedInvStd)
             return [g.input, g.gamma, g.beta]
         }
     }

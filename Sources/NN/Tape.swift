@@ -51,7 +51,9 @@ public final class Tape {
             guard let outputGradient = gradients[id] else { continue }
             let needs = record.inputs.map(\.requiresGradient)
             let inputGradients = try record.backward(outputGradient, needs)
-            precondition(inputGradients.count == record.inputs.count, "backward returned \(inputGradients.count) gradients for \(record.inputs.count) inputs")
+            precondition(
+                inputGradients.count == record.inputs.count,
+                "backward returned \(inputGradients.count) gradients for \(record.inputs.count) inputs")
             for (input, gradient) in zip(record.inputs, inputGradients) where input.requiresGradient {
                 guard let gradient else { continue }
                 try accumulate(gradient, into: input)
@@ -63,8 +65,9 @@ public final class Tape {
 
     /// Adds to a variable's gradient, allocating a fresh sum so no tensor is ever shared.
     private func accumulate(_ gradient: Tensor, into variable: Variable) throws {
-        try require(gradient.count == variable.value.count,
-                    "autograd: gradient of shape \(gradient.shape) for a variable of shape \(variable.shape)")
+        try require(
+            gradient.count == variable.value.count,
+            "autograd: gradient of shape \(gradient.shape) for a variable of shape \(variable.shape)")
         let id = ObjectIdentifier(variable)
         let shaped = gradient.shape == variable.shape ? gradient : try gradient.reshaped(variable.shape)
         if let existing = gradients[id] {

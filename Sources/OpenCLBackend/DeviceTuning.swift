@@ -97,8 +97,10 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     /// (see `convolutionAlgorithm(_:_:)`); a missing entry uses the backend's static rule.
     public var convolutionAlgorithms: [String: ConvolutionAlgorithm]
 
-    public init(registerTile: RegisterTile, shortRegisterTile: RegisterTile, localTile: LocalTile, directOutputChannels: Int,
-                convolutionAlgorithms: [String: ConvolutionAlgorithm] = [:]) {
+    public init(
+        registerTile: RegisterTile, shortRegisterTile: RegisterTile, localTile: LocalTile, directOutputChannels: Int,
+        convolutionAlgorithms: [String: ConvolutionAlgorithm] = [:]
+    ) {
         self.registerTile = registerTile; self.shortRegisterTile = shortRegisterTile
         self.localTile = localTile; self.directOutputChannels = directOutputChannels
         self.convolutionAlgorithms = convolutionAlgorithms
@@ -109,11 +111,12 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     /// Decodes cache files written before the algorithm choice existed (no entry: the static rule).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(registerTile: try c.decode(RegisterTile.self, forKey: .registerTile),
-                  shortRegisterTile: try c.decode(RegisterTile.self, forKey: .shortRegisterTile),
-                  localTile: try c.decode(LocalTile.self, forKey: .localTile),
-                  directOutputChannels: try c.decode(Int.self, forKey: .directOutputChannels),
-                  convolutionAlgorithms: try c.decodeIfPresent([String: ConvolutionAlgorithm].self, forKey: .convolutionAlgorithms) ?? [:])
+        self.init(
+            registerTile: try c.decode(RegisterTile.self, forKey: .registerTile),
+            shortRegisterTile: try c.decode(RegisterTile.self, forKey: .shortRegisterTile),
+            localTile: try c.decode(LocalTile.self, forKey: .localTile),
+            directOutputChannels: try c.decode(Int.self, forKey: .directOutputChannels),
+            convolutionAlgorithms: try c.decodeIfPresent([String: ConvolutionAlgorithm].self, forKey: .convolutionAlgorithms) ?? [:])
     }
 
     /// The tuned algorithm of `pass` for convolutions of `shape`, or nil (use the static rule).
@@ -122,7 +125,9 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     }
 
     /// Sets (or clears, with nil) the algorithm of `pass` for `shape`.
-    public mutating func setConvolutionAlgorithm(_ algorithm: ConvolutionAlgorithm?, _ pass: ConvolutionPass, _ shape: ConvolutionShapeClass) {
+    public mutating func setConvolutionAlgorithm(
+        _ algorithm: ConvolutionAlgorithm?, _ pass: ConvolutionPass, _ shape: ConvolutionShapeClass
+    ) {
         convolutionAlgorithms[Self.algorithmKey(pass, shape)] = algorithm
     }
 
@@ -148,7 +153,8 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
 
     public var description: String {
         let algorithms = convolutionAlgorithms.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }
-        return "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels)"
+        return
+            "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels)"
             + (algorithms.isEmpty ? "" : ", conv " + algorithms.joined(separator: " "))
     }
 }

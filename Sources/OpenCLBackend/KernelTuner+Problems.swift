@@ -129,8 +129,10 @@ final class TuningWorkspace {
             let x = Self.integers(c.batch * c.inChannels * c.height * c.width, seed: 3)
             let w = Self.integers(c.outChannels * c.inChannels * c.kernel * c.kernel, seed: 4)
             result = PreparedProblem(
-                inputs: [try backend.upload(x, shape: [c.batch, c.inChannels, c.height, c.width]),
-                         try backend.upload(w, shape: [c.outChannels, c.inChannels, c.kernel, c.kernel])],
+                inputs: [
+                    try backend.upload(x, shape: [c.batch, c.inChannels, c.height, c.width]),
+                    try backend.upload(w, shape: [c.outChannels, c.inChannels, c.kernel, c.kernel]),
+                ],
                 output: try backend.empty([c.batch, c.outChannels, c.outHeight, c.outWidth]), expected: try Self.expected(problem, [x, w]))
         case let .convolutionPass(pass, c):
             // Forward: x and w; input gradient: dy and w; weight gradient: dy and x.
@@ -138,13 +140,15 @@ final class TuningWorkspace {
             let w = Self.integers(c.outChannels * c.inChannels * c.kernel * c.kernel, seed: 4)
             let dy = Self.integers(c.batch * c.outChannels * c.outHeight * c.outWidth, seed: 5)
             let (xShape, wShape, yShape) = (c.inputShape, c.weightShape, c.outputShape)
-            let (values, shapes, outShape): ([[Float]], [[Int]], [Int]) = switch pass {
-            case .forward: ([x, w], [xShape, wShape], yShape)
-            case .inputGradient: ([dy, w], [yShape, wShape], xShape)
-            case .weightGradient: ([dy, x], [yShape, xShape], wShape)
-            }
-            result = PreparedProblem(inputs: try zip(values, shapes).map { try backend.upload($0, shape: $1) },
-                                     output: try backend.empty(outShape), expected: try Self.expected(problem, values))
+            let (values, shapes, outShape): ([[Float]], [[Int]], [Int]) =
+                switch pass {
+                case .forward: ([x, w], [xShape, wShape], yShape)
+                case .inputGradient: ([dy, w], [yShape, wShape], xShape)
+                case .weightGradient: ([dy, x], [yShape, xShape], wShape)
+                }
+            result = PreparedProblem(
+                inputs: try zip(values, shapes).map { try backend.upload($0, shape: $1) },
+                output: try backend.empty(outShape), expected: try Self.expected(problem, values))
         }
         prepared[problem.description] = result
         return result
@@ -156,13 +160,14 @@ final class TuningWorkspace {
         switch problem {
         case .gemm(let g):
             let configuration = GemmConfiguration(variant: slot.gemmVariant ?? backend.gemmVariant, tunables: tunables)
-            try backend.gemmRaw(m: g.m, n: g.n, k: g.k,
-                                a: GemmOperand(backend.buffer(p.inputs[0]), leadingDimension: g.transposeA ? g.m : g.k),
-                                transposeA: g.transposeA,
-                                b: GemmOperand(backend.buffer(p.inputs[1]), leadingDimension: g.transposeB ? g.k : g.n),
-                                transposeB: g.transposeB,
-                                c: GemmOperand(backend.buffer(p.output), leadingDimension: g.n), alpha: 1, beta: 0,
-                                configuration: configuration)
+            try backend.gemmRaw(
+                m: g.m, n: g.n, k: g.k,
+                a: GemmOperand(backend.buffer(p.inputs[0]), leadingDimension: g.transposeA ? g.m : g.k),
+                transposeA: g.transposeA,
+                b: GemmOperand(backend.buffer(p.inputs[1]), leadingDimension: g.transposeB ? g.k : g.n),
+                transposeB: g.transposeB,
+                c: GemmOperand(backend.buffer(p.output), leadingDimension: g.n), alpha: 1, beta: 0,
+                configuration: configuration)
         case let .convolutionPass(pass, c):
             guard let algorithm = slot.convolutionChoice.flatMap({ tunables.convolutionAlgorithm($0.pass, $0.shape) }) else {
                 throw TuningError("\(slot) has no convolution algorithm to run \(problem) with")
@@ -171,18 +176,22 @@ final class TuningWorkspace {
             backend.convolutionAlgorithmOverride = algorithm
             defer { backend.convolutionAlgorithmOverride = saved }
             let params = Conv2dParams(stride: 1, padding: c.pad)
-            let result = switch pass {
-            case .forward: try backend.conv2d(p.inputs[0], weight: p.inputs[1], bias: nil, params: params)
-            case .inputGradient: try backend.conv2dBackwardInput(p.inputs[0], weight: p.inputs[1], inputShape: c.inputShape, params: params)
-            case .weightGradient: try backend.conv2dBackwardWeight(p.inputs[0], input: p.inputs[1], weightShape: c.weightShape, params: params)
-            }
+            let result =
+                switch pass {
+                case .forward: try backend.conv2d(p.inputs[0], weight: p.inputs[1], bias: nil, params: params)
+                case .inputGradient:
+                    try backend.conv2dBackwardInput(p.inputs[0], weight: p.inputs[1], inputShape: c.inputShape, params: params)
+                case .weightGradient:
+                    try backend.conv2dBackwardWeight(p.inputs[0], input: p.inputs[1], weightShape: c.weightShape, params: params)
+                }
             try backend.copy(result, into: p.output)
         case .convolution(let c):
-            try backend.convDirect(p.inputs[0], batch: c.batch, groups: 1, inPerGroup: c.inChannels, outPerGroup: c.outChannels,
-                                   height: c.height, width: c.width, kernel: (c.kernel, c.kernel), stride: (1, 1),
-                                   pad: (c.pad, c.pad), dilation: (1, 1), output: (c.outHeight, c.outWidth),
-                                   weights: p.inputs[1], flip: false, bias: nil, into: p.output,
-                                   outputChannelBlock: tunables.directOutputChannels)
+            try backend.convDirect(
+                p.inputs[0], batch: c.batch, groups: 1, inPerGroup: c.inChannels, outPerGroup: c.outChannels,
+                height: c.height, width: c.width, kernel: (c.kernel, c.kernel), stride: (1, 1),
+                pad: (c.pad, c.pad), dilation: (1, 1), output: (c.outHeight, c.outWidth),
+                weights: p.inputs[1], flip: false, bias: nil, into: p.output,
+                outputChannelBlock: tunables.directOutputChannels)
         }
     }
 

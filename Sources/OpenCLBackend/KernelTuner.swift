@@ -60,8 +60,9 @@ public struct KernelTuner {
             let problemList = slot.problems(problems)
             let candidates = candidateOverride[slot] ?? slot.candidates(on: backend.device)
             var rows = candidates.map {
-                TuningMeasurement(slot: slot, parameters: slot.value(in: $0), problems: problemList.map(\.description).joined(separator: " + "),
-                                  milliseconds: nil, gflops: nil, failure: nil, chosen: false)
+                TuningMeasurement(
+                    slot: slot, parameters: slot.value(in: $0), problems: problemList.map(\.description).joined(separator: " + "),
+                    milliseconds: nil, gflops: nil, failure: nil, chosen: false)
             }
             for (i, candidate) in candidates.enumerated() {
                 progress?("\(slot): checking \(slot.value(in: candidate))")
@@ -93,14 +94,17 @@ public struct KernelTuner {
             }
             measurements += rows
         }
-        return TuningRecord(key: try backend.tuningKey(), chosen: chosen, measurements: measurements,
-                            tunedAt: ISO8601DateFormatter().string(from: started), seconds: Date().timeIntervalSince(started))
+        return TuningRecord(
+            key: try backend.tuningKey(), chosen: chosen, measurements: measurements,
+            tunedAt: ISO8601DateFormatter().string(from: started), seconds: Date().timeIntervalSince(started))
     }
 
     /// Runs `candidate` once on each problem and compares with the CPU result: nil when every
     /// result is exact, else why it is discarded (wrong result, build or launch failure).
-    func check(_ slot: TuningSlot, _ candidate: KernelTunables, _ problemList: [TuningProblem],
-               _ workspace: TuningWorkspace) -> String? {
+    func check(
+        _ slot: TuningSlot, _ candidate: KernelTunables, _ problemList: [TuningProblem],
+        _ workspace: TuningWorkspace
+    ) -> String? {
         for problem in problemList {
             do {
                 let prepared = try workspace.prepare(problem)

@@ -17,8 +17,9 @@ extension OpenCLBackend {
     /// (not `clEnqueueCopyBuffer`): the bandwidth yardstick of the element-wise kernels.
     package func benchCopy(_ source: Tensor, into destination: Tensor) throws {
         try require(source.count == destination.count, "benchCopy: \(source.shape) into \(destination.shape) differ in size")
-        try launch("bench_copy.cl", "bench_copy", global: [source.count],
-                   [.buffer(buffer(source)), .buffer(buffer(destination)), .index(source.count)])
+        try launch(
+            "bench_copy.cl", "bench_copy", global: [source.count],
+            [.buffer(buffer(source)), .buffer(buffer(destination)), .index(source.count)])
     }
 
     /// Bytes of the N×N Float32 comparison matrix `comparisonMatrixRankNormalize` allocates.
@@ -36,13 +37,17 @@ extension OpenCLBackend {
         guard n > 0 else { return out }
         let bytes = Self.comparisonMatrixBytes(count: n)
         guard UInt64(bytes) <= device.maxAllocationBytes, n <= Int(Int32.max) else {
-            throw TensorError.argument("comparisonMatrixRankNormalize: the \(n)×\(n) matrix needs \(bytes) bytes; the device allocates at most \(device.maxAllocationBytes) per buffer")
+            throw TensorError.argument(
+                "comparisonMatrixRankNormalize: the \(n)×\(n) matrix needs \(bytes) bytes; the device allocates at most \(device.maxAllocationBytes) per buffer"
+            )
         }
         let matrix = try Buffer(context: context, byteCount: bytes)
-        try launch("bench_copy.cl", "comparison_matrix_build", global: [n, n],
-                   [.buffer(buffer(importance)), .buffer(matrix), .index(n)])
-        try launch("bench_copy.cl", "rank_normalize_comparison_matrix", global: [n],
-                   [.buffer(matrix), .buffer(buffer(out)), .index(n)])
+        try launch(
+            "bench_copy.cl", "comparison_matrix_build", global: [n, n],
+            [.buffer(buffer(importance)), .buffer(matrix), .index(n)])
+        try launch(
+            "bench_copy.cl", "rank_normalize_comparison_matrix", global: [n],
+            [.buffer(matrix), .buffer(buffer(out)), .index(n)])
         return out
     }
 }

@@ -22,11 +22,13 @@ extension OpenCLBackend {
         let y = try empty(g.outputShape)
         if g.isDepthwise {
             // One work-item per output element; the bias argument is ignored when hasBias = 0.
-            try launch("conv.cl", "conv2d_depthwise_direct", global: [g.outWidth, g.outHeight, g.batch * g.outChannels], [
-                .buffer(buffer(x)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1),
-                .buffer(buffer(y)), .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
-                .index(g.outChannels),
-            ] + g.kernelWindowArguments)
+            try launch(
+                "conv.cl", "conv2d_depthwise_direct", global: [g.outWidth, g.outHeight, g.batch * g.outChannels],
+                [
+                    .buffer(buffer(x)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1),
+                    .buffer(buffer(y)), .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
+                    .index(g.outChannels),
+                ] + g.kernelWindowArguments)
             return y
         }
         if convolutionUsesDirect(.forward, g) {
@@ -47,22 +49,27 @@ extension OpenCLBackend {
                 (bBuffer, bOffset, column) = (buffer(col), 0, col)
             }
             for group in 0..<g.groups {
-                try gemmRaw(m: cog, n: pixels, k: groupRows, batch: chunk.count,
-                            a: GemmOperand(buffer(weight), offset: group * cog * groupRows, leadingDimension: groupRows),
-                            transposeA: false,
-                            b: GemmOperand(bBuffer, offset: bOffset + group * groupRows * pixels, leadingDimension: pixels,
-                                           batchStride: rows * pixels),
-                            transposeB: false,
-                            c: GemmOperand(buffer(y), offset: (chunk.start * cout + group * cog) * pixels, leadingDimension: pixels,
-                                           batchStride: cout * pixels),
-                            alpha: 1, beta: 0)
+                try gemmRaw(
+                    m: cog, n: pixels, k: groupRows, batch: chunk.count,
+                    a: GemmOperand(buffer(weight), offset: group * cog * groupRows, leadingDimension: groupRows),
+                    transposeA: false,
+                    b: GemmOperand(
+                        bBuffer, offset: bOffset + group * groupRows * pixels, leadingDimension: pixels,
+                        batchStride: rows * pixels),
+                    transposeB: false,
+                    c: GemmOperand(
+                        buffer(y), offset: (chunk.start * cout + group * cog) * pixels, leadingDimension: pixels,
+                        batchStride: cout * pixels),
+                    alpha: 1, beta: 0)
             }
             withExtendedLifetime(column) {}  // back to the pool only once the GEMMs reading it are queued
         }
         if let bias {
-            try launch("conv.cl", "conv_add_channel_bias", global: [pixels, cout, g.batch], [
-                .buffer(buffer(y)), .buffer(buffer(bias)), .index(pixels), .index(cout), .index(g.batch),
-            ])
+            try launch(
+                "conv.cl", "conv_add_channel_bias", global: [pixels, cout, g.batch],
+                [
+                    .buffer(buffer(y)), .buffer(buffer(bias)), .index(pixels), .index(cout), .index(g.batch),
+                ])
         }
         return y
     }
@@ -74,10 +81,12 @@ extension OpenCLBackend {
         let db = try empty([cout])
         let split = reductionSplit(batch: batch, outputs: cout)
         let partial = try empty([split.count * cout])
-        try launch("conv.cl", "conv_bias_grad_partial", global: [cout, split.count], [
-            .buffer(buffer(dy)), .buffer(buffer(partial)), .index(split.perSplit), .index(split.count),
-            .index(batch), .index(cout), .index(pixels),
-        ])
+        try launch(
+            "conv.cl", "conv_bias_grad_partial", global: [cout, split.count],
+            [
+                .buffer(buffer(dy)), .buffer(buffer(partial)), .index(split.perSplit), .index(split.count),
+                .index(batch), .index(cout), .index(pixels),
+            ])
         try sumPartials(partial, splits: split.count, into: db)
         return db
     }
@@ -101,20 +110,26 @@ extension OpenCLBackend {
 
     /// `out[e] = Σ_s partial[s·count + e]` for `out.count` outputs.
     func sumPartials(_ partial: Tensor, splits: Int, into out: Tensor) throws {
-        try launch("conv.cl", "conv_sum_partials", global: [out.count], [
-            .buffer(buffer(partial)), .buffer(buffer(out)), .index(out.count), .index(splits),
-        ])
+        try launch(
+            "conv.cl", "conv_sum_partials", global: [out.count],
+            [
+                .buffer(buffer(partial)), .buffer(buffer(out)), .index(out.count), .index(splits),
+            ])
     }
 
     /// `col[nl·imageStride + r·rowStride + pix] = x[chunk.start + nl, c, h, w]` (conv_im2col).
-    func im2col(_ x: Tensor, _ g: ConvGeometry, chunk: (start: Int, count: Int), into col: Tensor,
-                rowStride: Int, imageStride: Int) throws {
-        try launch("conv.cl", "conv_im2col", global: [g.columnRowsPerImage, chunk.count], [
-            .buffer(buffer(x)), .index(chunk.start * g.inChannels * g.inHeight * g.inWidth),
-            .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
-        ] + g.kernelWindowArguments + [
-            .buffer(buffer(col)), .index(rowStride), .index(imageStride), .index(chunk.count),
-        ])
+    func im2col(
+        _ x: Tensor, _ g: ConvGeometry, chunk: (start: Int, count: Int), into col: Tensor,
+        rowStride: Int, imageStride: Int
+    ) throws {
+        try launch(
+            "conv.cl", "conv_im2col", global: [g.columnRowsPerImage, chunk.count],
+            [
+                .buffer(buffer(x)), .index(chunk.start * g.inChannels * g.inHeight * g.inWidth),
+                .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
+            ] + g.kernelWindowArguments + [
+                .buffer(buffer(col)), .index(rowStride), .index(imageStride), .index(chunk.count),
+            ])
     }
 }
 
@@ -122,8 +137,10 @@ extension ConvGeometry {
     /// KH, KW, SH, SW, PH, PW, DH, DW, OH, OW: the trailing arguments of the conv.cl kernels.
     var kernelWindowArguments: [KernelArgument] {
         get throws {
-            try [kernelH, kernelW, params.strideH, params.strideW, params.padH, params.padW,
-             params.dilationH, params.dilationW, outHeight, outWidth].map { try .index($0) }
+            try [
+                kernelH, kernelW, params.strideH, params.strideW, params.padH, params.padW,
+                params.dilationH, params.dilationW, outHeight, outWidth,
+            ].map { try .index($0) }
         }
     }
 

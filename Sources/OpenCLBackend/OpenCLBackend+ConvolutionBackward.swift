@@ -26,9 +26,11 @@ extension OpenCLBackend {
             .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
         ]
         if g.isDepthwise {
-            try launch("conv.cl", "conv2d_depthwise_backward_input_direct", global: [g.inWidth, g.inHeight, g.batch * g.inChannels], [
-                .buffer(buffer(dy)), .buffer(buffer(weight)), .buffer(buffer(dx)), .index(g.batch),
-            ] + geometryArguments + [.index(g.outChannels)] + g.kernelWindowArguments)
+            try launch(
+                "conv.cl", "conv2d_depthwise_backward_input_direct", global: [g.inWidth, g.inHeight, g.batch * g.inChannels],
+                [
+                    .buffer(buffer(dy)), .buffer(buffer(weight)), .buffer(buffer(dx)), .index(g.batch),
+                ] + geometryArguments + [.index(g.outChannels)] + g.kernelWindowArguments)
             return dx
         }
         if convolutionUsesDirect(.inputGradient, g) {
@@ -42,22 +44,27 @@ extension OpenCLBackend {
             let dcol: Tensor? = try g.isPointwise ? nil : empty([chunk.count * rows * pixels])
             let (cBuffer, cOffset) = dcol.map { (buffer($0), 0) } ?? (buffer(dx), chunk.start * g.inChannels * inPixels)
             for group in 0..<g.groups {
-                try gemmRaw(m: groupRows, n: pixels, k: cog, batch: chunk.count,
-                            a: GemmOperand(buffer(weight), offset: group * cog * groupRows, leadingDimension: groupRows),
-                            transposeA: true,
-                            b: GemmOperand(buffer(dy), offset: (chunk.start * cout + group * cog) * pixels, leadingDimension: pixels,
-                                           batchStride: cout * pixels),
-                            transposeB: false,
-                            c: GemmOperand(cBuffer, offset: cOffset + group * groupRows * pixels, leadingDimension: pixels,
-                                           batchStride: rows * pixels),
-                            alpha: 1, beta: 0)
+                try gemmRaw(
+                    m: groupRows, n: pixels, k: cog, batch: chunk.count,
+                    a: GemmOperand(buffer(weight), offset: group * cog * groupRows, leadingDimension: groupRows),
+                    transposeA: true,
+                    b: GemmOperand(
+                        buffer(dy), offset: (chunk.start * cout + group * cog) * pixels, leadingDimension: pixels,
+                        batchStride: cout * pixels),
+                    transposeB: false,
+                    c: GemmOperand(
+                        cBuffer, offset: cOffset + group * groupRows * pixels, leadingDimension: pixels,
+                        batchStride: rows * pixels),
+                    alpha: 1, beta: 0)
             }
             if let dcol {
-                try launch("conv.cl", "conv_col2im_gather", global: [g.inHeight, chunk.count * g.inChannels], [
-                    .buffer(buffer(dcol)), .index(pixels), .index(rows * pixels),
-                ] + geometryArguments + g.kernelWindowArguments + [
-                    .buffer(buffer(dx)), .index(chunk.start * g.inChannels * inPixels), .index(chunk.count),
-                ])
+                try launch(
+                    "conv.cl", "conv_col2im_gather", global: [g.inHeight, chunk.count * g.inChannels],
+                    [
+                        .buffer(buffer(dcol)), .index(pixels), .index(rows * pixels),
+                    ] + geometryArguments + g.kernelWindowArguments + [
+                        .buffer(buffer(dx)), .index(chunk.start * g.inChannels * inPixels), .index(chunk.count),
+                    ])
             }
             withExtendedLifetime(dcol) {}  // back to the pool only once the kernels using it are queued
         }
@@ -72,10 +79,12 @@ extension OpenCLBackend {
             let taps = g.kernelH * g.kernelW
             let split = reductionSplit(batch: g.batch, outputs: g.outChannels * taps)
             let partial = try empty([split.count * g.outChannels * taps])
-            try launch("conv.cl", "conv2d_depthwise_backward_weight_partial", global: [taps, g.outChannels, split.count], [
-                .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(split.perSplit), .index(split.count),
-                .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outChannels),
-            ] + g.kernelWindowArguments)
+            try launch(
+                "conv.cl", "conv2d_depthwise_backward_weight_partial", global: [taps, g.outChannels, split.count],
+                [
+                    .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(split.perSplit), .index(split.count),
+                    .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outChannels),
+                ] + g.kernelWindowArguments)
             try sumPartials(partial, splits: split.count, into: dw)
             return dw
         }
@@ -101,28 +110,35 @@ extension OpenCLBackend {
             let gradients = try empty([cout * width])
             try channelMajor(dy, channels: cout, pixels: pixels, chunk: chunk, into: gradients)
             for group in 0..<g.groups {
-                try gemmRaw(m: groupRows, n: cog, k: width,
-                            a: GemmOperand(buffer(columns), offset: group * groupRows * width, leadingDimension: width),
-                            transposeA: false,
-                            b: GemmOperand(buffer(gradients), offset: group * cog * width, leadingDimension: width),
-                            transposeB: true,
-                            c: GemmOperand(buffer(transposed), offset: group * groupRows * cog, leadingDimension: cog),
-                            alpha: 1, beta: index == 0 ? 0 : 1)
+                try gemmRaw(
+                    m: groupRows, n: cog, k: width,
+                    a: GemmOperand(buffer(columns), offset: group * groupRows * width, leadingDimension: width),
+                    transposeA: false,
+                    b: GemmOperand(buffer(gradients), offset: group * cog * width, leadingDimension: width),
+                    transposeB: true,
+                    c: GemmOperand(buffer(transposed), offset: group * groupRows * cog, leadingDimension: cog),
+                    alpha: 1, beta: index == 0 ? 0 : 1)
             }
             withExtendedLifetime((columns, gradients)) {}  // back to the pool only once the GEMMs are queued
         }
-        try launch("conv.cl", "conv_weight_grad_untranspose", global: [groupRows, cog, g.groups], [
-            .buffer(buffer(transposed)), .buffer(buffer(dw)), .index(groupRows), .index(cog), .index(g.groups),
-        ])
+        try launch(
+            "conv.cl", "conv_weight_grad_untranspose", global: [groupRows, cog, g.groups],
+            [
+                .buffer(buffer(transposed)), .buffer(buffer(dw)), .index(groupRows), .index(cog), .index(g.groups),
+            ])
         return dw
     }
 
     /// `dst[ch, nl·P + pix] = src[chunk.start + nl, ch, pix]` (conv_nchw_to_cnhw): a chunk of
     /// `[N, channels, P]` laid out channel-major with its images side by side.
-    private func channelMajor(_ source: Tensor, channels: Int, pixels: Int, chunk: (start: Int, count: Int), into destination: Tensor) throws {
-        try launch("conv.cl", "conv_nchw_to_cnhw", global: [pixels, channels, chunk.count], [
-            .buffer(buffer(source)), .index(chunk.start * channels * pixels), .index(channels), .index(pixels),
-            .buffer(buffer(destination)), .index(chunk.count),
-        ])
+    private func channelMajor(
+        _ source: Tensor, channels: Int, pixels: Int, chunk: (start: Int, count: Int), into destination: Tensor
+    ) throws {
+        try launch(
+            "conv.cl", "conv_nchw_to_cnhw", global: [pixels, channels, chunk.count],
+            [
+                .buffer(buffer(source)), .index(chunk.start * channels * pixels), .index(channels), .index(pixels),
+                .buffer(buffer(destination)), .index(chunk.count),
+            ])
     }
 }

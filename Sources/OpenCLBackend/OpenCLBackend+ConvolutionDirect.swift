@@ -42,7 +42,8 @@ extension OpenCLBackend {
     func convolutionUsesDirect(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
         if pass == .inputGradient && !directInputGradientApplies(g) { return false }
         let shape = ConvolutionShapeClass(outWidth: g.outWidth)
-        let algorithm = convolutionAlgorithmOverride ?? Self.environmentConvolutionAlgorithm
+        let algorithm =
+            convolutionAlgorithmOverride ?? Self.environmentConvolutionAlgorithm
             ?? tuning.tunables.convolutionAlgorithm(pass, shape) ?? defaultConvolutionAlgorithm(pass, shape)
         return algorithm == .direct
     }
@@ -63,38 +64,46 @@ extension OpenCLBackend {
     /// its channel roles swapped (the input gradient of a stride-1 convolution). `outputChannelBlock`
     /// (the kernel's OCB; default `tuning.tunables.directOutputChannels`) lets `KernelTuner` run
     /// its candidates.
-    func convDirect(_ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
-                    kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
-                    output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
-                    outputChannelBlock: Int? = nil) throws {
+    func convDirect(
+        _ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
+        kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
+        output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
+        outputChannelBlock: Int? = nil
+    ) throws {
         let block = outputChannelBlock ?? tuning.tunables.directOutputChannels
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = kernel.h * kernel.w
         let prepared = try empty([groups * inPerGroup * taps * outPadded])
-        try launch("conv_direct.cl", "conv_direct_weights", global: [outPadded, inPerGroup * taps, groups], [
-            .buffer(buffer(weights)), .buffer(buffer(prepared)), .index(groups), .index(inPerGroup),
-            .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(flip ? 1 : 0),
-        ])
+        try launch(
+            "conv_direct.cl", "conv_direct_weights", global: [outPadded, inPerGroup * taps, groups],
+            [
+                .buffer(buffer(weights)), .buffer(buffer(prepared)), .index(groups), .index(inPerGroup),
+                .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(flip ? 1 : 0),
+            ])
         // Padded rows cover every tap; padded columns also cover the reads of the last column tile.
         let columnTiles = (outSize.w + 7) / 8
         let paddedH = height + 2 * pad.h
-        let paddedW = Self.directPaddedWidth(width: width, pad: pad.w, outWidth: outSize.w, kernel: kernel.w,
-                                             stride: stride.w, dilation: dilation.w)
+        let paddedW = Self.directPaddedWidth(
+            width: width, pad: pad.w, outWidth: outSize.w, kernel: kernel.w,
+            stride: stride.w, dilation: dilation.w)
         let channels = groups * inPerGroup
         let strideDefine = stride.w == 1 || stride.w == 2 ? "\(stride.w)" : "0"
         for chunk in convChunks(batch: batch, floatsPerImage: channels * paddedH * paddedW) {
-            let padded = try padImages(source, channels: channels, height: height, width: width, pad: pad,
-                                       paddedWidth: paddedW, chunk: chunk)
-            try launch("conv_direct.cl", "conv2d_direct_regblock",
-                       defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
-                       global: [columnTiles, outSize.h, chunk.count * groups * (outPadded / block)], [
-                .buffer(buffer(padded)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
-                .buffer(buffer(output)), .index(chunk.start * groups * outPerGroup * outSize.h * outSize.w), .index(chunk.count),
-                .index(groups), .index(inPerGroup), .index(outPerGroup), .index(outPadded),
-                .index(paddedH), .index(paddedW), .index(kernel.h), .index(kernel.w),
-                .index(stride.h), .index(stride.w), .index(dilation.h), .index(dilation.w),
-                .index(outSize.h), .index(outSize.w),
-            ])
+            let padded = try padImages(
+                source, channels: channels, height: height, width: width, pad: pad,
+                paddedWidth: paddedW, chunk: chunk)
+            try launch(
+                "conv_direct.cl", "conv2d_direct_regblock",
+                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
+                global: [columnTiles, outSize.h, chunk.count * groups * (outPadded / block)],
+                [
+                    .buffer(buffer(padded)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
+                    .buffer(buffer(output)), .index(chunk.start * groups * outPerGroup * outSize.h * outSize.w), .index(chunk.count),
+                    .index(groups), .index(inPerGroup), .index(outPerGroup), .index(outPadded),
+                    .index(paddedH), .index(paddedW), .index(kernel.h), .index(kernel.w),
+                    .index(stride.h), .index(stride.w), .index(dilation.h), .index(dilation.w),
+                    .index(outSize.h), .index(outSize.w),
+                ])
             withExtendedLifetime(padded) {}  // back to the pool only once the kernel reading it is queued
         }
         withExtendedLifetime(prepared) {}
@@ -103,10 +112,11 @@ extension OpenCLBackend {
     /// The forward pass of `g` by the direct kernel.
     func conv2dDirect(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, into y: Tensor) throws {
         let p = g.params
-        try convDirect(x, batch: g.batch, groups: g.groups, inPerGroup: g.inChannelsPerGroup, outPerGroup: g.outChannelsPerGroup,
-                       height: g.inHeight, width: g.inWidth, kernel: (g.kernelH, g.kernelW), stride: (p.strideH, p.strideW),
-                       pad: (p.padH, p.padW), dilation: (p.dilationH, p.dilationW), output: (g.outHeight, g.outWidth),
-                       weights: weight, flip: false, bias: bias, into: y)
+        try convDirect(
+            x, batch: g.batch, groups: g.groups, inPerGroup: g.inChannelsPerGroup, outPerGroup: g.outChannelsPerGroup,
+            height: g.inHeight, width: g.inWidth, kernel: (g.kernelH, g.kernelW), stride: (p.strideH, p.strideW),
+            pad: (p.padH, p.padW), dilation: (p.dilationH, p.dilationW), output: (g.outHeight, g.outWidth),
+            weights: weight, flip: false, bias: bias, into: y)
     }
 
     /// Whether the input gradient of `g` is a direct convolution of dy: stride 1, and padding at
@@ -119,26 +129,31 @@ extension OpenCLBackend {
     /// The input gradient of a stride-1 `g`: dx = conv(dy padded by dilation·(k − 1) − pad, flipped w).
     func conv2dBackwardInputDirect(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws {
         let p = g.params
-        try convDirect(dy, batch: g.batch, groups: g.groups, inPerGroup: g.outChannelsPerGroup, outPerGroup: g.inChannelsPerGroup,
-                       height: g.outHeight, width: g.outWidth, kernel: (g.kernelH, g.kernelW), stride: (1, 1),
-                       pad: (p.dilationH * (g.kernelH - 1) - p.padH, p.dilationW * (g.kernelW - 1) - p.padW),
-                       dilation: (p.dilationH, p.dilationW), output: (g.inHeight, g.inWidth),
-                       weights: weight, flip: true, bias: nil, into: dx)
+        try convDirect(
+            dy, batch: g.batch, groups: g.groups, inPerGroup: g.outChannelsPerGroup, outPerGroup: g.inChannelsPerGroup,
+            height: g.outHeight, width: g.outWidth, kernel: (g.kernelH, g.kernelW), stride: (1, 1),
+            pad: (p.dilationH * (g.kernelH - 1) - p.padH, p.dilationW * (g.kernelW - 1) - p.padW),
+            dilation: (p.dilationH, p.dilationW), output: (g.inHeight, g.inWidth),
+            weights: weight, flip: true, bias: nil, into: dx)
     }
 }
 
 extension OpenCLBackend {
     /// Zero-padded rows for the direct kernels: `[images, channels, height + 2·pad.h, paddedWidth]`
     /// from images `chunk` of `source` (conv_pad_input).
-    func padImages(_ source: Tensor, channels: Int, height: Int, width: Int, pad: (h: Int, w: Int), paddedWidth: Int,
-                   chunk: (start: Int, count: Int)) throws -> Tensor {
+    func padImages(
+        _ source: Tensor, channels: Int, height: Int, width: Int, pad: (h: Int, w: Int), paddedWidth: Int,
+        chunk: (start: Int, count: Int)
+    ) throws -> Tensor {
         let paddedH = height + 2 * pad.h
         let padded = try empty([chunk.count * channels * paddedH * paddedWidth])
-        try launch("conv_direct.cl", "conv_pad_input", global: [paddedH, chunk.count * channels], [
-            .buffer(buffer(source)), .index(chunk.start * channels * height * width), .index(channels),
-            .index(height), .index(width), .index(pad.h), .index(pad.w),
-            .buffer(buffer(padded)), .index(paddedH), .index(paddedWidth), .index(chunk.count),
-        ])
+        try launch(
+            "conv_direct.cl", "conv_pad_input", global: [paddedH, chunk.count * channels],
+            [
+                .buffer(buffer(source)), .index(chunk.start * channels * height * width), .index(channels),
+                .index(height), .index(width), .index(pad.h), .index(pad.w),
+                .buffer(buffer(padded)), .index(paddedH), .index(paddedWidth), .index(chunk.count),
+            ])
         return padded
     }
 
@@ -164,8 +179,9 @@ extension OpenCLBackend {
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = g.kernelH * g.kernelW
         let paddedH = g.inHeight + 2 * p.padH
-        let paddedW = Self.directPaddedWidth(width: g.inWidth, pad: p.padW, outWidth: g.outWidth, kernel: g.kernelW,
-                                             stride: p.strideW, dilation: p.dilationW)
+        let paddedW = Self.directPaddedWidth(
+            width: g.inWidth, pad: p.padW, outWidth: g.outWidth, kernel: g.kernelW,
+            stride: p.strideW, dilation: p.dilationW)
         let gradientWidth = (g.outWidth + 7) / 8 * 8
         let padGradient = gradientWidth != g.outWidth
         let perImage = g.inChannels * paddedH * paddedW + (padGradient ? g.outChannels * g.outHeight * gradientWidth : 0)
@@ -175,23 +191,28 @@ extension OpenCLBackend {
         let strideDefine = p.strideW == 1 || p.strideW == 2 ? "\(p.strideW)" : "0"
         var splitBase = 0
         for (chunk, split) in zip(chunks, plan) {
-            let padded = try padImages(x, channels: g.inChannels, height: g.inHeight, width: g.inWidth, pad: (p.padH, p.padW),
-                                       paddedWidth: paddedW, chunk: chunk)
-            let gradient = try padGradient
-                ? padImages(dy, channels: g.outChannels, height: g.outHeight, width: g.outWidth, pad: (0, 0),
-                            paddedWidth: gradientWidth, chunk: chunk)
+            let padded = try padImages(
+                x, channels: g.inChannels, height: g.inHeight, width: g.inWidth, pad: (p.padH, p.padW),
+                paddedWidth: paddedW, chunk: chunk)
+            let gradient =
+                try padGradient
+                ? padImages(
+                    dy, channels: g.outChannels, height: g.outHeight, width: g.outWidth, pad: (0, 0),
+                    paddedWidth: gradientWidth, chunk: chunk)
                 : dy
             let gradientOffset = padGradient ? 0 : chunk.start * g.outChannels * g.outputPixels
-            try launch("conv_direct.cl", "conv2d_direct_weight_grad_partial",
-                       defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
-                       global: [taps, inPerGroup, groups * (outPadded / block) * split.count], [
-                .buffer(buffer(padded)), .buffer(buffer(gradient)), .index(gradientOffset),
-                .buffer(buffer(partial)), .index(splitBase * dw.count), .index(split.perSplit), .index(split.count),
-                .index(chunk.count), .index(groups), .index(inPerGroup), .index(outPerGroup), .index(outPadded),
-                .index(paddedH), .index(paddedW), .index(gradientWidth),
-                .index(g.kernelH), .index(g.kernelW), .index(p.strideH), .index(p.strideW),
-                .index(p.dilationH), .index(p.dilationW), .index(g.outHeight), .index(g.outWidth),
-            ])
+            try launch(
+                "conv_direct.cl", "conv2d_direct_weight_grad_partial",
+                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
+                global: [taps, inPerGroup, groups * (outPadded / block) * split.count],
+                [
+                    .buffer(buffer(padded)), .buffer(buffer(gradient)), .index(gradientOffset),
+                    .buffer(buffer(partial)), .index(splitBase * dw.count), .index(split.perSplit), .index(split.count),
+                    .index(chunk.count), .index(groups), .index(inPerGroup), .index(outPerGroup), .index(outPadded),
+                    .index(paddedH), .index(paddedW), .index(gradientWidth),
+                    .index(g.kernelH), .index(g.kernelW), .index(p.strideH), .index(p.strideW),
+                    .index(p.dilationH), .index(p.dilationW), .index(g.outHeight), .index(g.outWidth),
+                ])
             splitBase += split.count
             withExtendedLifetime((padded, gradient)) {}  // back to the pool only once the kernel reading them is queued
         }

@@ -54,15 +54,19 @@ extension OpenCLBackend {
         try requireInt32Elements("channelMask", x.count)
         let (batch, channels, spatial) = (layout.batch, layout.channels, layout.spatial)
         if spatial == 1 {
-            try launch("elementwise.cl", "channel_mask_columns_vec4", defines: elementwiseDefines,
-                       global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
-                       [.buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)), .index(batch), .index(channels)])
+            try launch(
+                "elementwise.cl", "channel_mask_columns_vec4", defines: elementwiseDefines,
+                global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
+                [.buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)), .index(batch), .index(channels)])
         } else {
             let rows = batch * channels
-            try launch("elementwise.cl", "channel_mask_rows_vec4", defines: elementwiseDefines,
-                       global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
-                       [.buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)),
-                        .index(channels), .index(spatial), .index(rows)])
+            try launch(
+                "elementwise.cl", "channel_mask_rows_vec4", defines: elementwiseDefines,
+                global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
+                [
+                    .buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)),
+                    .index(channels), .index(spatial), .index(rows),
+                ])
         }
     }
 
@@ -77,8 +81,9 @@ extension OpenCLBackend {
     public func reluBackward(_ dy: Tensor, input x: Tensor) throws -> Tensor {
         try ElementwiseShapes.same("reluBackward", "dy", dy.shape, "x", x.shape)
         let dx = try empty(x.shape)
-        try launchFlat("relu_backward_vec4", count: x.count,
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(x.count)])
+        try launchFlat(
+            "relu_backward_vec4", count: x.count,
+            [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(x.count)])
         return dx
     }
 
@@ -122,16 +127,22 @@ extension OpenCLBackend {
         if layout.perChannel == 0 {
             try fill(dMask, with: 0)  // empty sums
         } else if reducesByColumns(layout) {
-            try launch("elementwise.cl", "channel_dot_columns", defines: elementwiseDefines,
-                       global: [(layout.channels + 3) / 4], local: [elementwiseLocalSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(layout.batch), .index(layout.channels),
-                        .buffer(buffer(dMask))])
+            try launch(
+                "elementwise.cl", "channel_dot_columns", defines: elementwiseDefines,
+                global: [(layout.channels + 3) / 4], local: [elementwiseLocalSize],
+                [
+                    .buffer(buffer(dy)), .buffer(buffer(x)), .index(layout.batch), .index(layout.channels),
+                    .buffer(buffer(dMask)),
+                ])
         } else {
             let groupSize = channelReductionGroupSize
-            try launch("elementwise.cl", "channel_dot_group_tree", defines: elementwiseDefines,
-                       global: [layout.channels * groupSize], local: [groupSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(layout.batch), .index(layout.channels),
-                        .index(layout.spatial), .buffer(buffer(dMask))])
+            try launch(
+                "elementwise.cl", "channel_dot_group_tree", defines: elementwiseDefines,
+                global: [layout.channels * groupSize], local: [groupSize],
+                [
+                    .buffer(buffer(dy)), .buffer(buffer(x)), .index(layout.batch), .index(layout.channels),
+                    .index(layout.spatial), .buffer(buffer(dMask)),
+                ])
         }
         return (dx, dMask)
     }
@@ -139,8 +150,9 @@ extension OpenCLBackend {
     public func scaleByElement(_ x: Tensor, _ s: Tensor, index: Int) throws -> Tensor {
         try ElementwiseShapes.scaleIndex("scaleByElement", s: s.shape, index: index)
         let y = try empty(x.shape)
-        try launchFlat("scale_by_element_vec4", count: x.count,
-                       [.buffer(buffer(x)), .buffer(buffer(s)), .index(index), .buffer(buffer(y)), .index(x.count)])
+        try launchFlat(
+            "scale_by_element_vec4", count: x.count,
+            [.buffer(buffer(x)), .buffer(buffer(s)), .index(index), .buffer(buffer(y)), .index(x.count)])
         return y
     }
 
@@ -148,8 +160,9 @@ extension OpenCLBackend {
         try ElementwiseShapes.same("scaleByElementBackward", "dy", dy.shape, "x", x.shape)
         try ElementwiseShapes.scaleIndex("scaleByElementBackward", s: s.shape, index: index)
         let dx = try empty(x.shape)
-        try launchFlat("scale_by_element_vec4", count: x.count,
-                       [.buffer(buffer(dy)), .buffer(buffer(s)), .index(index), .buffer(buffer(dx)), .index(x.count)])
+        try launchFlat(
+            "scale_by_element_vec4", count: x.count,
+            [.buffer(buffer(dy)), .buffer(buffer(s)), .index(index), .buffer(buffer(dx)), .index(x.count)])
         let ds = try empty([1])
         try dot(dy, x, into: ds)
         return (dx, ds)
@@ -168,11 +181,13 @@ extension OpenCLBackend {
         let groups = max(1, min(maxGroups, (n4 + perGroup - 1) / perGroup))
         let chunk4 = (n4 + groups - 1) / groups
         let partial = try empty([groups])
-        try launch("elementwise.cl", "dot_partial_group_tree", defines: elementwiseDefines,
-                   global: [groups * groupSize], local: [groupSize],
-                   [.buffer(buffer(p)), .buffer(buffer(q)), .index(n), .index(chunk4), .buffer(buffer(partial))])
-        try launch("elementwise.cl", "sum_final_group_tree", defines: elementwiseDefines,
-                   global: [groupSize], local: [groupSize],
-                   [.buffer(buffer(partial)), .index(groups), .buffer(buffer(out))])
+        try launch(
+            "elementwise.cl", "dot_partial_group_tree", defines: elementwiseDefines,
+            global: [groups * groupSize], local: [groupSize],
+            [.buffer(buffer(p)), .buffer(buffer(q)), .index(n), .index(chunk4), .buffer(buffer(partial))])
+        try launch(
+            "elementwise.cl", "sum_final_group_tree", defines: elementwiseDefines,
+            global: [groupSize], local: [groupSize],
+            [.buffer(buffer(partial)), .index(groups), .buffer(buffer(out))])
     }
 }

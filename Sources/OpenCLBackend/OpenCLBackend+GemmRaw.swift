@@ -49,9 +49,11 @@ extension OpenCLBackend {
     /// op(A) is `[m, k]`, op(B) `[k, n]`, C `[m, n]`, each addressed by `GemmOperand`. With
     /// β = 0, C is not read. The caller has validated sizes; every index must fit in Int32.
     /// `configuration` (default `gemmConfiguration`) lets `KernelTuner` run its candidates.
-    func gemmRaw(m: Int, n: Int, k: Int, batch: Int = 1,
-                 a: GemmOperand, transposeA: Bool, b: GemmOperand, transposeB: Bool, c: GemmOperand,
-                 alpha: Float, beta: Float, configuration: GemmConfiguration? = nil) throws {
+    func gemmRaw(
+        m: Int, n: Int, k: Int, batch: Int = 1,
+        a: GemmOperand, transposeA: Bool, b: GemmOperand, transposeB: Bool, c: GemmOperand,
+        alpha: Float, beta: Float, configuration: GemmConfiguration? = nil
+    ) throws {
         let configuration = configuration ?? gemmConfiguration
         guard m > 0, n > 0, batch > 0 else { return }
         // The last element each operand touches must be addressable with a 32-bit int.
@@ -60,8 +62,9 @@ extension OpenCLBackend {
             let last = operand.offset + operand.batchStride * (batch - 1) + operand.leadingDimension * (rows - 1) + columns - 1
             try require(last <= Int(Int32.max), "gemm: operand region ends at element \(last), beyond 32-bit indexing")
         }
-        let problem = GemmProblem(m: m, n: n, k: k, batch: batch, a: a, transposeA: transposeA, b: b, transposeB: transposeB,
-                                  c: c, alpha: alpha, beta: beta)
+        let problem = GemmProblem(
+            m: m, n: n, k: k, batch: batch, a: a, transposeA: transposeA, b: b, transposeB: transposeB,
+            c: c, alpha: alpha, beta: beta)
         switch configuration.variant {
         case .localTiles: try gemmLocalTiles(problem, tile: configuration.tunables.localTile)
         case .registerBlocked: try gemmRegisterBlocked(problem, tile: configuration.tunables.registerTile(m: m))

@@ -8,11 +8,14 @@ extension OpenCLBackend {
     /// A and B in `__local` memory; one group per `TS_M × TS_N` tile of C and batch item.
     func gemmLocalTiles(_ p: GemmProblem, tile: KernelTunables.LocalTile) throws {
         let local = [tile.tileN / tile.workN, tile.tileM / tile.workM, 1]
-        let defines = ["TS_M": "\(tile.tileM)", "TS_N": "\(tile.tileN)", "TS_K": "\(tile.tileK)", "WPT_M": "\(tile.workM)",
-                       "WPT_N": "\(tile.workN)", "TRANS_A": defineFlag(p.transposeA), "TRANS_B": defineFlag(p.transposeB)]
+        let defines = [
+            "TS_M": "\(tile.tileM)", "TS_N": "\(tile.tileN)", "TS_K": "\(tile.tileK)", "WPT_M": "\(tile.workM)",
+            "WPT_N": "\(tile.workN)", "TRANS_A": defineFlag(p.transposeA), "TRANS_B": defineFlag(p.transposeB),
+        ]
         let global = [(p.n + tile.tileN - 1) / tile.tileN * local[0], (p.m + tile.tileM - 1) / tile.tileM * local[1], p.batch]
-        try launch("gemm.cl", "gemm_local_tiles", defines: defines, global: global, local: local,
-                   try GemmProblem.arguments(p.a) + GemmProblem.arguments(p.b) + p.tailArguments())
+        try launch(
+            "gemm.cl", "gemm_local_tiles", defines: defines, global: global, local: local,
+            try GemmProblem.arguments(p.a) + GemmProblem.arguments(p.b) + p.tailArguments())
     }
 
     /// `gemm_regblock`: one work-item per `TM × 8·NV` tile of C, accumulated in registers. A is
@@ -30,11 +33,14 @@ extension OpenCLBackend {
         let packedB = packB ? try packBPanels(p, vectors: tile.vectors, columns: tile.columns, columnTiles: nTiles) : nil
         let aArguments = try packedA?.arguments ?? GemmProblem.arguments(p.a)
         let bArguments = try packedB?.arguments ?? GemmProblem.arguments(p.b)
-        let defines = ["TM": "\(tile.rows)", "NV": "\(tile.vectors)", "TRANS_A": defineFlag(p.transposeA && !packA),
-                       "A_PACKED": defineFlag(packA), "B_PACKED": defineFlag(packB)]
+        let defines = [
+            "TM": "\(tile.rows)", "NV": "\(tile.vectors)", "TRANS_A": defineFlag(p.transposeA && !packA),
+            "A_PACKED": defineFlag(packA), "B_PACKED": defineFlag(packB),
+        ]
         let local = registerBlockLocalSize(rowTiles: mTiles, columnTiles: nTiles, batch: p.batch)
-        try launch("gemm.cl", "gemm_regblock", defines: defines, global: [nTiles, mTiles, p.batch], local: local,
-                   aArguments + bArguments + p.tailArguments())
+        try launch(
+            "gemm.cl", "gemm_regblock", defines: defines, global: [nTiles, mTiles, p.batch], local: local,
+            aArguments + bArguments + p.tailArguments())
         withExtendedLifetime((packedA?.panels, packedB?.panels)) {}
     }
 
@@ -62,22 +68,25 @@ extension OpenCLBackend {
         let panels = try empty([items * mPadded * p.k])
         let stride = p.a.batchStride == 0 ? 0 : mPadded * p.k
         // TRANS_A: consecutive work-items read along M.
-        try launch("gemm.cl", "gemm_pack_a_panels", defines: ["TM": "\(rows)", "TRANS_A": "1"], global: [mPadded, p.k, items],
-                   try GemmProblem.arguments(p.a) + [.buffer(buffer(panels)), .index(stride), .index(p.m), .index(p.k), .index(items)])
+        try launch(
+            "gemm.cl", "gemm_pack_a_panels", defines: ["TM": "\(rows)", "TRANS_A": "1"], global: [mPadded, p.k, items],
+            try GemmProblem.arguments(p.a) + [.buffer(buffer(panels)), .index(stride), .index(p.m), .index(p.k), .index(items)])
         return (panels, try [.buffer(buffer(panels)), .int(0), .index(rows), .index(stride)])
     }
 
     /// `gemm_pack_b_panels`: B into column panels of `columns = 8·vectors` (N padded to whole
     /// tiles), one per batch item unless B is shared. Returns the panels and the B arguments.
-    func packBPanels(_ p: GemmProblem, vectors: Int, columns: Int, columnTiles: Int) throws -> (panels: Tensor, arguments: [KernelArgument]) {
+    func packBPanels(_ p: GemmProblem, vectors: Int, columns: Int, columnTiles: Int) throws -> (panels: Tensor, arguments: [KernelArgument])
+    {
         let nPadded = columnTiles * columns
         let items = p.b.batchStride == 0 ? 1 : p.batch
         try require(items * nPadded * p.k <= Int(Int32.max), "gemm: packed B beyond 32-bit indexing")
         let panels = try empty([items * nPadded * p.k])
         let stride = p.b.batchStride == 0 ? 0 : nPadded * p.k
         let global = p.transposeB ? [p.k, nPadded, items] : [nPadded, p.k, items]
-        try launch("gemm.cl", "gemm_pack_b_panels", defines: ["NV": "\(vectors)", "TRANS_B": defineFlag(p.transposeB)], global: global,
-                   try GemmProblem.arguments(p.b) + [.buffer(buffer(panels)), .index(stride), .index(p.n), .index(p.k), .index(items)])
+        try launch(
+            "gemm.cl", "gemm_pack_b_panels", defines: ["NV": "\(vectors)", "TRANS_B": defineFlag(p.transposeB)], global: global,
+            try GemmProblem.arguments(p.b) + [.buffer(buffer(panels)), .index(stride), .index(p.n), .index(p.k), .index(items)])
         return (panels, try [.buffer(buffer(panels)), .int(0), .index(columns), .index(stride)])
     }
 }

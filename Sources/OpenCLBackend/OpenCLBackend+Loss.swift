@@ -12,9 +12,12 @@ extension OpenCLBackend {
         try requireIndexable(logits.count, op)
         let probabilities = try empty([n, k])
         let rowLoss = try empty([n])
-        try launch("loss.cl", "softmax_xent_rowwise", global: [n],
-                   [.buffer(buffer(logits)), .buffer(buffer(labels)), .buffer(buffer(probabilities)),
-                    .buffer(buffer(rowLoss)), .index(k), .index(n)])
+        try launch(
+            "loss.cl", "softmax_xent_rowwise", global: [n],
+            [
+                .buffer(buffer(logits)), .buffer(buffer(labels)), .buffer(buffer(probabilities)),
+                .buffer(buffer(rowLoss)), .index(k), .index(n),
+            ])
         // The mean over rows as a small tree reduction: [N] → [] viewed as [1].
         let loss = try reduceSum(rowLoss, axes: [0], outputShape: [], divisor: Float(n), op: op)
         return (try loss.reshaped([1]), probabilities)
@@ -22,15 +25,19 @@ extension OpenCLBackend {
 
     public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, upstream: Float) throws -> Tensor {
         let op = "softmaxCrossEntropyBackward"
-        let (n, k) = try LossShapes.classification(op, scores: probabilities.shape, labels: labels.shape,
-                                                   scoresName: "probabilities")
+        let (n, k) = try LossShapes.classification(
+            op, scores: probabilities.shape, labels: labels.shape,
+            scoresName: "probabilities")
         try LossShapes.validateLabels(op, try download(labels), classes: k)
         let total = probabilities.count
         try requireIndexable(total, op)
         let dlogits = try empty([n, k])
-        try launch("loss.cl", "softmax_xent_backward_elementwise", global: [n * k],
-                   [.buffer(buffer(probabilities)), .buffer(buffer(labels)), .buffer(buffer(dlogits)),
-                    .float(upstream), .index(k), .index(total)])
+        try launch(
+            "loss.cl", "softmax_xent_backward_elementwise", global: [n * k],
+            [
+                .buffer(buffer(probabilities)), .buffer(buffer(labels)), .buffer(buffer(dlogits)),
+                .float(upstream), .index(k), .index(total),
+            ])
         return dlogits
     }
 
@@ -38,9 +45,9 @@ extension OpenCLBackend {
         let (n, k) = try LossShapes.rows("argmax", x.shape)
         try requireIndexable(x.count, "argmax")
         let result = try empty([n])
-        try launch("loss.cl", "argmax_rowwise", global: [n],
-                   [.buffer(buffer(x)), .buffer(buffer(result)), .index(k), .index(n)])
+        try launch(
+            "loss.cl", "argmax_rowwise", global: [n],
+            [.buffer(buffer(x)), .buffer(buffer(result)), .index(k), .index(n)])
         return result
     }
 }
-

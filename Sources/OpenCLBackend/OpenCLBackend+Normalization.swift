@@ -12,61 +12,78 @@ extension OpenCLBackend {
 
     /// `y = γ·(x − mean)·invstd + β` with invstd = `stat`, or `1/sqrt(stat + ε)` when
     /// `statIsVariance`.
-    private func normalize(_ x: Tensor, into y: Tensor, _ layout: PerChannelLayout, gamma: Tensor, beta: Tensor,
-                           mean: Tensor, stat: Tensor, statIsVariance: Bool, epsilon: Float) throws {
+    private func normalize(
+        _ x: Tensor, into y: Tensor, _ layout: PerChannelLayout, gamma: Tensor, beta: Tensor,
+        mean: Tensor, stat: Tensor, statIsVariance: Bool, epsilon: Float
+    ) throws {
         let (batch, channels, spatial) = (layout.batch, layout.channels, layout.spatial)
-        let parameters: [KernelArgument] = [.buffer(buffer(gamma)), .buffer(buffer(beta)), .buffer(buffer(mean)), .buffer(buffer(stat)),
-                                            .int(statIsVariance ? 1 : 0), .float(epsilon)]
+        let parameters: [KernelArgument] = [
+            .buffer(buffer(gamma)), .buffer(buffer(beta)), .buffer(buffer(mean)), .buffer(buffer(stat)),
+            .int(statIsVariance ? 1 : 0), .float(epsilon),
+        ]
         if spatial == 1 {
-            try launch("batchnorm.cl", "batchnorm_normalize_columns_vec4", defines: batchNormDefines,
-                       global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
-                       [.buffer(buffer(x)), .buffer(buffer(y)), .index(batch), .index(channels)] + parameters)
+            try launch(
+                "batchnorm.cl", "batchnorm_normalize_columns_vec4", defines: batchNormDefines,
+                global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
+                [.buffer(buffer(x)), .buffer(buffer(y)), .index(batch), .index(channels)] + parameters)
         } else {
             let rows = batch * channels
-            try launch("batchnorm.cl", "batchnorm_normalize_rows_vec4", defines: batchNormDefines,
-                       global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
-                       [.buffer(buffer(x)), .buffer(buffer(y)), .index(channels), .index(spatial), .index(rows)]
-                           + parameters)
+            try launch(
+                "batchnorm.cl", "batchnorm_normalize_rows_vec4", defines: batchNormDefines,
+                global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
+                [.buffer(buffer(x)), .buffer(buffer(y)), .index(channels), .index(spatial), .index(rows)]
+                    + parameters)
         }
     }
 
-    public func batchNormTraining(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-                                  momentum: Float, epsilon: Float) throws -> BatchNormForward {
+    public func batchNormTraining(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+        momentum: Float, epsilon: Float
+    ) throws -> BatchNormForward {
         let layout = try NormalizationShapes.batchNormTraining(
             x: x.shape, gamma: gamma.shape, beta: beta.shape, runningMean: runningMean.shape, runningVar: runningVar.shape,
             momentum: momentum, epsilon: epsilon)
         try requireInt32Elements("batchNormTraining", x.count)
         let (batch, channels, spatial) = (layout.batch, layout.channels, layout.spatial)
         let mean = try empty([channels]), invStd = try empty([channels])
-        let outputs: [KernelArgument] = [.float(epsilon), .float(momentum), .buffer(buffer(mean)), .buffer(buffer(invStd)),
-                                         .buffer(buffer(runningMean)), .buffer(buffer(runningVar))]
+        let outputs: [KernelArgument] = [
+            .float(epsilon), .float(momentum), .buffer(buffer(mean)), .buffer(buffer(invStd)),
+            .buffer(buffer(runningMean)), .buffer(buffer(runningVar)),
+        ]
         if reducesByColumns(layout) {
-            try launch("batchnorm.cl", "batchnorm_stats_columns", defines: batchNormDefines,
-                       global: [(channels + 3) / 4], local: [elementwiseLocalSize],
-                       [.buffer(buffer(x)), .index(batch), .index(channels)] + outputs)
+            try launch(
+                "batchnorm.cl", "batchnorm_stats_columns", defines: batchNormDefines,
+                global: [(channels + 3) / 4], local: [elementwiseLocalSize],
+                [.buffer(buffer(x)), .index(batch), .index(channels)] + outputs)
         } else {
             let groupSize = channelReductionGroupSize
-            try launch("batchnorm.cl", "batchnorm_stats_group_tree", defines: batchNormDefines,
-                       global: [channels * groupSize], local: [groupSize],
-                       [.buffer(buffer(x)), .index(batch), .index(channels), .index(spatial)] + outputs)
+            try launch(
+                "batchnorm.cl", "batchnorm_stats_group_tree", defines: batchNormDefines,
+                global: [channels * groupSize], local: [groupSize],
+                [.buffer(buffer(x)), .index(batch), .index(channels), .index(spatial)] + outputs)
         }
         let y = try empty(x.shape)
         try normalize(x, into: y, layout, gamma: gamma, beta: beta, mean: mean, stat: invStd, statIsVariance: false, epsilon: epsilon)
         return BatchNormForward(output: y, savedMean: mean, savedInvStd: invStd)
     }
 
-    public func batchNormInference(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-                                   epsilon: Float) throws -> Tensor {
+    public func batchNormInference(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+        epsilon: Float
+    ) throws -> Tensor {
         let layout = try NormalizationShapes.batchNormInference(
             x: x.shape, gamma: gamma.shape, beta: beta.shape, runningMean: runningMean.shape, runningVar: runningVar.shape,
             epsilon: epsilon)
         try requireInt32Elements("batchNormInference", x.count)
         let y = try empty(x.shape)
-        try normalize(x, into: y, layout, gamma: gamma, beta: beta, mean: runningMean, stat: runningVar, statIsVariance: true, epsilon: epsilon)
+        try normalize(
+            x, into: y, layout, gamma: gamma, beta: beta, mean: runningMean, stat: runningVar, statIsVariance: true, epsilon: epsilon)
         return y
     }
 
-    public func batchNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor) throws -> BatchNormGradients {
+    public func batchNormBackward(
+        _ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor
+    ) throws -> BatchNormGradients {
         let layout = try NormalizationShapes.batchNormBackward(
             dy: dy.shape, x: x.shape, gamma: gamma.shape, savedMean: savedMean.shape, savedInvStd: savedInvStd.shape)
         try requireInt32Elements("batchNormBackward", x.count)
@@ -79,30 +96,40 @@ extension OpenCLBackend {
             return BatchNormGradients(input: dx, gamma: dGamma, beta: dBeta)
         }
         // dβ = Σdy and dγ = Σdy·x̂ per channel.
-        let statistics: [KernelArgument] = [.buffer(buffer(savedMean)), .buffer(buffer(savedInvStd)), .buffer(buffer(dBeta)), .buffer(buffer(dGamma))]
+        let statistics: [KernelArgument] = [
+            .buffer(buffer(savedMean)), .buffer(buffer(savedInvStd)), .buffer(buffer(dBeta)), .buffer(buffer(dGamma)),
+        ]
         if reducesByColumns(layout) {
-            try launch("batchnorm.cl", "batchnorm_backward_sums_columns", defines: batchNormDefines,
-                       global: [(channels + 3) / 4], local: [elementwiseLocalSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(batch), .index(channels)] + statistics)
+            try launch(
+                "batchnorm.cl", "batchnorm_backward_sums_columns", defines: batchNormDefines,
+                global: [(channels + 3) / 4], local: [elementwiseLocalSize],
+                [.buffer(buffer(dy)), .buffer(buffer(x)), .index(batch), .index(channels)] + statistics)
         } else {
             let groupSize = channelReductionGroupSize
-            try launch("batchnorm.cl", "batchnorm_backward_sums_group_tree", defines: batchNormDefines,
-                       global: [channels * groupSize], local: [groupSize],
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .index(batch), .index(channels), .index(spatial)] + statistics)
+            try launch(
+                "batchnorm.cl", "batchnorm_backward_sums_group_tree", defines: batchNormDefines,
+                global: [channels * groupSize], local: [groupSize],
+                [.buffer(buffer(dy)), .buffer(buffer(x)), .index(batch), .index(channels), .index(spatial)] + statistics)
         }
         // dx from the sums.
-        let parameters: [KernelArgument] = [.buffer(buffer(gamma)), .buffer(buffer(savedMean)), .buffer(buffer(savedInvStd)),
-                                            .buffer(buffer(dBeta)), .buffer(buffer(dGamma))]
+        let parameters: [KernelArgument] = [
+            .buffer(buffer(gamma)), .buffer(buffer(savedMean)), .buffer(buffer(savedInvStd)),
+            .buffer(buffer(dBeta)), .buffer(buffer(dGamma)),
+        ]
         if spatial == 1 {
-            try launch("batchnorm.cl", "batchnorm_backward_input_columns_vec4", defines: batchNormDefines,
-                       global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(batch), .index(channels)] + parameters)
+            try launch(
+                "batchnorm.cl", "batchnorm_backward_input_columns_vec4", defines: batchNormDefines,
+                global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
+                [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(batch), .index(channels)] + parameters)
         } else {
             let rows = batch * channels
-            try launch("batchnorm.cl", "batchnorm_backward_input_rows_vec4", defines: batchNormDefines,
-                       global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
-                       [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(channels), .index(spatial),
-                        .index(rows), .index(layout.perChannel)] + parameters)
+            try launch(
+                "batchnorm.cl", "batchnorm_backward_input_rows_vec4", defines: batchNormDefines,
+                global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
+                [
+                    .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(channels), .index(spatial),
+                    .index(rows), .index(layout.perChannel),
+                ] + parameters)
         }
         return BatchNormGradients(input: dx, gamma: dGamma, beta: dBeta)
     }

@@ -7,32 +7,36 @@ extension OpenCLBackend {
     public func maxPool2d(_ x: Tensor, params: Pool2dParams) throws -> Tensor {
         let outShape = try PoolShapes.output("maxPool2d", input: x.shape, params: params)
         let y = try empty(outShape)
-        try launchPool("max_pool2d_direct", params: params, countIncludePad: true, input: x.shape, output: outShape,
-                       global: y.count, [buffer(x), buffer(y)], op: "maxPool2d")
+        try launchPool(
+            "max_pool2d_direct", params: params, countIncludePad: true, input: x.shape, output: outShape,
+            global: y.count, [buffer(x), buffer(y)], op: "maxPool2d")
         return y
     }
 
     public func maxPool2dBackward(_ dy: Tensor, input x: Tensor, params: Pool2dParams) throws -> Tensor {
         let outShape = try PoolShapes.backward("maxPool2dBackward", dy: dy.shape, inputShape: x.shape, params: params)
         let dx = try empty(x.shape)
-        try launchPool("max_pool2d_backward_gather", params: params, countIncludePad: true, input: x.shape, output: outShape,
-                       global: dx.count, [buffer(x), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
+        try launchPool(
+            "max_pool2d_backward_gather", params: params, countIncludePad: true, input: x.shape, output: outShape,
+            global: dx.count, [buffer(x), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
         return dx
     }
 
     public func avgPool2d(_ x: Tensor, params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.output("avgPool2d", input: x.shape, params: params)
         let y = try empty(outShape)
-        try launchPool("avg_pool2d_direct", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
-                       global: y.count, [buffer(x), buffer(y)], op: "avgPool2d")
+        try launchPool(
+            "avg_pool2d_direct", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
+            global: y.count, [buffer(x), buffer(y)], op: "avgPool2d")
         return y
     }
 
     public func avgPool2dBackward(_ dy: Tensor, inputShape: [Int], params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.backward("avgPool2dBackward", dy: dy.shape, inputShape: inputShape, params: params)
         let dx = try empty(inputShape)
-        try launchPool("avg_pool2d_backward_gather", params: params, countIncludePad: countIncludePad, input: inputShape,
-                       output: outShape, global: dx.count, [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
+        try launchPool(
+            "avg_pool2d_backward_gather", params: params, countIncludePad: countIncludePad, input: inputShape,
+            output: outShape, global: dx.count, [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
         return dx
     }
 
@@ -45,16 +49,21 @@ extension OpenCLBackend {
         try PoolShapes.globalAverageBackward("globalAvgPoolBackward", dy: dy.shape, inputShape: inputShape)
         let dx = try empty(inputShape)
         let area = inputShape[2] * inputShape[3]
-        try launch("pooling.cl", "global_avg_pool_backward_broadcast", global: [dx.count],
-                   [.buffer(buffer(dy)), .buffer(buffer(dx)), .index(area),
-                    .index(dx.count)])
+        try launch(
+            "pooling.cl", "global_avg_pool_backward_broadcast", global: [dx.count],
+            [
+                .buffer(buffer(dy)), .buffer(buffer(dx)), .index(area),
+                .index(dx.count),
+            ])
         return dx
     }
 
     /// Launches a pooling kernel with the window geometry as -D values; its arguments are
     /// `buffers` followed by `H, W, OH, OW, total` (one work-item per element of `global`).
-    private func launchPool(_ kernelName: String, params: Pool2dParams, countIncludePad: Bool, input: [Int], output: [Int],
-                            global: Int, _ buffers: [Buffer], op: String) throws {
+    private func launchPool(
+        _ kernelName: String, params: Pool2dParams, countIncludePad: Bool, input: [Int], output: [Int],
+        global: Int, _ buffers: [Buffer], op: String
+    ) throws {
         try requireIndexable(input.reduce(1, *), op)
         try requireIndexable(output.reduce(1, *), op)
         let defines = [
@@ -64,8 +73,8 @@ extension OpenCLBackend {
             "COUNT_INCLUDE_PAD": countIncludePad ? "1" : "0",
         ]
         let sizes = [input[2], input[3], output[2], output[3], global]
-        try launch("pooling.cl", kernelName, defines: defines, global: [global],
-                   buffers.map { .buffer($0) } + sizes.map { try .index($0) })
+        try launch(
+            "pooling.cl", kernelName, defines: defines, global: [global],
+            buffers.map { .buffer($0) } + sizes.map { try .index($0) })
     }
 }
-

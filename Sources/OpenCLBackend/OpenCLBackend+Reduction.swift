@@ -24,12 +24,12 @@ extension OpenCLBackend {
         try requireIndexable(x.count, op)
         let result = try empty(outputShape)
         if result.count == 0 { return result }
-        if x.count == 0 {                                    // empty reduced axes: Σ = 0, mean = 0/0
+        if x.count == 0 {  // empty reduced axes: Σ = 0, mean = 0/0
             try fill(result, with: 0 / divisor)
             return result
         }
         var dims = Self.coalescedReductionDims(shape: x.shape, axes: Set(axes))
-        guard dims.contains(where: \.reduced) else {          // nothing (or only size-1 axes) reduced
+        guard dims.contains(where: \.reduced) else {  // nothing (or only size-1 axes) reduced
             try copy(x, into: result)
             return result
         }
@@ -40,8 +40,9 @@ extension OpenCLBackend {
             let length = dims.remove(at: p).size
             let last = !dims.contains(where: \.reduced)
             let destination = last ? result : try empty([outer * inner])
-            try reduceMiddleAxis(current, into: destination, outer: outer, length: length, inner: inner,
-                                 divisor: last ? divisor : 1, op: op)
+            try reduceMiddleAxis(
+                current, into: destination, outer: outer, length: length, inner: inner,
+                divisor: last ? divisor : 1, op: op)
             current = destination
             dims = Self.mergeAdjacent(dims)
         }
@@ -49,8 +50,10 @@ extension OpenCLBackend {
     }
 
     /// `destination[o, i] = Σ_r source[o, r, i] / divisor` for `source: [outer, length, inner]`.
-    func reduceMiddleAxis(_ source: Tensor, into destination: Tensor, outer: Int, length: Int, inner: Int,
-                          divisor: Float, op: String) throws {
+    func reduceMiddleAxis(
+        _ source: Tensor, into destination: Tensor, outer: Int, length: Int, inner: Int,
+        divisor: Float, op: String
+    ) throws {
         let plan = launchPlan.reduction
         if inner == 1 && length >= plan.rowTreeMinimumLength {
             // Contiguous rows: a work-group per (row, span), then a work-group per row.
@@ -58,10 +61,13 @@ extension OpenCLBackend {
             let defines = ["WG": "\(plan.groupSize)"]
             func launchRows(_ input: Tensor, _ output: Tensor, rows: Int, length: Int, chunks: Int, divisor: Float) throws {
                 let span = (length + chunks - 1) / chunks
-                try launch("reduce.cl", "reduce_sum_rows_tree", defines: defines,
-                           global: [rows * chunks * plan.groupSize], local: [plan.groupSize],
-                           [.buffer(buffer(input)), .buffer(buffer(output)), .index(length),
-                            .index(chunks), .index(span), .float(divisor)])
+                try launch(
+                    "reduce.cl", "reduce_sum_rows_tree", defines: defines,
+                    global: [rows * chunks * plan.groupSize], local: [plan.groupSize],
+                    [
+                        .buffer(buffer(input)), .buffer(buffer(output)), .index(length),
+                        .index(chunks), .index(span), .float(divisor),
+                    ])
             }
             if chunks == 1 {
                 try launchRows(source, destination, rows: outer, length: length, chunks: 1, divisor: divisor)
@@ -76,10 +82,13 @@ extension OpenCLBackend {
             func launchColumns(_ input: Tensor, _ output: Tensor, length: Int, chunks: Int, divisor: Float) throws {
                 let span = (length + chunks - 1) / chunks
                 let total = outer * chunks * inner
-                try launch("reduce.cl", "reduce_sum_columns_kahan", global: [total],
-                           [.buffer(buffer(input)), .buffer(buffer(output)), .index(length),
-                            .index(inner), .index(chunks), .index(span),
-                            .float(divisor), .index(total)])
+                try launch(
+                    "reduce.cl", "reduce_sum_columns_kahan", global: [total],
+                    [
+                        .buffer(buffer(input)), .buffer(buffer(output)), .index(length),
+                        .index(inner), .index(chunks), .index(span),
+                        .float(divisor), .index(total),
+                    ])
             }
             if chunks == 1 {
                 try launchColumns(source, destination, length: length, chunks: 1, divisor: divisor)
@@ -128,7 +137,7 @@ struct ReductionPlan {
 
     init(tuning: DeviceTuning, maxWorkGroupSize: Int) {
         var size = min(tuning.usesLocalMemoryTiles ? 256 : 64, max(maxWorkGroupSize, 1))
-        while size & (size - 1) != 0 { size &= size - 1 }   // a power of two for the tree
+        while size & (size - 1) != 0 { size &= size - 1 }  // a power of two for the tree
         groupSize = size
         rowTreeMinimumLength = 2 * size
         targetRowGroups = tuning.isCPU ? 64 : 1024
@@ -150,4 +159,3 @@ struct ReductionPlan {
         return max(1, min(forParallelism, byLength))
     }
 }
-

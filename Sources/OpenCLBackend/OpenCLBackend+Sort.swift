@@ -36,11 +36,13 @@ public struct RadixSortPlan: Sendable, Hashable, CustomStringConvertible {
     public static func standard(tuning: DeviceTuning, device: Device) -> RadixSortPlan {
         if tuning.usesLocalMemoryTiles {
             let wg = largestPowerOfTwo(atMost: min(256, device.maxWorkGroupSize))
-            return RadixSortPlan(variant: .workGroup, workGroupSize: wg, scanWorkGroupSize: wg,
-                                 maxBlocks: 1024, minimumChunk: 8 * wg)
+            return RadixSortPlan(
+                variant: .workGroup, workGroupSize: wg, scanWorkGroupSize: wg,
+                maxBlocks: 1024, minimumChunk: 8 * wg)
         }
-        return RadixSortPlan(variant: .serial, workGroupSize: 1, scanWorkGroupSize: 1,
-                             maxBlocks: max(1, 4 * device.computeUnits), minimumChunk: 16_384)
+        return RadixSortPlan(
+            variant: .serial, workGroupSize: 1, scanWorkGroupSize: 1,
+            maxBlocks: max(1, 4 * device.computeUnits), minimumChunk: 16_384)
     }
 
     /// Block count and chunk length for `n` elements: `chunk = ⌈n / blocks⌉`, then
@@ -55,9 +57,11 @@ public struct RadixSortPlan: Sendable, Hashable, CustomStringConvertible {
     func validate(maxWorkGroupSize: Int) throws {
         func isPowerOfTwo(_ x: Int) -> Bool { x >= 1 && x & (x - 1) == 0 }
         guard isPowerOfTwo(scanWorkGroupSize), scanWorkGroupSize <= maxWorkGroupSize,
-              variant == .serial || (isPowerOfTwo(workGroupSize) && workGroupSize <= maxWorkGroupSize),
-              maxBlocks >= 1, minimumChunk >= 1 else {
-            throw TensorError.argument("rankNormalize: invalid radix sort plan (\(self)) for a device with work-groups of at most \(maxWorkGroupSize)")
+            variant == .serial || (isPowerOfTwo(workGroupSize) && workGroupSize <= maxWorkGroupSize),
+            maxBlocks >= 1, minimumChunk >= 1
+        else {
+            throw TensorError.argument(
+                "rankNormalize: invalid radix sort plan (\(self)) for a device with work-groups of at most \(maxWorkGroupSize)")
         }
     }
 
@@ -90,24 +94,34 @@ extension OpenCLBackend {
         var keysNext = try empty([n]), indexNext = try empty([n])
         let counts = try empty([256 * blocks])
         let (magic, magicShift) = Self.exactRatioMagic(n)
-        let (global, local): ([Int], [Int]) = plan.variant == .serial
+        let (global, local): ([Int], [Int]) =
+            plan.variant == .serial
             ? ([blocks], [1]) : ([blocks * plan.workGroupSize], [plan.workGroupSize])
         let suffix = plan.variant == .serial ? "serial" : "workgroup"
         for pass in 0..<4 {
-            let flags = (pass == 0 ? 1 : 0) | (pass == 3 ? 2 : 0)      // PASS_FROM_FLOATS | PASS_TO_RANKS
+            let flags = (pass == 0 ? 1 : 0) | (pass == 3 ? 2 : 0)  // PASS_FROM_FLOATS | PASS_TO_RANKS
             let source = pass == 0 ? x : keys
-            let shape: [KernelArgument] = try [.index(n), .index(chunk), .index(blocks),
-                                           .index(8 * pass), .index(flags)]
-            try launch(file, "radix_histogram_" + suffix, defines: defines, global: global, local: local,
-                       [.buffer(buffer(source)), .buffer(buffer(counts))] + shape)
-            try launch(file, "radix_scan_counts", defines: defines,
-                       global: [plan.scanWorkGroupSize], local: [plan.scanWorkGroupSize],
-                       [.buffer(buffer(counts)), .index(256 * blocks)])
-            try launch(file, "radix_scatter_" + suffix, defines: defines, global: global, local: local,
-                       [.buffer(buffer(source)), .buffer(buffer(index)), .buffer(buffer(keysNext)),
-                        .buffer(buffer(indexNext)), .buffer(buffer(ranks)), .buffer(buffer(counts))] + shape
-                        + [.uint(UInt32(truncatingIfNeeded: magic)), .uint(UInt32(truncatingIfNeeded: magic >> 32)),
-                           .index(magicShift)])
+            let shape: [KernelArgument] = try [
+                .index(n), .index(chunk), .index(blocks),
+                .index(8 * pass), .index(flags),
+            ]
+            try launch(
+                file, "radix_histogram_" + suffix, defines: defines, global: global, local: local,
+                [.buffer(buffer(source)), .buffer(buffer(counts))] + shape)
+            try launch(
+                file, "radix_scan_counts", defines: defines,
+                global: [plan.scanWorkGroupSize], local: [plan.scanWorkGroupSize],
+                [.buffer(buffer(counts)), .index(256 * blocks)])
+            try launch(
+                file, "radix_scatter_" + suffix, defines: defines, global: global, local: local,
+                [
+                    .buffer(buffer(source)), .buffer(buffer(index)), .buffer(buffer(keysNext)),
+                    .buffer(buffer(indexNext)), .buffer(buffer(ranks)), .buffer(buffer(counts)),
+                ] + shape
+                    + [
+                        .uint(UInt32(truncatingIfNeeded: magic)), .uint(UInt32(truncatingIfNeeded: magic >> 32)),
+                        .index(magicShift),
+                    ])
             swap(&keys, &keysNext)
             swap(&index, &indexNext)
         }
@@ -117,7 +131,7 @@ extension OpenCLBackend {
     /// `(magic, k)` with `magic = ⌈2^k / n⌉` and `k = max(64, 56 + ⌈log2 n⌉)`: then
     /// `⌊x / n⌋ = (x · magic) >> k` for every `x < 2^56` (radix_sort.cl's exact_ratio).
     static func exactRatioMagic(_ n: Int) -> (magic: UInt64, shift: Int) {
-        guard n >= 2 else { return (0, 64) }                 // n = 1: every ratio is 1, no division
+        guard n >= 2 else { return (0, 64) }  // n = 1: every ratio is 1, no division
         let ceilLog2 = Int.bitWidth - (n - 1).leadingZeroBitCount
         let k = max(64, 56 + ceilLog2)
         let (quotient, remainder) = UInt64(n).dividingFullWidth((high: UInt64(1) << (k - 64), low: 0))

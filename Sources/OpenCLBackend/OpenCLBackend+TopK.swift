@@ -32,8 +32,9 @@ extension OpenCLBackend {
     public func softMask(normalized: Tensor, ratio a: Tensor, lambda: Float) throws -> Tensor {
         let n = try TopKShapes.softMask(normalized: normalized.shape, ratio: a.shape, lambda: lambda)
         let mask = try empty([n])
-        try launch("topk.cl", "soft_mask_sigmoid", defines: topKDefines, global: [(n + maskVectorWidth - 1) / maskVectorWidth],
-                   [.buffer(buffer(normalized)), .buffer(buffer(a)), .buffer(buffer(mask)), .float(lambda), .index(n)])
+        try launch(
+            "topk.cl", "soft_mask_sigmoid", defines: topKDefines, global: [(n + maskVectorWidth - 1) / maskVectorWidth],
+            [.buffer(buffer(normalized)), .buffer(buffer(a)), .buffer(buffer(mask)), .float(lambda), .index(n)])
         return mask
     }
 
@@ -45,16 +46,20 @@ extension OpenCLBackend {
         let result = try empty([1])
         var count = topKGroups(n)
         var current = count == 1 ? result : try empty([count])
-        try launch("topk.cl", "soft_mask_grad_ratio_partial", defines: topKDefines,
-                   global: [count * groupSize], local: [groupSize],
-                   [.buffer(buffer(mask)), .buffer(buffer(gradMask)), .buffer(buffer(current)),
-                    .float(lambda), .index(n)])
+        try launch(
+            "topk.cl", "soft_mask_grad_ratio_partial", defines: topKDefines,
+            global: [count * groupSize], local: [groupSize],
+            [
+                .buffer(buffer(mask)), .buffer(buffer(gradMask)), .buffer(buffer(current)),
+                .float(lambda), .index(n),
+            ])
         while count > 1 {
             let groups = topKGroups(count)
             let next = groups == 1 ? result : try empty([groups])
-            try launch("topk.cl", "tree_sum_partials", defines: topKDefines,
-                       global: [groups * groupSize], local: [groupSize],
-                       [.buffer(buffer(current)), .buffer(buffer(next)), .index(count)])
+            try launch(
+                "topk.cl", "tree_sum_partials", defines: topKDefines,
+                global: [groups * groupSize], local: [groupSize],
+                [.buffer(buffer(current)), .buffer(buffer(next)), .index(count)])
             current = next
             count = groups
         }
@@ -64,17 +69,22 @@ extension OpenCLBackend {
     /// A flag reduction over the new scores, then the update guarded by the flag on the device;
     /// the flag is read back only for the returned Bool.
     public func taylorImportanceUpdate(_ importance: Tensor, mask: Tensor, gradMask: Tensor, decay: Float) throws -> Bool {
-        let n = try TopKShapes.taylorImportanceUpdate(importance: importance.shape, mask: mask.shape,
-                                                      gradMask: gradMask.shape, decay: decay)
+        let n = try TopKShapes.taylorImportanceUpdate(
+            importance: importance.shape, mask: mask.shape,
+            gradMask: gradMask.shape, decay: decay)
         let (groupSize, _) = topKReduceShape
         let flag = try empty([1])
-        try fill(flag, with: 0)                      // 0.0f has all bits zero: the int flag reads 0
-        try launch("topk.cl", "taylor_nonfinite_flag", defines: topKDefines,
-                   global: [topKGroups(n) * groupSize], local: [groupSize],
-                   [.buffer(buffer(mask)), .buffer(buffer(gradMask)), .buffer(buffer(flag)), .index(n)])
-        try launch("topk.cl", "taylor_apply_if_finite", defines: topKDefines, global: [n],
-                   [.buffer(buffer(importance)), .buffer(buffer(mask)), .buffer(buffer(gradMask)),
-                    .buffer(buffer(flag)), .float(decay), .index(n)])
+        try fill(flag, with: 0)  // 0.0f has all bits zero: the int flag reads 0
+        try launch(
+            "topk.cl", "taylor_nonfinite_flag", defines: topKDefines,
+            global: [topKGroups(n) * groupSize], local: [groupSize],
+            [.buffer(buffer(mask)), .buffer(buffer(gradMask)), .buffer(buffer(flag)), .index(n)])
+        try launch(
+            "topk.cl", "taylor_apply_if_finite", defines: topKDefines, global: [n],
+            [
+                .buffer(buffer(importance)), .buffer(buffer(mask)), .buffer(buffer(gradMask)),
+                .buffer(buffer(flag)), .float(decay), .index(n),
+            ])
         let bad = try buffer(flag).read(Int32.self, count: 1, queue: queue)[0]
         return bad == 0
     }

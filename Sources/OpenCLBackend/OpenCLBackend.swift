@@ -49,8 +49,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Programs are cached in `cacheDirectory`, tuning results in its `tuning` subfolder.
     /// `tuning` decides the kernels' tile sizes: the built-in defaults unless asked otherwise
     /// (see `TuningPolicy`; `.tuneIfNeeded` may spend seconds here, once per device).
-    public init(device: Device? = nil, cacheDirectory: URL? = ProgramCache.defaultDirectory(),
-                tuning policy: TuningPolicy = .defaults) throws {
+    public init(
+        device: Device? = nil, cacheDirectory: URL? = ProgramCache.defaultDirectory(),
+        tuning policy: TuningPolicy = .defaults
+    ) throws {
         let device = try device ?? Device.select()
         self.device = device
         context = try Context(device: device)
@@ -114,8 +116,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
 
     /// Launches `name` from `file` over `global` work-items (optionally in groups of `local`).
-    func launch(_ file: String, _ name: String, defines: [String: String] = [:], global: [Int], local: [Int]? = nil,
-                _ arguments: [KernelArgument]) throws {
+    func launch(
+        _ file: String, _ name: String, defines: [String: String] = [:], global: [Int], local: [Int]? = nil,
+        _ arguments: [KernelArgument]
+    ) throws {
         let kernel = try kernel(file, name, defines: defines)
         launchTrace?.record(file: file, kernel: name, defines: defines, global: global, local: local)
         let event = try kernel.launch(on: queue, global: global, local: local, arguments: arguments, wantEvent: profiler != nil)
@@ -131,8 +135,9 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
 
     public func upload(_ values: [Float], shape: [Int]) throws -> Tensor {
-        try require(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
-                    "upload: \(values.count) values do not fill shape \(shape)")
+        try require(
+            shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
+            "upload: \(values.count) values do not fill shape \(shape)")
         let tensor = try empty(shape)
         try buffer(tensor).write(values, queue: queue)
         return tensor

@@ -39,9 +39,11 @@ extension TuningCache {
     /// Never throws and never crashes on a bad file: an unreadable or invalid cache file, a
     /// failed search and a failed store each cost one `log` line, and the defaults (or the
     /// fresh, unstored result) are used.
-    public func resolve(_ policy: TuningPolicy, key: TuningKey, device: Device,
-                        environment: [String: String] = ProcessInfo.processInfo.environment,
-                        tune: () throws -> TuningRecord, log: (String) -> Void) -> DeviceTuning {
+    public func resolve(
+        _ policy: TuningPolicy, key: TuningKey, device: Device,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        tune: () throws -> TuningRecord, log: (String) -> Void
+    ) -> DeviceTuning {
         let defaults = DeviceTuning(device: device)
         let policy = policy.effective(environment: environment)
         switch policy {
@@ -54,7 +56,9 @@ extension TuningCache {
         case .found(let record, let url):
             return DeviceTuning(device: device, tunables: record.chosen, origin: .cached(path: url.path))
         case .unreadable(let url, let reason):
-            log("warning: ignoring the kernel tuning cache \(url.path) (\(reason)); \(tunes ? "tuning again" : "using the built-in defaults")")
+            log(
+                "warning: ignoring the kernel tuning cache \(url.path) (\(reason)); \(tunes ? "tuning again" : "using the built-in defaults")"
+            )
         case .missing:
             break
         }

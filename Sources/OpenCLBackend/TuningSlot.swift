@@ -42,16 +42,19 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     /// blocking and direct convolutions on CPUs, local tiles on GPUs), then the convolution
     /// algorithm of every pass and shape class (each pass timed as the backend runs it).
     public static func slots(for tuning: DeviceTuning) -> [TuningSlot] {
-        (tuning.usesLocalMemoryTiles ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels]) + convolutionAlgorithmSlots
+        (tuning.usesLocalMemoryTiles ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels])
+            + convolutionAlgorithmSlots
     }
 
     /// Register tiles tried: TM ∈ {4, 8} × NV ∈ {1, 2}, and the default 6 × 16.
     static let registerTiles = [(4, 1), (4, 2), (6, 2), (8, 1), (8, 2)].map { KernelTunables.RegisterTile(rows: $0.0, vectors: $0.1) }
     /// Local tiles tried (TS_M, TS_N, TS_K, WPT_M, WPT_N), where the device's work-group size
     /// and local memory allow: the default, smaller and larger tiles, more work per item, deeper K.
-    static let localTiles = [(64, 64, 16, 4, 4), (32, 32, 16, 2, 2), (32, 32, 16, 4, 4), (64, 64, 16, 8, 8),
-                             (128, 128, 16, 8, 8), (64, 64, 32, 4, 4)]
-        .map { KernelTunables.LocalTile(tileM: $0.0, tileN: $0.1, tileK: $0.2, workM: $0.3, workN: $0.4) }
+    static let localTiles = [
+        (64, 64, 16, 4, 4), (32, 32, 16, 2, 2), (32, 32, 16, 4, 4), (64, 64, 16, 8, 8),
+        (128, 128, 16, 8, 8), (64, 64, 32, 4, 4),
+    ]
+    .map { KernelTunables.LocalTile(tileM: $0.0, tileN: $0.1, tileK: $0.2, workM: $0.3, workN: $0.4) }
     /// Output-channel blocks tried for the direct convolution.
     static let outputChannelBlocks = [4, 8, 16]
 
@@ -61,13 +64,27 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         let base = KernelTunables.defaults
         let all: [KernelTunables]
         switch self {
-        case .registerTile: all = Self.registerTiles.map { var t = base; t.registerTile = $0; return t }
-        case .shortRegisterTile: all = Self.registerTiles.map { var t = base; t.shortRegisterTile = $0; return t }
-        case .localTile: all = Self.localTiles.map { var t = base; t.localTile = $0; return t }
-        case .directOutputChannels: all = Self.outputChannelBlocks.map { var t = base; t.directOutputChannels = $0; return t }
+        case .registerTile:
+            all = Self.registerTiles.map {
+                var t = base; t.registerTile = $0; return t
+            }
+        case .shortRegisterTile:
+            all = Self.registerTiles.map {
+                var t = base; t.shortRegisterTile = $0; return t
+            }
+        case .localTile:
+            all = Self.localTiles.map {
+                var t = base; t.localTile = $0; return t
+            }
+        case .directOutputChannels:
+            all = Self.outputChannelBlocks.map {
+                var t = base; t.directOutputChannels = $0; return t
+            }
         default:
             guard let (pass, shape) = convolutionChoice else { return [] }
-            all = ConvolutionAlgorithm.allCases.map { var t = base; t.setConvolutionAlgorithm($0, pass, shape); return t }
+            all = ConvolutionAlgorithm.allCases.map {
+                var t = base; t.setConvolutionAlgorithm($0, pass, shape); return t
+            }
         }
         return all.filter { $0.isValid(on: device) }
     }
@@ -92,7 +109,9 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .localTile: result.localTile = source.localTile
         case .directOutputChannels: result.directOutputChannels = source.directOutputChannels
         default:
-            if let (pass, shape) = convolutionChoice { result.setConvolutionAlgorithm(source.convolutionAlgorithm(pass, shape), pass, shape) }
+            if let (pass, shape) = convolutionChoice {
+                result.setConvolutionAlgorithm(source.convolutionAlgorithm(pass, shape), pass, shape)
+            }
         }
         return result
     }

@@ -10,8 +10,9 @@ public final class Buffer: @unchecked Sendable {
         // OpenCL rejects zero-sized buffers; an empty tensor still gets a valid handle.
         let size = max(byteCount, 4)
         guard let handle = clCreateBuffer(context.handle, flags, size, nil, &status), status == CL_SUCCESS else {
-            throw OpenCLError(status: status, call: "clCreateBuffer", location: "\(#fileID):\(#line)",
-                              detail: "\(byteCount) bytes")
+            throw OpenCLError(
+                status: status, call: "clCreateBuffer", location: "\(#fileID):\(#line)",
+                detail: "\(byteCount) bytes")
         }
         self.handle = handle
         self.byteCount = byteCount
@@ -25,8 +26,10 @@ public final class Buffer: @unchecked Sendable {
         precondition(offset * MemoryLayout<T>.stride + bytes <= byteCount, "write past end of buffer")
         guard bytes > 0 else { return }
         try values.withUnsafeBytes { raw in
-            try clCheck(clEnqueueWriteBuffer(queue.handle, handle, cl_bool(CL_TRUE), offset * MemoryLayout<T>.stride,
-                                             bytes, raw.baseAddress, 0, nil, nil), "clEnqueueWriteBuffer")
+            try clCheck(
+                clEnqueueWriteBuffer(
+                    queue.handle, handle, cl_bool(CL_TRUE), offset * MemoryLayout<T>.stride,
+                    bytes, raw.baseAddress, 0, nil, nil), "clEnqueueWriteBuffer")
         }
     }
 
@@ -36,8 +39,10 @@ public final class Buffer: @unchecked Sendable {
         precondition(offset * MemoryLayout<T>.stride + bytes <= byteCount, "read past end of buffer")
         guard count > 0 else { return [] }
         return try [T](unsafeUninitializedCapacity: count) { out, initialized in
-            try clCheck(clEnqueueReadBuffer(queue.handle, handle, cl_bool(CL_TRUE), offset * MemoryLayout<T>.stride,
-                                            bytes, UnsafeMutableRawPointer(out.baseAddress), 0, nil, nil), "clEnqueueReadBuffer")
+            try clCheck(
+                clEnqueueReadBuffer(
+                    queue.handle, handle, cl_bool(CL_TRUE), offset * MemoryLayout<T>.stride,
+                    bytes, UnsafeMutableRawPointer(out.baseAddress), 0, nil, nil), "clEnqueueReadBuffer")
             initialized = count
         }
     }
@@ -45,7 +50,9 @@ public final class Buffer: @unchecked Sendable {
     /// Enqueues a device-side copy of `byteCount` bytes from `source`.
     public func copy(from source: Buffer, byteCount: Int, sourceOffset: Int = 0, destinationOffset: Int = 0, queue: CommandQueue) throws {
         guard byteCount > 0 else { return }
-        try clCheck(clEnqueueCopyBuffer(queue.handle, source.handle, handle, sourceOffset, destinationOffset,
-                                        byteCount, 0, nil, nil), "clEnqueueCopyBuffer")
+        try clCheck(
+            clEnqueueCopyBuffer(
+                queue.handle, source.handle, handle, sourceOffset, destinationOffset,
+                byteCount, 0, nil, nil), "clEnqueueCopyBuffer")
     }
 }

@@ -17,8 +17,9 @@ extension CommandQueue {
         var event: cl_event?
         try clCheck(clEnqueueMarkerWithWaitList(handle, 0, nil, &event), "clEnqueueMarkerWithWaitList")
         guard let event else {
-            throw OpenCLError(status: CL_INVALID_EVENT, call: "clEnqueueMarkerWithWaitList", location: "\(#fileID):\(#line)",
-                              detail: "no event returned")
+            throw OpenCLError(
+                status: CL_INVALID_EVENT, call: "clEnqueueMarkerWithWaitList", location: "\(#fileID):\(#line)",
+                detail: "no event returned")
         }
         return Event(handle: event)
     }
@@ -37,7 +38,8 @@ extension Event {
                 clGetEventProfilingInfo(handle, cl_profiling_info(parameter), $0, $1, $2)
             }
         }
-        return ProfilingTimes(queued: try read(CL_PROFILING_COMMAND_QUEUED), submitted: try read(CL_PROFILING_COMMAND_SUBMIT),
-                              start: try read(CL_PROFILING_COMMAND_START), end: try read(CL_PROFILING_COMMAND_END))
+        return ProfilingTimes(
+            queued: try read(CL_PROFILING_COMMAND_QUEUED), submitted: try read(CL_PROFILING_COMMAND_SUBMIT),
+            start: try read(CL_PROFILING_COMMAND_START), end: try read(CL_PROFILING_COMMAND_END))
     }
 }

@@ -1,8 +1,10 @@
 import COpenCL
 
 /// Reads one `clGet*Info` parameter of fixed-size type `T`.
-func readInfo<T>(_ type: T.Type, _ call: StaticString,
-                 _ body: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int) throws -> T {
+func readInfo<T>(
+    _ type: T.Type, _ call: StaticString,
+    _ body: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
+) throws -> T {
     let value = UnsafeMutablePointer<T>.allocate(capacity: 1)
     defer { value.deallocate() }
     try clCheck(body(MemoryLayout<T>.size, UnsafeMutableRawPointer(value), nil), call)
@@ -10,8 +12,10 @@ func readInfo<T>(_ type: T.Type, _ call: StaticString,
 }
 
 /// Reads one string `clGet*Info` parameter.
-func readInfoString(_ call: StaticString,
-                    _ body: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int) throws -> String {
+func readInfoString(
+    _ call: StaticString,
+    _ body: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
+) throws -> String {
     var size = 0
     try clCheck(body(0, nil, &size), call)
     var bytes = [CChar](repeating: 0, count: max(size, 1))
@@ -82,10 +86,15 @@ public struct Device: @unchecked Sendable, CustomStringConvertible {
         driverVersion = try string(CL_DRIVER_VERSION)
         deviceVersion = try string(CL_DEVICE_VERSION)
         let type = try value(CL_DEVICE_TYPE, cl_device_type.self)
-        if type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0 { kind = .gpu }
-        else if type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0 { kind = .cpu }
-        else if type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 { kind = .accelerator }
-        else { kind = .other }
+        if type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0 {
+            kind = .gpu
+        } else if type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0 {
+            kind = .cpu
+        } else if type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 {
+            kind = .accelerator
+        } else {
+            kind = .other
+        }
         computeUnits = Int(try value(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self))
         globalMemoryBytes = try value(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self)
         localMemoryBytes = try value(CL_DEVICE_LOCAL_MEM_SIZE, cl_ulong.self)
@@ -130,7 +139,10 @@ public struct Device: @unchecked Sendable, CustomStringConvertible {
         }
         if let wanted {
             guard devices.indices.contains(wanted) else {
-                throw DeviceSelectionError(message: "no OpenCL device \(wanted): \(devices.count) device(s) found, numbered 0...\(devices.count - 1) (see `diffnas devices`)")
+                throw DeviceSelectionError(
+                    message:
+                        "no OpenCL device \(wanted): \(devices.count) device(s) found, numbered 0...\(devices.count - 1) (see `diffnas devices`)"
+                )
             }
             return devices[wanted]
         }

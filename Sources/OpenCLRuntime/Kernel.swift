@@ -24,8 +24,9 @@ public final class Kernel: @unchecked Sendable {
     public init(program: Program, name: String) throws {
         var status: cl_int = 0
         guard let handle = clCreateKernel(program.handle, name, &status), status == CL_SUCCESS else {
-            throw OpenCLError(status: status, call: "clCreateKernel", location: "\(#fileID):\(#line)",
-                              detail: "kernel '\(name)' in \(program.name)")
+            throw OpenCLError(
+                status: status, call: "clCreateKernel", location: "\(#fileID):\(#line)",
+                detail: "kernel '\(name)' in \(program.name)")
         }
         self.handle = handle
         self.name = name
@@ -39,7 +40,8 @@ public final class Kernel: @unchecked Sendable {
         var count: cl_uint = 0
         let status = clGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_NUM_ARGS), MemoryLayout<cl_uint>.size, &count, nil)
         guard status == CL_SUCCESS else {
-            throw OpenCLError(status: status, call: "clGetKernelInfo", location: "\(#fileID):\(#line)", detail: "\(name) CL_KERNEL_NUM_ARGS")
+            throw OpenCLError(
+                status: status, call: "clGetKernelInfo", location: "\(#fileID):\(#line)", detail: "\(name) CL_KERNEL_NUM_ARGS")
         }
         return Int(count)
     }
@@ -51,8 +53,10 @@ public final class Kernel: @unchecked Sendable {
     /// Sets `arguments` in order and enqueues the kernel over `global` work-items (rounded up
     /// to a multiple of `local` when given). Returns the command's event when `wantEvent`.
     @discardableResult
-    public func launch(on queue: CommandQueue, global: [Int], local: [Int]? = nil,
-                       arguments: [KernelArgument], wantEvent: Bool = false) throws -> Event? {
+    public func launch(
+        on queue: CommandQueue, global: [Int], local: [Int]? = nil,
+        arguments: [KernelArgument], wantEvent: Bool = false
+    ) throws -> Event? {
         precondition((1...3).contains(global.count) && (local == nil || local!.count == global.count))
         var globalSize = global
         if let local {
@@ -64,8 +68,9 @@ public final class Kernel: @unchecked Sendable {
         #if DEBUG
         // Debug builds (the tests) check the host's argument list against the kernel's signature.
         if let expected = checkedArgumentCount, expected != arguments.count {
-            throw OpenCLError(status: CL_INVALID_KERNEL_ARGS, call: "Kernel.launch", location: "\(#fileID):\(#line)",
-                              detail: "\(name) takes \(expected) arguments, the host passed \(arguments.count)")
+            throw OpenCLError(
+                status: CL_INVALID_KERNEL_ARGS, call: "Kernel.launch", location: "\(#fileID):\(#line)",
+                detail: "\(name) takes \(expected) arguments, the host passed \(arguments.count)")
         }
         #endif
         for (index, argument) in arguments.enumerated() {
@@ -87,8 +92,9 @@ public final class Kernel: @unchecked Sendable {
                 status = clSetKernelArg(handle, cl_uint(index), bytes, nil)
             }
             if status != CL_SUCCESS {
-                throw OpenCLError(status: status, call: "clSetKernelArg", location: "\(#fileID):\(#line)",
-                                  detail: "\(name) argument \(index)")
+                throw OpenCLError(
+                    status: status, call: "clSetKernelArg", location: "\(#fileID):\(#line)",
+                    detail: "\(name) argument \(index)")
             }
         }
         var event: cl_event?
@@ -104,8 +110,9 @@ public final class Kernel: @unchecked Sendable {
             }
         }
         if status != CL_SUCCESS {
-            throw OpenCLError(status: status, call: "clEnqueueNDRangeKernel", location: "\(#fileID):\(#line)",
-                              detail: "\(name) global \(globalSize) local \(local.map { "\($0)" } ?? "auto")")
+            throw OpenCLError(
+                status: status, call: "clEnqueueNDRangeKernel", location: "\(#fileID):\(#line)",
+                detail: "\(name) global \(globalSize) local \(local.map { "\($0)" } ?? "auto")")
         }
         return event.map(Event.init(handle:))
     }

@@ -45,8 +45,9 @@ public final class Program: @unchecked Sendable {
             return clCreateProgramWithBinary(context.handle, 1, &deviceID, &length, &pointer, &binaryStatus, &status)
         }
         guard let handle, status == CL_SUCCESS, binaryStatus == CL_SUCCESS else {
-            throw OpenCLError(status: status != CL_SUCCESS ? status : binaryStatus, call: "clCreateProgramWithBinary",
-                              location: "\(#fileID):\(#line)", detail: name)
+            throw OpenCLError(
+                status: status != CL_SUCCESS ? status : binaryStatus, call: "clCreateProgramWithBinary",
+                location: "\(#fileID):\(#line)", detail: name)
         }
         let program = Program(handle: handle, context: context, name: name, options: options)
         try program.finishBuild()
@@ -57,8 +58,9 @@ public final class Program: @unchecked Sendable {
         var deviceID: cl_device_id? = context.device.id
         let status = clBuildProgram(handle, 1, &deviceID, options, nil, nil)
         if status != CL_SUCCESS {
-            throw OpenCLError(status: status, call: "clBuildProgram", location: "\(#fileID):\(#line)",
-                              buildLog: buildLog(), detail: "\(name) with options '\(options)'")
+            throw OpenCLError(
+                status: status, call: "clBuildProgram", location: "\(#fileID):\(#line)",
+                buildLog: buildLog(), detail: "\(name) with options '\(options)'")
         }
     }
 
@@ -79,8 +81,10 @@ public final class Program: @unchecked Sendable {
         try bytes.withUnsafeMutableBufferPointer { buffer in
             var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
             try withUnsafeMutablePointer(to: &pointer) { pp in
-                try clCheck(clGetProgramInfo(handle, cl_program_info(CL_PROGRAM_BINARIES),
-                                             MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, pp, nil), "clGetProgramInfo")
+                try clCheck(
+                    clGetProgramInfo(
+                        handle, cl_program_info(CL_PROGRAM_BINARIES),
+                        MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, pp, nil), "clGetProgramInfo")
             }
         }
         return bytes

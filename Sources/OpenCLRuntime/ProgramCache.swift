@@ -47,7 +47,8 @@ public final class ProgramCache: @unchecked Sendable {
     private func loadOrBuild(source: String, name: String, options: String, key: String) throws -> Program {
         let file = directory?.appendingPathComponent("\(key).bin")
         if let file, let data = try? Data(contentsOf: file), !data.isEmpty,
-           let program = try? Program.load(binary: [UInt8](data), name: name, options: options, context: context) {
+            let program = try? Program.load(binary: [UInt8](data), name: name, options: options, context: context)
+        {
             diskHitCount += 1
             return program
         }

@@ -11,9 +11,9 @@ extension ReferenceBackend {
     /// `b[o] = 0` without bias).
     public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.forward(input: x.shape, weight: weight.shape, bias: bias?.shape, params: params)
-        let xv = values(x)           // x: [N, C_in, H, W]
-        let wv = values(weight)      // w: [C_out, C_in/groups, kH, kW]
-        let bv = bias.map(values)    // b: [C_out]
+        let xv = values(x)  // x: [N, C_in, H, W]
+        let wv = values(weight)  // w: [C_out, C_in/groups, kH, kW]
+        let bv = bias.map(values)  // b: [C_out]
         var y = [Float](repeating: 0, count: g.outputShape.reduce(1, *))  // y: [N, C_out, H_out, W_out]
         for n in 0..<g.batch {
             for o in 0..<g.outChannels {
@@ -35,7 +35,7 @@ extension ReferenceBackend {
     /// tap reads x[n, c, h, w].
     public func conv2dBackwardInput(_ dy: Tensor, weight: Tensor, inputShape: [Int], params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.backwardInput(dy: dy.shape, weight: weight.shape, inputShape: inputShape, params: params)
-        let dyv = values(dy)     // dy: [N, C_out, H_out, W_out]
+        let dyv = values(dy)  // dy: [N, C_out, H_out, W_out]
         let wv = values(weight)  // w: [C_out, C_in/groups, kH, kW]
         var dx = [Float](repeating: 0, count: g.inputShape.reduce(1, *))  // dx: [N, C_in, H, W]
         for n in 0..<g.batch {
@@ -57,7 +57,7 @@ extension ReferenceBackend {
     public func conv2dBackwardWeight(_ dy: Tensor, input x: Tensor, weightShape: [Int], params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.backwardWeight(dy: dy.shape, input: x.shape, weightShape: weightShape, params: params)
         let dyv = values(dy)  // dy: [N, C_out, H_out, W_out]
-        let xv = values(x)    // x: [N, C_in, H, W]
+        let xv = values(x)  // x: [N, C_in, H, W]
         var dw = [Float](repeating: 0, count: g.weightShape.reduce(1, *))  // dw: [C_out, C_in/groups, kH, kW]
         for n in 0..<g.batch {
             for o in 0..<g.outChannels {

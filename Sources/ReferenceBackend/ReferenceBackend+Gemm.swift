@@ -36,7 +36,7 @@ extension ReferenceBackend {
     /// `y[r, j] = x[r, j] + bias[j]` for `x: [rows, cols]`, `bias: [cols]`.
     public func addBias(_ x: Tensor, bias: Tensor) throws -> Tensor {
         let (rows, cols) = try AddBiasShapes.validate(x: x.shape, bias: bias.shape)
-        let xv = values(x)     // x: [rows, cols]
+        let xv = values(x)  // x: [rows, cols]
         let bv = values(bias)  // bias: [cols]
         var y = [Float](repeating: 0, count: rows * cols)  // y: [rows, cols]
         for r in 0..<rows {

@@ -9,10 +9,10 @@ extension ReferenceBackend {
     /// `loss = (1/N) Σ_n ℓ[n]`. Each row is computed in Double and rounded once.
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor) throws -> (loss: Tensor, probabilities: Tensor) {
         let (n, k) = try LossShapes.classification("softmaxCrossEntropy", scores: logits.shape, labels: labels.shape)
-        let z = values(logits)                                   // logits: [N, K]
-        let label = values(labels)                               // labels: [N]
+        let z = values(logits)  // logits: [N, K]
+        let label = values(labels)  // labels: [N]
         try LossShapes.validateLabels("softmaxCrossEntropy", label, classes: k)
-        var p = [Float](repeating: 0, count: n * k)              // p: [N, K]
+        var p = [Float](repeating: 0, count: n * k)  // p: [N, K]
         var total: Double = 0
         for row in 0..<n {
             var m = Double(z[row * k])
@@ -29,12 +29,13 @@ extension ReferenceBackend {
 
     /// `∂L/∂z[n,k] = (p[n,k] − [k = label[n]]) · upstream / N`.
     public func softmaxCrossEntropyBackward(probabilities: Tensor, labels: Tensor, upstream: Float) throws -> Tensor {
-        let (n, k) = try LossShapes.classification("softmaxCrossEntropyBackward", scores: probabilities.shape,
-                                                   labels: labels.shape, scoresName: "probabilities")
-        let p = values(probabilities)                            // p: [N, K]
-        let label = values(labels)                               // labels: [N]
+        let (n, k) = try LossShapes.classification(
+            "softmaxCrossEntropyBackward", scores: probabilities.shape,
+            labels: labels.shape, scoresName: "probabilities")
+        let p = values(probabilities)  // p: [N, K]
+        let label = values(labels)  // labels: [N]
         try LossShapes.validateLabels("softmaxCrossEntropyBackward", label, classes: k)
-        var dz = [Float](repeating: 0, count: n * k)             // dz: [N, K]
+        var dz = [Float](repeating: 0, count: n * k)  // dz: [N, K]
         for row in 0..<n {
             for j in 0..<k {
                 let onehot: Float = j == Int(label[row]) ? 1 : 0
@@ -48,8 +49,8 @@ extension ReferenceBackend {
     /// strictly larger entry, so ties keep the first index and a NaN never replaces a number.
     public func argmax(_ x: Tensor) throws -> Tensor {
         let (n, k) = try LossShapes.rows("argmax", x.shape)
-        let xs = values(x)                                       // x: [N, K]
-        var a = [Float](repeating: 0, count: n)                  // a: [N]
+        let xs = values(x)  // x: [N, K]
+        var a = [Float](repeating: 0, count: n)  // a: [N]
         for row in 0..<n {
             var best = 0
             for j in 1..<k where xs[row * k + j] > xs[row * k + best] { best = j }

@@ -14,19 +14,21 @@ extension ReferenceBackend {
     ///     runningVar  ← (1 − momentum)·runningVar  + momentum·σ²·n/(n − 1)   (σ² when n = 1)
     ///
     /// The running statistics are updated in place (PyTorch semantics).
-    public func batchNormTraining(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-                                  momentum: Float, epsilon: Float) throws -> BatchNormForward {
+    public func batchNormTraining(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+        momentum: Float, epsilon: Float
+    ) throws -> BatchNormForward {
         let layout = try NormalizationShapes.batchNormTraining(
             x: x.shape, gamma: gamma.shape, beta: beta.shape, runningMean: runningMean.shape, runningVar: runningVar.shape,
             momentum: momentum, epsilon: epsilon)
-        let xs = values(x)                         // x: [N, C, H·W]
-        let g = values(gamma), b = values(beta)    // γ, β: [C]
-        var rMean = values(runningMean)            // [C]
-        var rVar = values(runningVar)              // [C]
+        let xs = values(x)  // x: [N, C, H·W]
+        let g = values(gamma), b = values(beta)  // γ, β: [C]
+        var rMean = values(runningMean)  // [C]
+        var rVar = values(runningVar)  // [C]
         let (batch, channels, spatial, n) = (layout.batch, layout.channels, layout.spatial, layout.perChannel)
-        var y = [Float](repeating: 0, count: x.count)      // y: [N, C, H·W]
-        var mean = [Float](repeating: 0, count: channels)   // μ: [C]
-        var invStd = [Float](repeating: 0, count: channels) // invstd: [C]
+        var y = [Float](repeating: 0, count: x.count)  // y: [N, C, H·W]
+        var mean = [Float](repeating: 0, count: channels)  // μ: [C]
+        var invStd = [Float](repeating: 0, count: channels)  // invstd: [C]
         for c in 0..<channels {
             var sum = 0.0
             for bi in 0..<batch {
@@ -61,15 +63,17 @@ extension ReferenceBackend {
 
     /// Inference-mode batch norm with the running statistics:
     /// `y = γ·(x − runningMean)·invstd + β` with `invstd = 1 / sqrt(runningVar + ε)`.
-    public func batchNormInference(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-                                   epsilon: Float) throws -> Tensor {
+    public func batchNormInference(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+        epsilon: Float
+    ) throws -> Tensor {
         let layout = try NormalizationShapes.batchNormInference(
             x: x.shape, gamma: gamma.shape, beta: beta.shape, runningMean: runningMean.shape, runningVar: runningVar.shape,
             epsilon: epsilon)
-        let xs = values(x)                                          // x: [N, C, H·W]
-        let g = values(gamma), b = values(beta)                     // [C]
+        let xs = values(x)  // x: [N, C, H·W]
+        let g = values(gamma), b = values(beta)  // [C]
         let rMean = values(runningMean), rVar = values(runningVar)  // [C]
-        var y = [Float](repeating: 0, count: x.count)               // y: [N, C, H·W]
+        var y = [Float](repeating: 0, count: x.count)  // y: [N, C, H·W]
         for bi in 0..<layout.batch {
             for c in 0..<layout.channels {
                 let istd = 1 / (rVar[c] + epsilon).squareRoot()
@@ -87,15 +91,17 @@ extension ReferenceBackend {
     ///     dβ = Σ dy
     ///     dγ = Σ dy·x̂
     ///     dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
-    public func batchNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor) throws -> BatchNormGradients {
+    public func batchNormBackward(
+        _ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor
+    ) throws -> BatchNormGradients {
         let layout = try NormalizationShapes.batchNormBackward(
             dy: dy.shape, x: x.shape, gamma: gamma.shape, savedMean: savedMean.shape, savedInvStd: savedInvStd.shape)
-        let dys = values(dy), xs = values(x)                             // dy, x: [N, C, H·W]
+        let dys = values(dy), xs = values(x)  // dy, x: [N, C, H·W]
         let g = values(gamma), mean = values(savedMean), invStd = values(savedInvStd)  // [C]
         let (batch, channels, spatial, n) = (layout.batch, layout.channels, layout.spatial, layout.perChannel)
-        var dx = [Float](repeating: 0, count: x.count)          // dx: [N, C, H·W]
-        var dGamma = [Float](repeating: 0, count: channels)     // dγ: [C]
-        var dBeta = [Float](repeating: 0, count: channels)      // dβ: [C]
+        var dx = [Float](repeating: 0, count: x.count)  // dx: [N, C, H·W]
+        var dGamma = [Float](repeating: 0, count: channels)  // dγ: [C]
+        var dBeta = [Float](repeating: 0, count: channels)  // dβ: [C]
         for c in 0..<channels {
             var sumDy = 0.0, sumDyXhat = 0.0
             for bi in 0..<batch {

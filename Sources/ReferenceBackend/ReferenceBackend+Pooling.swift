@@ -9,7 +9,7 @@ extension ReferenceBackend {
     /// `y[n,c,i,j] = max_{p,q} x[n,c, i·sH−pH+p, j·sW−pW+q]` over real (non-padding) positions.
     public func maxPool2d(_ x: Tensor, params: Pool2dParams) throws -> Tensor {
         let outShape = try PoolShapes.output("maxPool2d", input: x.shape, params: params)
-        let xs = values(x)                                       // x: [N, C, H, W]
+        let xs = values(x)  // x: [N, C, H, W]
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = (outShape[2], outShape[3])
         var y = [Float](repeating: 0, count: outShape.reduce(1, *))  // y: [N, C, OH, OW]
@@ -28,10 +28,10 @@ extension ReferenceBackend {
     /// element in row-major window order; the other elements of the window get nothing.
     public func maxPool2dBackward(_ dy: Tensor, input x: Tensor, params: Pool2dParams) throws -> Tensor {
         let outShape = try PoolShapes.backward("maxPool2dBackward", dy: dy.shape, inputShape: x.shape, params: params)
-        let xs = values(x), dys = values(dy)                     // x: [N, C, H, W], dy: [N, C, OH, OW]
+        let xs = values(x), dys = values(dy)  // x: [N, C, H, W], dy: [N, C, OH, OW]
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = (outShape[2], outShape[3])
-        var dx = [Float](repeating: 0, count: x.count)           // dx: [N, C, H, W]
+        var dx = [Float](repeating: 0, count: x.count)  // dx: [N, C, H, W]
         for plane in 0..<(n * c) {
             for i in 0..<oh {
                 for j in 0..<ow {
@@ -51,7 +51,7 @@ extension ReferenceBackend {
             for q in 0..<params.kernelW {
                 let row = i * params.strideH - params.padH + p
                 let col = j * params.strideW - params.padW + q
-                if row < 0 || row >= h || col < 0 || col >= w { continue }   // padding never wins
+                if row < 0 || row >= h || col < 0 || col >= w { continue }  // padding never wins
                 let index = (plane * h + row) * w + col
                 if winner < 0 || xs[index] > xs[winner] { winner = index }
             }
@@ -63,7 +63,7 @@ extension ReferenceBackend {
     /// `countIncludePad`, else the number of real elements in the window.
     public func avgPool2d(_ x: Tensor, params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.output("avgPool2d", input: x.shape, params: params)
-        let xs = values(x)                                       // x: [N, C, H, W]
+        let xs = values(x)  // x: [N, C, H, W]
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = (outShape[2], outShape[3])
         var y = [Float](repeating: 0, count: outShape.reduce(1, *))  // y: [N, C, OH, OW]
@@ -91,7 +91,7 @@ extension ReferenceBackend {
     /// in row-major order.
     public func avgPool2dBackward(_ dy: Tensor, inputShape: [Int], params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.backward("avgPool2dBackward", dy: dy.shape, inputShape: inputShape, params: params)
-        let dys = values(dy)                                     // dy: [N, C, OH, OW]
+        let dys = values(dy)  // dy: [N, C, OH, OW]
         let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let (oh, ow) = (outShape[2], outShape[3])
         var dx = [Float](repeating: 0, count: inputShape.reduce(1, *))  // dx: [N, C, H, W]
@@ -126,9 +126,9 @@ extension ReferenceBackend {
     /// `y[n,c] = (Σ_{h,w} x[n,c,h,w]) / (H·W)`: the sum accumulated in Double, rounded to Float, then divided.
     public func globalAvgPool(_ x: Tensor) throws -> Tensor {
         let outShape = try PoolShapes.globalAverage("globalAvgPool", input: x.shape)
-        let xs = values(x)                                       // x: [N, C, H, W]
+        let xs = values(x)  // x: [N, C, H, W]
         let planes = x.shape[0] * x.shape[1], area = x.shape[2] * x.shape[3]
-        var y = [Float](repeating: 0, count: planes)             // y: [N, C]
+        var y = [Float](repeating: 0, count: planes)  // y: [N, C]
         for plane in 0..<planes {
             var total: Double = 0
             for k in 0..<area { total += Double(xs[plane * area + k]) }
@@ -140,9 +140,9 @@ extension ReferenceBackend {
     /// `dx[n,c,h,w] = dy[n,c] / (H·W)`.
     public func globalAvgPoolBackward(_ dy: Tensor, inputShape: [Int]) throws -> Tensor {
         try PoolShapes.globalAverageBackward("globalAvgPoolBackward", dy: dy.shape, inputShape: inputShape)
-        let dys = values(dy)                                     // dy: [N, C]
+        let dys = values(dy)  // dy: [N, C]
         let planes = inputShape[0] * inputShape[1], area = inputShape[2] * inputShape[3]
-        var dx = [Float](repeating: 0, count: planes * area)     // dx: [N, C, H, W]
+        var dx = [Float](repeating: 0, count: planes * area)  // dx: [N, C, H, W]
         for plane in 0..<planes {
             for k in 0..<area { dx[plane * area + k] = dys[plane] / Float(area) }
         }

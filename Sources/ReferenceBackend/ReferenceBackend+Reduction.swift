@@ -19,12 +19,12 @@ extension ReferenceBackend {
 
     /// Double sums of `x` over `axes`, one per element of the result (row-major over the kept axes).
     func reducedSums(_ x: Tensor, axes: [Int], outputCount: Int) -> [Double] {
-        let xs = values(x)                                       // x: any shape, row-major
+        let xs = values(x)  // x: any shape, row-major
         let reduced = Set(axes)
         let keptAxes = x.shape.indices.filter { !reduced.contains($0) }
         let outStrides = contiguousStrides(keptAxes.map { x.shape[$0] })
         var totals = [Double](repeating: 0, count: outputCount)
-        var index = [Int](repeating: 0, count: x.rank)           // multi-index of element `flat`
+        var index = [Int](repeating: 0, count: x.rank)  // multi-index of element `flat`
         for flat in 0..<x.count {
             var outFlat = 0
             for (k, axis) in keptAxes.enumerated() { outFlat += index[axis] * outStrides[k] }

@@ -13,14 +13,14 @@ extension ReferenceBackend {
     /// are equal; equal keys keep index order. One O(N log N) sort of the indices.
     public func rankNormalize(_ importance: Tensor) throws -> Tensor {
         let n = try TopKShapes.rankNormalize(importance: importance.shape)
-        let c = values(importance)                                   // c: [N]
+        let c = values(importance)  // c: [N]
         // order: the indices sorted by (key, index); every pair compares, so the order is unique.
         let order = (0..<n).sorted { i, j in
             if Self.rankPrecedes(c[i], c[j]) { return true }
             if Self.rankPrecedes(c[j], c[i]) { return false }
-            return i < j                                             // equal keys: index order
+            return i < j  // equal keys: index order
         }
-        var out = [Float](repeating: 0, count: n)                   // out: [N]
+        var out = [Float](repeating: 0, count: n)  // out: [N]
         for position in 0..<n {
             // (rank + 1) / N rounded once to Float: the Double quotient has ≥ 2·24 + 2 bits, so
             // rounding it again to Float gives the correctly rounded quotient (N ≤ 2²⁴).
@@ -42,9 +42,9 @@ extension ReferenceBackend {
     /// it and a = 1 removes it, and `∂m/∂a = −λ m (1 − m)` as in the general case.
     public func softMask(normalized: Tensor, ratio a: Tensor, lambda: Float) throws -> Tensor {
         let n = try TopKShapes.softMask(normalized: normalized.shape, ratio: a.shape, lambda: lambda)
-        let c = values(normalized)                                   // c': [N]
-        let ratio = values(a)[0]                                     // a: [1]
-        var m = [Float](repeating: 0, count: n)                     // m: [N]
+        let c = values(normalized)  // c': [N]
+        let ratio = values(a)[0]  // a: [1]
+        var m = [Float](repeating: 0, count: n)  // m: [N]
         for i in 0..<n {
             let t = n == 1 ? lambda * (0.5 - ratio) : lambda * (c[i] - ratio)
             m[i] = Self.stableSigmoid(t)
@@ -66,11 +66,11 @@ extension ReferenceBackend {
     /// rounded once (the most accurate value for the device's tree sum to be compared with).
     public func softMaskGradRatio(mask: Tensor, gradMask: Tensor, lambda: Float) throws -> Tensor {
         let n = try TopKShapes.softMaskGradRatio(mask: mask.shape, gradMask: gradMask.shape, lambda: lambda)
-        let m = values(mask)                                         // m: [N]
-        let dm = values(gradMask)                                    // ∂L/∂m: [N]
+        let m = values(mask)  // m: [N]
+        let dm = values(gradMask)  // ∂L/∂m: [N]
         var total: Double = 0
         for i in 0..<n {
-            let term = dm[i] * (-lambda * m[i] * (1 - m[i]))         // ∂L/∂m_i · ∂m_i/∂a
+            let term = dm[i] * (-lambda * m[i] * (1 - m[i]))  // ∂L/∂m_i · ∂m_i/∂a
             total += Double(term)
         }
         return make([1], [Float(total)])
@@ -79,17 +79,18 @@ extension ReferenceBackend {
     /// `c ← decay·c + (1 − decay)·(m·g)²` in place on `importance: [N]`, with `mask, gradMask: [N]`.
     /// Skipped entirely (c unchanged, returns false) when any new score `(m·g)²` is non-finite.
     public func taylorImportanceUpdate(_ importance: Tensor, mask: Tensor, gradMask: Tensor, decay: Float) throws -> Bool {
-        let n = try TopKShapes.taylorImportanceUpdate(importance: importance.shape, mask: mask.shape,
-                                                      gradMask: gradMask.shape, decay: decay)
-        let m = values(mask)                                         // m: [N]
-        let g = values(gradMask)                                     // g = ∂L/∂m: [N]
-        var score = [Float](repeating: 0, count: n)                 // (m·g)²: [N]
+        let n = try TopKShapes.taylorImportanceUpdate(
+            importance: importance.shape, mask: mask.shape,
+            gradMask: gradMask.shape, decay: decay)
+        let m = values(mask)  // m: [N]
+        let g = values(gradMask)  // g = ∂L/∂m: [N]
+        var score = [Float](repeating: 0, count: n)  // (m·g)²: [N]
         for i in 0..<n {
             let s = m[i] * g[i]
             score[i] = s * s
-            if !score[i].isFinite { return false }                   // skip the whole update
+            if !score[i].isFinite { return false }  // skip the whole update
         }
-        var c = values(importance)                                   // c: [N]
+        var c = values(importance)  // c: [N]
         for i in 0..<n {
             c[i] = decay * c[i] + (1 - decay) * score[i]
         }

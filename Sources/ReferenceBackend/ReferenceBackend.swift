@@ -45,8 +45,9 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
     }
 
     public func upload(_ values: [Float], shape: [Int]) throws -> Tensor {
-        try require(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
-                    "upload: \(values.count) values do not fill shape \(shape)")
+        try require(
+            shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
+            "upload: \(values.count) values do not fill shape \(shape)")
         return make(shape, values)
     }
 

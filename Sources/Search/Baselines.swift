@@ -41,9 +41,11 @@ public enum UniformScaling {
 /// the value. A draw that cannot get within `tolerance` is discarded and redrawn (at most
 /// `maxDraws` times). The result depends only on the seed.
 public enum RandomArchitecture {
-    public static func sample(from space: SearchSpace, resource: ResourceKind, value: Double, tolerance: Double = 0.02,
-                              seed: UInt64, maxDraws: Int = 200) throws -> Architecture {
-        var rng = SeededRandom(seed: seed ^ 0x5241_4E44_4F4D)        // "RANDOM": independent of the training stream
+    public static func sample(
+        from space: SearchSpace, resource: ResourceKind, value: Double, tolerance: Double = 0.02,
+        seed: UInt64, maxDraws: Int = 200
+    ) throws -> Architecture {
+        var rng = SeededRandom(seed: seed ^ 0x5241_4E44_4F4D)  // "RANDOM": independent of the training stream
         for _ in 0..<maxDraws {
             var blocks: [Int: [Int]] = [:]
             var relative: [UnitKey: Double] = [:]
@@ -81,6 +83,8 @@ public enum RandomArchitecture {
                 }
             }
         }
-        throw SearchError.invalid("random baseline: no architecture of the search space within ±\(Int(tolerance * 100))% of \(ResourceCount.human(Int(value))) \(resource.rawValue) in \(maxDraws) draws")
+        throw SearchError.invalid(
+            "random baseline: no architecture of the search space within ±\(Int(tolerance * 100))% of \(ResourceCount.human(Int(value))) \(resource.rawValue) in \(maxDraws) draws"
+        )
     }
 }

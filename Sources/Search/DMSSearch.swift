@@ -48,8 +48,10 @@ public final class DMSSearch {
 
     /// - Parameters:
     ///   - target: the final resource target, absolute (MACs or parameters).
-    public init(network: Network, train: Dataset, normalization: ChannelNormalization?, resource: ResourceKind,
-                target: Double, configuration: DMSConfiguration) throws {
+    public init(
+        network: Network, train: Dataset, normalization: ChannelNormalization?, resource: ResourceKind,
+        target: Double, configuration: DMSConfiguration
+    ) throws {
         self.network = network
         backend = network.backend
         self.configuration = configuration
@@ -60,25 +62,31 @@ public final class DMSSearch {
         schedule = TargetSchedule(full: full, target: target, totalSteps: configuration.steps, decayFraction: configuration.decayFraction)
         let space = self.space
         units = try space.units.map { key, size in
-            try TopKUnit(key: key, size: size, lambda: Float(size) * (key.isDepth ? configuration.depthLambda : configuration.widthLambda),
-                         minimumKept: space.minimumKept(of: key), backend: network.backend)
+            try TopKUnit(
+                key: key, size: size, lambda: Float(size) * (key.isDepth ? configuration.depthLambda : configuration.widthLambda),
+                minimumKept: space.minimumKept(of: key), backend: network.backend)
         }
         let input = network.architecture.input
         let augmentation = configuration.augment ? Augmentation.standard(imageSize: input.height) : .disabled
-        loader = try BatchLoader(dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: true,
-                                 augmentation: augmentation, normalization: normalization, seed: configuration.seed)
-        weightOptimizer = try SGD(parameters: network.parameters, learningRate: configuration.learningRate,
-                                  momentum: configuration.momentum, weightDecay: configuration.weightDecay, nesterov: true, backend: backend)
+        loader = try BatchLoader(
+            dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: true,
+            augmentation: augmentation, normalization: normalization, seed: configuration.seed)
+        weightOptimizer = try SGD(
+            parameters: network.parameters, learningRate: configuration.learningRate,
+            momentum: configuration.momentum, weightDecay: configuration.weightDecay, nesterov: true, backend: backend)
         // β1 = 0.5: the resource loss switches off as soon as r_c ≤ r_t, and with β1 = 0.9 the
         // accumulated momentum keeps pruning for ~10 more steps, overshooting the target by
         // several percent when the task does not pull back; 0.5 limits that to about one step.
-        structureOptimizer = try Adam(parameters: units.map(\.ratio), learningRate: configuration.structureLearningRate,
-                                      beta1: 0.5, weightDecay: 0, backend: backend)
-        learningRates = LearningRateSchedule(kind: .cosine, baseRate: configuration.learningRate, totalSteps: configuration.steps,
-                                             warmupSteps: min(configuration.steps / 20, 100))
-        structureLearningRates = LearningRateSchedule(kind: configuration.structureSchedule == .cosine ? .cosine : .constant,
-                                                      baseRate: configuration.structureLearningRate,
-                                                      totalSteps: configuration.steps, minimumRate: configuration.structureLearningRate / 20)
+        structureOptimizer = try Adam(
+            parameters: units.map(\.ratio), learningRate: configuration.structureLearningRate,
+            beta1: 0.5, weightDecay: 0, backend: backend)
+        learningRates = LearningRateSchedule(
+            kind: .cosine, baseRate: configuration.learningRate, totalSteps: configuration.steps,
+            warmupSteps: min(configuration.steps / 20, 100))
+        structureLearningRates = LearningRateSchedule(
+            kind: configuration.structureSchedule == .cosine ? .cosine : .constant,
+            baseRate: configuration.structureLearningRate,
+            totalSteps: configuration.steps, minimumRate: configuration.structureLearningRate / 20)
     }
 
     func unit(_ key: UnitKey) -> TopKUnit? { units.first { $0.key == key } }
@@ -103,8 +111,11 @@ public final class DMSSearch {
     }
 
     /// Hard counts and gates of the current masks.
-    func hardState() throws -> (counts: [UnitKey: Double], gates: [UnitKey: [Double]], soft: [UnitKey: Double], softGates: [UnitKey: [Double]]) {
-        var counts: [UnitKey: Double] = [:], gates: [UnitKey: [Double]] = [:], soft: [UnitKey: Double] = [:], softGates: [UnitKey: [Double]] = [:]
+    func hardState() throws -> (
+        counts: [UnitKey: Double], gates: [UnitKey: [Double]], soft: [UnitKey: Double], softGates: [UnitKey: [Double]]
+    ) {
+        var counts: [UnitKey: Double] = [:], gates: [UnitKey: [Double]] = [:], soft: [UnitKey: Double] = [:],
+            softGates: [UnitKey: [Double]] = [:]
         for unit in units {
             let m = try unit.mask.map { try backend.download($0.value) } ?? [Float](repeating: 1, count: unit.size)
             if unit.key.isDepth {
@@ -150,7 +161,8 @@ public final class DMSSearch {
         for unit in units where !isFrozen(unit, at: step) {
             guard let mask = unit.mask else { continue }
             let taskGradient = try tape.gradient(of: mask) ?? backend.zeros([unit.size])
-            try backend.taylorImportanceUpdate(unit.importance, mask: mask.value, gradMask: taskGradient, decay: configuration.importanceDecay)
+            try backend.taylorImportanceUpdate(
+                unit.importance, mask: mask.value, gradMask: taskGradient, decay: configuration.importanceDecay)
             var total = taskGradient
             if resourceActive, let d = gradient[unit.key] {
                 let scale = Double(configuration.resourceWeight) / hard
@@ -172,8 +184,10 @@ public final class DMSSearch {
             step: step, taskLoss: taskLoss, resourceLoss: resourceLoss, hardResource: hard, softResource: soft, target: target,
             accuracy: Float(correct) / Float(batch.count),
             units: try units.map { u in
-                (key: u.key, ratio: try u.ratioValue(),
-                 kept: u.key.isDepth ? Int(state.gates[u.key]?.reduce(0, +) ?? 0) : Int(state.counts[u.key] ?? 0))
+                (
+                    key: u.key, ratio: try u.ratioValue(),
+                    kept: u.key.isDepth ? Int(state.gates[u.key]?.reduce(0, +) ?? 0) : Int(state.counts[u.key] ?? 0)
+                )
             }, ratioGradients: gradientValues)
         step += 1
         return record
@@ -183,7 +197,9 @@ public final class DMSSearch {
     public func run(onStep: (SearchStepRecord) throws -> Void) throws {
         while step < configuration.steps {
             let perEpoch = loader.batchesPerEpoch
-            guard perEpoch > 0 else { throw SearchError.invalid("the training split is smaller than one batch of \(configuration.batchSize)") }
+            guard perEpoch > 0 else {
+                throw SearchError.invalid("the training split is smaller than one batch of \(configuration.batchSize)")
+            }
             let epoch = step / perEpoch
             for batch in loader.batches(epoch: epoch, startingAt: step % perEpoch) {
                 try onStep(try runStep(batch))

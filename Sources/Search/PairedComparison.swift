@@ -33,7 +33,9 @@ public struct PairedComparison: Codable, Equatable, Sendable {
         mean = summary.mean
         standardDeviation = summary.standardDeviation
         if differences.count >= 2 {
-            let half = PairedComparison.tQuantile975(degreesOfFreedom: differences.count - 1) * standardDeviation / Double(differences.count).squareRoot()
+            let half =
+                PairedComparison.tQuantile975(degreesOfFreedom: differences.count - 1) * standardDeviation
+                / Double(differences.count).squareRoot()
             interval = (mean - half)...(mean + half)
         } else {
             interval = nil
@@ -52,9 +54,11 @@ public struct PairedComparison: Codable, Equatable, Sendable {
     /// The 0.975 quantile of Student's t: the table for 1–30 degrees of freedom, then
     /// `1.96 + 2.5/df` (within 0.002 of the exact value beyond 30).
     public static func tQuantile975(degreesOfFreedom df: Int) -> Double {
-        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                               2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-                               2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+        let table: [Double] = [
+            12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+            2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+            2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        ]
         precondition(df >= 1, "t quantile needs ≥ 1 degree of freedom")
         return df <= table.count ? table[df - 1] : 1.96 + 2.5 / Double(df)
     }
@@ -76,7 +80,9 @@ public struct PairedComparison: Codable, Equatable, Sendable {
         differences = try c.decode([Double].self, forKey: .differences)
         mean = try c.decode(Double.self, forKey: .mean)
         standardDeviation = try c.decode(Double.self, forKey: .standardDeviation)
-        if let low = try c.decodeIfPresent(Double.self, forKey: .low), let high = try c.decodeIfPresent(Double.self, forKey: .high), low <= high {
+        if let low = try c.decodeIfPresent(Double.self, forKey: .low), let high = try c.decodeIfPresent(Double.self, forKey: .high),
+            low <= high
+        {
             interval = low...high
         } else {
             interval = nil

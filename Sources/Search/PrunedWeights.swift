@@ -29,7 +29,8 @@ extension DMSSearch {
         for s in network.architecture.stages.indices {
             let keptBlocks = try keptBlocks(stage: s), exported = target.blocks(ofStage: s)
             guard keptBlocks.count == exported.count else {
-                throw SearchError.invalid("pruned export: stage \(s) keeps \(keptBlocks.count) blocks but the exported architecture has \(exported.count)")
+                throw SearchError.invalid(
+                    "pruned export: stage \(s) keeps \(keptBlocks.count) blocks but the exported architecture has \(exported.count)")
             }
             for (old, new) in zip(keptBlocks, exported) {
                 if let i = source.blocks.firstIndex(where: { $0.stage == s && $0.index == old }) { renamed[i] = new }
@@ -43,16 +44,21 @@ extension DMSSearch {
             }
             return match
         }
-        let values = Dictionary(uniqueKeysWithValues: try network.namedState.map { ($0.name, ($0.tensor.shape, try backend.download($0.tensor))) })
+        let values = Dictionary(
+            uniqueKeysWithValues: try network.namedState.map { ($0.name, ($0.tensor.shape, try backend.download($0.tensor))) })
         func tensor(_ name: String) throws -> (shape: [Int], values: [Float]) {
             guard let found = values[name] else { throw SearchError.invalid("pruned export: the supernet has no tensor \(name)") }
             return found
         }
         let expected = Dictionary(uniqueKeysWithValues: target.tensors.map { ($0.name, $0.shape) })
-        var checkpoint = Checkpoint(metadata: ["kind": "pruned", "architecture": String(decoding: try architecture.encoded(), as: UTF8.self)])
+        var checkpoint = Checkpoint(metadata: [
+            "kind": "pruned", "architecture": String(decoding: try architecture.encoded(), as: UTF8.self),
+        ])
         func append(_ name: String, _ shape: [Int], _ data: [Float]) throws {
             guard expected[name] == shape else {
-                throw SearchError.invalid("pruned export: \(name) is \(shape) but the exported plan expects \(expected[name].map { "\($0)" } ?? "no such tensor")")
+                throw SearchError.invalid(
+                    "pruned export: \(name) is \(shape) but the exported plan expects \(expected[name].map { "\($0)" } ?? "no such tensor")"
+                )
             }
             checkpoint.tensors.append((name, shape, data))
         }

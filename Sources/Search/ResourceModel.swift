@@ -98,10 +98,14 @@ public struct ResourceModel: Sendable {
     public func checkReachable(_ target: Double) throws {
         let full = self.full, minimum = self.minimum
         guard target.isFinite, target >= minimum else {
-            throw SearchError.unreachableTarget("target \(ResourceCount.human(Int(target.isFinite ? target : 0))) \(kind.rawValue) is below the smallest network of this search space (\(ResourceCount.human(Int(minimum))): one channel per layer, one block per stage)")
+            throw SearchError.unreachableTarget(
+                "target \(ResourceCount.human(Int(target.isFinite ? target : 0))) \(kind.rawValue) is below the smallest network of this search space (\(ResourceCount.human(Int(minimum))): one channel per layer, one block per stage)"
+            )
         }
         guard target <= full else {
-            throw SearchError.unreachableTarget("target \(ResourceCount.human(Int(target))) \(kind.rawValue) is above the supernet itself (\(ResourceCount.human(Int(full)))); nothing to search")
+            throw SearchError.unreachableTarget(
+                "target \(ResourceCount.human(Int(target))) \(kind.rawValue) is above the supernet itself (\(ResourceCount.human(Int(full)))); nothing to search"
+            )
         }
     }
 

@@ -13,7 +13,8 @@ public enum SVGChart {
     public static func color(_ i: Int) -> String { palette[i % palette.count] }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 
     /// Grouped vertical bars: one group per label, one bar per series.
@@ -28,11 +29,13 @@ public enum SVGChart {
             let x0 = left + groupWidth * Double(g) + 5
             for (s, serie) in series.enumerated() where g < serie.values.count {
                 let h = serie.values[g] / maxValue * plotH
-                svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.1f\" fill=\"%@\"><title>%@ %@: %.0f</title></rect>\n",
-                              x0 + 14 * Double(s), top + plotH - h, h, serie.color, escape(label), escape(serie.name), serie.values[g])
+                svg += String(
+                    format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.1f\" fill=\"%@\"><title>%@ %@: %.0f</title></rect>\n",
+                    x0 + 14 * Double(s), top + plotH - h, h, serie.color, escape(label), escape(serie.name), serie.values[g])
             }
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" transform=\"rotate(60 %.1f %.1f)\">%@</text>\n",
-                          x0, top + plotH + 12, x0, top + plotH + 12, escape(label))
+            svg += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" transform=\"rotate(60 %.1f %.1f)\">%@</text>\n",
+                x0, top + plotH + 12, x0, top + plotH + 12, escape(label))
         }
         svg += legend(series, x: left + 10, y: 22)
         return svg + "</svg>\n"
@@ -47,31 +50,41 @@ public enum SVGChart {
         var svg = header(width: width, height: height, title: title)
         svg += axis(left: left, top: top, plotH: plotH, plotW: plotW, maxValue: maxValue, yLabel: yLabel)
         for serie in series {
-            let points = zip(x, serie.values).map { String(format: "%.1f,%.1f", left + $0 / maxX * plotW, top + plotH - $1 / maxValue * plotH) }
+            let points = zip(x, serie.values).map {
+                String(format: "%.1f,%.1f", left + $0 / maxX * plotW, top + plotH - $1 / maxValue * plotH)
+            }
             svg += "<polyline fill=\"none\" stroke=\"\(serie.color)\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>\n"
         }
-        svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%@ (0 … %.0f)</text>\n",
-                      left + plotW / 2, top + plotH + 35, escape(xLabel), maxX)
+        svg += String(
+            format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%@ (0 … %.0f)</text>\n",
+            left + plotW / 2, top + plotH + 35, escape(xLabel), maxX)
         svg += legend(series, x: left + 10, y: 22)
         return svg + "</svg>\n"
     }
 
     static func header(width: Double, height: Double, title: String) -> String {
-        String(format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", width, height)
+        String(
+            format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", width, height)
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-            + String(format: "<text x=\"%.1f\" y=\"16\" font-size=\"14\" text-anchor=\"middle\" font-weight=\"bold\">%@</text>\n", width / 2, escape(title))
+            + String(
+                format: "<text x=\"%.1f\" y=\"16\" font-size=\"14\" text-anchor=\"middle\" font-weight=\"bold\">%@</text>\n", width / 2,
+                escape(title))
     }
 
     static func axis(left: Double, top: Double, plotH: Double, plotW: Double, maxValue: Double, yLabel: String) -> String {
         var svg = String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", left, top, left, top + plotH)
-        svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", left, top + plotH, left + plotW, top + plotH)
+        svg += String(
+            format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", left, top + plotH, left + plotW,
+            top + plotH)
         for i in 0...4 {
             let v = maxValue * Double(i) / 4, y = top + plotH - plotH * Double(i) / 4
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%@</text>\n", left - 4, y + 3, compact(v))
+            svg += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%@</text>\n", left - 4, y + 3, compact(v))
             svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, y, left + plotW, y)
         }
-        svg += String(format: "<text x=\"14\" y=\"%.1f\" font-size=\"12\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\">%@</text>\n",
-                      top + plotH / 2, top + plotH / 2, escape(yLabel))
+        svg += String(
+            format: "<text x=\"14\" y=\"%.1f\" font-size=\"12\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\">%@</text>\n",
+            top + plotH / 2, top + plotH / 2, escape(yLabel))
         return svg
     }
 

@@ -35,8 +35,10 @@ public final class SearchPipeline {
     /// - Parameters:
     ///   - splits: normalized train and test splits; the plan's validation fraction is held out of train.
     ///   - pretrained: the supernet's weights for pipeline p-.
-    public init(plan: SearchPlan, splits: DatasetSplits, backend: any Backend, folder: URL, pretrained: Checkpoint? = nil,
-                onEvent: @escaping (SearchEvent) -> Void = { _ in }) throws {
+    public init(
+        plan: SearchPlan, splits: DatasetSplits, backend: any Backend, folder: URL, pretrained: Checkpoint? = nil,
+        onEvent: @escaping (SearchEvent) -> Void = { _ in }
+    ) throws {
         self.plan = plan; self.folder = folder; self.backend = backend; self.pretrained = pretrained; self.onEvent = onEvent
         if plan.validationFraction > 0 {
             let parts = try splits.train.split(validationFraction: plan.validationFraction, seed: 0)
@@ -110,11 +112,13 @@ public final class SearchPipeline {
                 results.append(try runArm(arm, repeat: r, search: search, searched: searched, searchSeconds: searchSeconds))
             }
         }
-        var report = SearchReport(plan: plan, results: results, dataName: train.name, trainCount: train.count,
-                                  validationCount: validation?.count ?? 0, testCount: test.count, device: backend.deviceDescription)
+        var report = SearchReport(
+            plan: plan, results: results, dataName: train.name, trainCount: train.count,
+            validationCount: validation?.count ?? 0, testCount: test.count, device: backend.deviceDescription)
         if let (search, _) = first {
             report.widths = try SearchCharts.widthRows(search: search, base: plan.base)
-            try SearchCharts.write(search: search, base: plan.base, log: repeatFolder(1).appendingPathComponent("search/search.jsonl"), to: folder)
+            try SearchCharts.write(
+                search: search, base: plan.base, log: repeatFolder(1).appendingPathComponent("search/search.jsonl"), to: folder)
         }
         try report.write(to: folder)
         return report
@@ -134,13 +138,15 @@ public final class SearchPipeline {
             var config = plan.retrain
             config.epochs = plan.pretrainEpochs
             config.seed = seed
-            _ = try trainNetwork(network, name: "repeat \(r) pretrain", folder: repeatFolder(r).appendingPathComponent("pretrain"), configuration: config)
+            _ = try trainNetwork(
+                network, name: "repeat \(r) pretrain", folder: repeatFolder(r).appendingPathComponent("pretrain"), configuration: config)
         }
         var configuration = plan.search
         configuration.seed = seed
         configuration.trainWeights = plan.pipeline != .pMinus
-        let search = try DMSSearch(network: network, train: train, normalization: nil, resource: plan.resource,
-                                   target: plan.target, configuration: configuration)
+        let search = try DMSSearch(
+            network: network, train: train, normalization: nil, resource: plan.resource,
+            target: plan.target, configuration: configuration)
         var before = 0.0
         if resuming {
             do {
@@ -159,13 +165,18 @@ public final class SearchPipeline {
         let log = try JSONLinesLog(url: logURL, truncate: !resuming)
         let start = Date()
         if search.step < configuration.steps {
-            onEvent(.message(resuming ? "repeat \(r): resuming the search at step \(search.step)/\(configuration.steps)"
-                                      : "repeat \(r)/\(plan.repeats): searching (seed \(seed))"))
+            onEvent(
+                .message(
+                    resuming
+                        ? "repeat \(r): resuming the search at step \(search.step)/\(configuration.steps)"
+                        : "repeat \(r)/\(plan.repeats): searching (seed \(seed))"))
             onEvent(.phase(name: "repeat \(r) search", total: configuration.steps))
             try search.run { record in
-                var entry: [String: Any] = ["step": record.step + 1, "loss": Double(record.taskLoss), "resource_loss": record.resourceLoss,
-                                            "hard": record.hardResource, "soft": record.softResource, "target": record.target,
-                                            "accuracy": Double(record.accuracy)]
+                var entry: [String: Any] = [
+                    "step": record.step + 1, "loss": Double(record.taskLoss), "resource_loss": record.resourceLoss,
+                    "hard": record.hardResource, "soft": record.softResource, "target": record.target,
+                    "accuracy": Double(record.accuracy),
+                ]
                 for u in record.units { entry["a.\(u.key)"] = Double(u.ratio); entry["kept.\(u.key)"] = u.kept }
                 try log.append(entry)
                 onEvent(.searchStep(record, search: search))
@@ -202,7 +213,9 @@ public final class SearchPipeline {
             a.notes["name"] = "\(plan.base.notes["name"] ?? "base")-uniform"
             architecture = a
             let deviation = (plan.resource.value(of: a) - achieved) / achieved
-            if abs(deviation) > 0.01 { note = String(format: "uniform scaling lands %+.1f%% from the DMS result (widths are whole channels)", deviation * 100) }
+            if abs(deviation) > 0.01 {
+                note = String(format: "uniform scaling lands %+.1f%% from the DMS result (widths are whole channels)", deviation * 100)
+            }
         case .random:
             architecture = try RandomArchitecture.sample(from: search.space, resource: plan.resource, value: achieved, seed: seed)
         }
@@ -229,14 +242,18 @@ public final class SearchPipeline {
             outcome = try trainNetwork(network, name: name, folder: dir, configuration: config)
         }
         let resources = architecture.resources
-        let result = ArmResult(arm: arm, repeatIndex: r, seed: seed, macs: resources.macs, parameters: resources.parameters,
-                               depths: LayerWidths.depths(architecture), testAccuracy: outcome.test.accuracy,
-                               validationAccuracy: outcome.validation?.accuracy, trainSeconds: outcome.trainSeconds,
-                               searchSeconds: arm == .dms ? searchSeconds : nil, note: note)
+        let result = ArmResult(
+            arm: arm, repeatIndex: r, seed: seed, macs: resources.macs, parameters: resources.parameters,
+            depths: LayerWidths.depths(architecture), testAccuracy: outcome.test.accuracy,
+            validationAccuracy: outcome.validation?.accuracy, trainSeconds: outcome.trainSeconds,
+            searchSeconds: arm == .dms ? searchSeconds : nil, note: note)
         try writeJSON(result, to: resultURL)
-        onEvent(.message(String(format: "%@: test accuracy %.2f%%%@ (%@ %@)", name, result.testAccuracy * 100,
-                                result.validationAccuracy.map { String(format: ", validation %.2f%%", $0 * 100) } ?? "",
-                                ResourceCount.human(resources.macs), "MACs")))
+        onEvent(
+            .message(
+                String(
+                    format: "%@: test accuracy %.2f%%%@ (%@ %@)", name, result.testAccuracy * 100,
+                    result.validationAccuracy.map { String(format: ", validation %.2f%%", $0 * 100) } ?? "",
+                    ResourceCount.human(resources.macs), "MACs")))
         return result
     }
 
@@ -246,27 +263,31 @@ public final class SearchPipeline {
         let run = try TrainingRun(trainer: trainer, folder: folder, validation: validation, evaluateTestEachEpoch: false)
         try run.resumeIfPossible()
         var phaseOpen = false
-        let result = try run.run(onStep: { report in
-            if !phaseOpen {
-                self.onEvent(.phase(name: "\(name) epoch \(report.epoch + 1)/\(configuration.epochs)", total: report.batchesPerEpoch))
-                phaseOpen = true
-            }
-            self.onEvent(.trainStep(report))
-        }, onEpoch: { record in
-            self.onEvent(.phaseFinished)
-            phaseOpen = false
-            self.onEvent(.epoch(name: name, record))
-        })
+        let result = try run.run(
+            onStep: { report in
+                if !phaseOpen {
+                    self.onEvent(.phase(name: "\(name) epoch \(report.epoch + 1)/\(configuration.epochs)", total: report.batchesPerEpoch))
+                    phaseOpen = true
+                }
+                self.onEvent(.trainStep(report))
+            },
+            onEpoch: { record in
+                self.onEvent(.phaseFinished)
+                phaseOpen = false
+                self.onEvent(.epoch(name: name, record))
+            })
         return result
     }
 
     func evaluateOnly(_ network: Network, configuration: TrainingConfiguration) throws -> TrainingRunResult {
         func evaluate(_ data: Dataset) throws -> PassMetrics {
-            let loader = try BatchLoader(dataset: data, batchSize: configuration.evaluationBatchSize, shuffle: false, dropLast: false,
-                                         augmentation: .disabled, normalization: nil, seed: 0)
+            let loader = try BatchLoader(
+                dataset: data, batchSize: configuration.evaluationBatchSize, shuffle: false, dropLast: false,
+                augmentation: .disabled, normalization: nil, seed: 0)
             return try Trainer.evaluate(network, loader: loader)
         }
-        return TrainingRunResult(test: try evaluate(test), validation: try validation.map(evaluate), epochs: 0, trainSeconds: 0, trainImages: 0)
+        return TrainingRunResult(
+            test: try evaluate(test), validation: try validation.map(evaluate), epochs: 0, trainSeconds: 0, trainImages: 0)
     }
 }
 

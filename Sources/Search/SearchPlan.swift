@@ -79,8 +79,10 @@ public struct ArmResult: Codable, Equatable, Sendable {
     public var searchSeconds: Double?
     public var note: String?
 
-    public init(arm: Arm, repeatIndex: Int, seed: UInt64, macs: Int, parameters: Int, depths: String, testAccuracy: Double,
-                validationAccuracy: Double?, trainSeconds: Double, searchSeconds: Double?, note: String?) {
+    public init(
+        arm: Arm, repeatIndex: Int, seed: UInt64, macs: Int, parameters: Int, depths: String, testAccuracy: Double,
+        validationAccuracy: Double?, trainSeconds: Double, searchSeconds: Double?, note: String?
+    ) {
         self.arm = arm; self.repeatIndex = repeatIndex; self.seed = seed; self.macs = macs; self.parameters = parameters
         self.depths = depths; self.testAccuracy = testAccuracy; self.validationAccuracy = validationAccuracy
         self.trainSeconds = trainSeconds; self.searchSeconds = searchSeconds; self.note = note

@@ -13,7 +13,9 @@ public struct SearchReport: Codable, Sendable {
     /// Repeat 1's searched widths.
     public var widths: [WidthRow] = []
 
-    public init(plan: SearchPlan, results: [ArmResult], dataName: String, trainCount: Int, validationCount: Int, testCount: Int, device: String) {
+    public init(
+        plan: SearchPlan, results: [ArmResult], dataName: String, trainCount: Int, validationCount: Int, testCount: Int, device: String
+    ) {
         self.plan = plan; self.results = results; self.dataName = dataName
         self.trainCount = trainCount; self.validationCount = validationCount; self.testCount = testCount; self.device = device
     }
@@ -38,13 +40,16 @@ public struct SearchReport: Codable, Sendable {
     /// How each arm got its weights: p- evaluates the pruned pretrained weights as they are,
     /// p fine-tunes them, np (and every baseline) trains from scratch.
     func trainingSentence() -> String {
-        let recipe = "\(plan.retrain.epochs) epochs (batch \(plan.retrain.batchSize), SGD \(plan.retrain.learningRate) \(plan.retrain.schedule.rawValue))"
+        let recipe =
+            "\(plan.retrain.epochs) epochs (batch \(plan.retrain.batchSize), SGD \(plan.retrain.learningRate) \(plan.retrain.schedule.rawValue))"
         let baselines = arms.contains { $0 != .dms }
         switch plan.pipeline {
         case .pMinus:
-            return "the DMS arm is the pretrained supernet's pruned weights, evaluated without training" + (baselines ? "; the baselines trained \(recipe)" : "")
+            return "the DMS arm is the pretrained supernet's pruned weights, evaluated without training"
+                + (baselines ? "; the baselines trained \(recipe)" : "")
         case .p:
-            return "the DMS arm fine-tuned the pruned supernet weights \(recipe)" + (baselines ? "; the baselines trained from scratch with the same recipe" : "")
+            return "the DMS arm fine-tuned the pruned supernet weights \(recipe)"
+                + (baselines ? "; the baselines trained from scratch with the same recipe" : "")
         case .np:
             return (baselines ? "every arm trained " : "the DMS arm trained ") + "from scratch \(recipe)"
         }
@@ -58,13 +63,19 @@ public struct SearchReport: Codable, Sendable {
             let interval = c.interval.map { String(format: "95%% interval %+.2f to %+.2f", $0.lowerBound, $0.upperBound) }
             switch c.verdict {
             case .ahead:
-                return String(format: "DMS is **ahead** of %@ by %+.2f points (%@, %d paired repeats).", other.rawValue, c.mean, interval!, k)
+                return String(
+                    format: "DMS is **ahead** of %@ by %+.2f points (%@, %d paired repeats).", other.rawValue, c.mean, interval!, k)
             case .behind:
                 return String(format: "DMS is **behind** %@ by %+.2f points (%@, %d paired repeats).", other.rawValue, c.mean, interval!, k)
             case .withinNoise:
-                return String(format: "DMS and %@ are **within noise**: %+.2f points, %@ holds zero (%d paired repeats).", other.rawValue, c.mean, interval!, k)
+                return String(
+                    format: "DMS and %@ are **within noise**: %+.2f points, %@ holds zero (%d paired repeats).", other.rawValue, c.mean,
+                    interval!, k)
             case .noInterval:
-                return String(format: "DMS − %@ = %+.2f points from one repeat: no interval, so this cannot be told from seed noise (0.1–0.3 points); run with `--repeats 3` or more.", other.rawValue, c.mean)
+                return String(
+                    format:
+                        "DMS − %@ = %+.2f points from one repeat: no interval, so this cannot be told from seed noise (0.1–0.3 points); run with `--repeats 3` or more.",
+                    other.rawValue, c.mean)
             }
         }
     }
@@ -72,51 +83,70 @@ public struct SearchReport: Codable, Sendable {
     public func markdown() -> String {
         let kind = plan.resource.rawValue
         var md = "# DMS search report\n\n"
-        md += "- pipeline **\(plan.pipeline.rawValue)**, data \(dataName): \(trainCount) train / \(validationCount) held-out validation / \(testCount) test images; device \(device)\n"
-        md += "- base \(plan.base.notes["name"] ?? plan.base.family.rawValue): \(ResourceCount.human(Int(plan.resource.value(of: plan.base)))) \(kind), depths \(LayerWidths.depths(plan.base)); "
-        md += "supernet \(ResourceCount.human(Int(plan.resource.value(of: plan.supernet)))) \(kind), depths \(LayerWidths.depths(plan.supernet))\n"
-        md += "- target \(ResourceCount.human(Int(plan.target))) \(kind); search \(plan.search.steps) steps × \(plan.search.batchSize) images; "
+        md +=
+            "- pipeline **\(plan.pipeline.rawValue)**, data \(dataName): \(trainCount) train / \(validationCount) held-out validation / \(testCount) test images; device \(device)\n"
+        md +=
+            "- base \(plan.base.notes["name"] ?? plan.base.family.rawValue): \(ResourceCount.human(Int(plan.resource.value(of: plan.base)))) \(kind), depths \(LayerWidths.depths(plan.base)); "
+        md +=
+            "supernet \(ResourceCount.human(Int(plan.resource.value(of: plan.supernet)))) \(kind), depths \(LayerWidths.depths(plan.supernet))\n"
+        md +=
+            "- target \(ResourceCount.human(Int(plan.target))) \(kind); search \(plan.search.steps) steps × \(plan.search.batchSize) images; "
         md += trainingSentence() + "\n"
-        md += "- \(plan.repeats) paired repeat\(plan.repeats == 1 ? "" : "s"): repeat r uses seed \(plan.seed) + r − 1 for every arm; accuracies are the final epoch's (no selection on the test set)\n\n"
+        md +=
+            "- \(plan.repeats) paired repeat\(plan.repeats == 1 ? "" : "s"): repeat r uses seed \(plan.seed) + r − 1 for every arm; accuracies are the final epoch's (no selection on the test set)\n\n"
         let verdictLines = verdicts()
-        md += "## Result\n\n" + (verdictLines.isEmpty ? "No baseline was run (`--no-baseline`), so there is nothing to compare DMS with." : verdictLines.joined(separator: "\n")) + "\n\n"
-        md += "| arm | test accuracy | validation accuracy | \(kind) (mean) | parameters (mean) | depths | search time | train time (mean) |\n|---|---|---|---|---|---|---|---|\n"
+        md +=
+            "## Result\n\n"
+            + (verdictLines.isEmpty
+                ? "No baseline was run (`--no-baseline`), so there is nothing to compare DMS with." : verdictLines.joined(separator: "\n"))
+            + "\n\n"
+        md +=
+            "| arm | test accuracy | validation accuracy | \(kind) (mean) | parameters (mean) | depths | search time | train time (mean) |\n|---|---|---|---|---|---|---|---|\n"
         for arm in arms {
             let runs = runs(of: arm)
             let test = testSummary(arm), validation = Summary(runs.compactMap { $0.validationAccuracy.map { $0 * 100 } })
             let macs = Summary(runs.map { Double(plan.resource == .macs ? $0.macs : $0.parameters) }).mean
             let params = Summary(runs.map { Double($0.parameters) }).mean
             let search = Summary(runs.compactMap(\.searchSeconds))
-            md += "| \(arm.rawValue) | \(Self.meanStd(test)) | \(validation.count > 0 ? Self.meanStd(validation) : "–") | \(ResourceCount.human(Int(macs))) | "
+            md +=
+                "| \(arm.rawValue) | \(Self.meanStd(test)) | \(validation.count > 0 ? Self.meanStd(validation) : "–") | \(ResourceCount.human(Int(macs))) | "
             md += "\(ResourceCount.human(Int(params))) | \(Set(runs.map(\.depths)).sorted().joined(separator: ", ")) | "
             md += "\(search.count > 0 ? Self.duration(search.mean) : "–") | \(Self.duration(Summary(runs.map(\.trainSeconds)).mean)) |\n"
         }
         let others = arms.filter { $0 != .dms }
         if !others.isEmpty {
-            md += "\n## Paired differences, DMS − baseline (points)\n\n| baseline | split | per repeat | mean | 95% interval | verdict |\n|---|---|---|---|---|---|\n"
+            md +=
+                "\n## Paired differences, DMS − baseline (points)\n\n| baseline | split | per repeat | mean | 95% interval | verdict |\n|---|---|---|---|---|---|\n"
             for other in others {
                 for validation in [false, true] {
                     guard let c = comparison(other, validation: validation) else { continue }
                     let interval = c.interval.map { String(format: "%+.2f … %+.2f", $0.lowerBound, $0.upperBound) } ?? "–"
-                    md += "| \(other.rawValue) | \(validation ? "validation" : "test") | \(c.differences.map { String(format: "%+.2f", $0) }.joined(separator: ", ")) | "
+                    md +=
+                        "| \(other.rawValue) | \(validation ? "validation" : "test") | \(c.differences.map { String(format: "%+.2f", $0) }.joined(separator: ", ")) | "
                     md += String(format: "%+.2f | %@ | %@ |\n", c.mean, interval, c.verdict.rawValue)
                 }
             }
         }
-        md += "\n## Every run\n\n| repeat | seed | arm | test | validation | \(kind) | parameters | depths | train time | note |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        md +=
+            "\n## Every run\n\n| repeat | seed | arm | test | validation | \(kind) | parameters | depths | train time | note |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for r in results.sorted(by: { ($0.repeatIndex, $0.arm) < ($1.repeatIndex, $1.arm) }) {
-            md += String(format: "| %d | %llu | %@ | %.2f%% | %@ | %@ | %@ | %@ | %@ | %@ |\n", r.repeatIndex, r.seed, r.arm.rawValue, r.testAccuracy * 100,
-                         r.validationAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "–",
-                         ResourceCount.human(plan.resource == .macs ? r.macs : r.parameters), ResourceCount.human(r.parameters), r.depths,
-                         r.trainSeconds > 0 ? Self.duration(r.trainSeconds) : "–", r.note ?? "")
+            md += String(
+                format: "| %d | %llu | %@ | %.2f%% | %@ | %@ | %@ | %@ | %@ | %@ |\n", r.repeatIndex, r.seed, r.arm.rawValue,
+                r.testAccuracy * 100,
+                r.validationAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "–",
+                ResourceCount.human(plan.resource == .macs ? r.macs : r.parameters), ResourceCount.human(r.parameters), r.depths,
+                r.trainSeconds > 0 ? Self.duration(r.trainSeconds) : "–", r.note ?? "")
         }
         if !widths.isEmpty {
             md += "\n## Searched widths (repeat 1)\n\n![widths](widths.svg)\n\n| unit | supernet | base | searched |\n|---|---|---|---|\n"
-            for row in widths { md += "| \(row.unit) | \(row.supernet) | \(row.base) | \(row.blockRemoved ? "– (block removed)" : "\(row.searched)") |\n" }
+            for row in widths {
+                md += "| \(row.unit) | \(row.supernet) | \(row.base) | \(row.blockRemoved ? "– (block removed)" : "\(row.searched)") |\n"
+            }
         }
         md += "\n## The search (repeat 1)\n\n![resource](search.svg)\n\n![kept](kept.svg)\n"
         if plan.repeats == 1 && plan.pipeline != .pMinus {
-            md += "\nTo tell DMS from seed noise, run the paired comparison: the same command with `--repeats 3` (about three times as long).\n"
+            md +=
+                "\nTo tell DMS from seed noise, run the paired comparison: the same command with `--repeats 3` (about three times as long).\n"
         }
         return md
     }
@@ -132,7 +162,8 @@ public struct SearchReport: Codable, Sendable {
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+        return s >= 3600
+            ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 }
 
@@ -160,9 +191,10 @@ struct ReportJSON: Encodable {
         data = r.dataName; device = r.device; runs = r.results; widths = r.widths
         arms = r.arms.map { arm in
             let t = r.testSummary(arm), v = Summary(r.runs(of: arm).compactMap { $0.validationAccuracy.map { $0 * 100 } })
-            return ArmSummary(arm: arm, test_accuracy_mean: t.mean, test_accuracy_std: t.standardDeviation,
-                              validation_accuracy_mean: v.count > 0 ? v.mean : nil, validation_accuracy_std: v.count > 0 ? v.standardDeviation : nil,
-                              runs: t.count)
+            return ArmSummary(
+                arm: arm, test_accuracy_mean: t.mean, test_accuracy_std: t.standardDeviation,
+                validation_accuracy_mean: v.count > 0 ? v.mean : nil, validation_accuracy_std: v.count > 0 ? v.standardDeviation : nil,
+                runs: t.count)
         }
         var c: [String: PairedComparison] = [:], vc: [String: PairedComparison] = [:]
         for arm in r.arms where arm != .dms {

@@ -164,8 +164,9 @@ extension SearchSpace {
                     throw SearchError.invalid("stage \(s): block \(b) has no identity shortcut and cannot be removed")
                 }
                 guard !kept.isEmpty else { throw SearchError.invalid("stage \(s): at least one block must stay") }
-                return Architecture.Stage(width: try width(streamUnits[s]), stride: stage.stride,
-                                          blocks: try kept.sorted().map { Architecture.Block(hidden: try width(.hidden(s, $0))) })
+                return Architecture.Stage(
+                    width: try width(streamUnits[s]), stride: stage.stride,
+                    blocks: try kept.sorted().map { Architecture.Block(hidden: try width(.hidden(s, $0))) })
             }
             if architecture.family == .mobilenetv2 { a.headWidth = try width(.head) }
         }

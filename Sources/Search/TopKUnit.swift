@@ -31,8 +31,9 @@ public final class TopKUnit {
         precondition(size >= 1 && (minimumKept == 0 || minimumKept == 1), "TopKUnit: size ≥ 1, minimumKept 0 or 1")
         self.key = key; self.size = size; self.lambda = lambda; self.minimumKept = minimumKept; self.backend = backend
         importance = try backend.zeros([size])
-        ratio = Parameter(try backend.upload([TopKUnit.clamp(initialRatio, size: size, minimumKept: minimumKept)], shape: [1]),
-                          name: "\(key).ratio")
+        ratio = Parameter(
+            try backend.upload([TopKUnit.clamp(initialRatio, size: size, minimumKept: minimumKept)], shape: [1]),
+            name: "\(key).ratio")
     }
 
     /// The largest allowed `a`: `1 − 1/(2N)` when at least one element must stay (then

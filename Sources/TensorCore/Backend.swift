@@ -50,13 +50,19 @@ public protocol Backend: AnyObject, Sendable {
     /// Training-mode batch norm over N, H, W per channel of `x: [N, C, H, W]` (or `[N, C]`), with
     /// biased batch variance for normalization. Updates `runningMean`/`runningVar` in place:
     /// `r ← (1 − momentum)·r + momentum·batch`, using the unbiased variance (PyTorch).
-    func batchNormTraining(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-                           momentum: Float, epsilon: Float) throws -> BatchNormForward
+    func batchNormTraining(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+        momentum: Float, epsilon: Float
+    ) throws -> BatchNormForward
     /// Inference batch norm `y = γ·(x − r_mean)/sqrt(r_var + ε) + β`.
-    func batchNormInference(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-                            epsilon: Float) throws -> Tensor
+    func batchNormInference(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+        epsilon: Float
+    ) throws -> Tensor
     /// Gradients of the training-mode forward pass.
-    func batchNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor) throws -> BatchNormGradients
+    func batchNormBackward(
+        _ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor
+    ) throws -> BatchNormGradients
 
     // MARK: Elementwise
     /// `max(x, 0)`.
@@ -125,6 +131,7 @@ public protocol Backend: AnyObject, Sendable {
     /// p −= lr·(nesterov ? g + μ·v : v)`.
     func sgdStep(_ parameter: Tensor, gradient: Tensor, velocity: Tensor, _ hyper: SGDParameters) throws
     /// Adam/AdamW with bias correction; `step` counts from 1.
-    func adamStep(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
-                  step: Int, _ hyper: AdamParameters) throws
+    func adamStep(
+        _ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+        step: Int, _ hyper: AdamParameters) throws
 }

@@ -8,8 +8,9 @@ public struct Conv2dParams: Sendable, Hashable, Codable, CustomStringConvertible
     public var groups: Int
 
     public init(stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) {
-        self.init(strideH: stride, strideW: stride, padH: padding, padW: padding,
-                  dilationH: dilation, dilationW: dilation, groups: groups)
+        self.init(
+            strideH: stride, strideW: stride, padH: padding, padW: padding,
+            dilationH: dilation, dilationW: dilation, groups: groups)
     }
 
     public init(strideH: Int, strideW: Int, padH: Int, padW: Int, dilationH: Int, dilationW: Int, groups: Int) {
@@ -28,17 +29,21 @@ public struct Conv2dParams: Sendable, Hashable, Codable, CustomStringConvertible
     public func outputShape(input: [Int], weight: [Int]) throws -> [Int] {
         try require(input.count == 4, "conv2d: input must be [N, C, H, W], got \(input)")
         try require(weight.count == 4, "conv2d: weight must be [C_out, C_in/groups, kH, kW], got \(weight)")
-        try require(strideH >= 1 && strideW >= 1 && dilationH >= 1 && dilationW >= 1 && padH >= 0 && padW >= 0 && groups >= 1,
-                    "conv2d: invalid parameters (\(self))")
+        try require(
+            strideH >= 1 && strideW >= 1 && dilationH >= 1 && dilationW >= 1 && padH >= 0 && padW >= 0 && groups >= 1,
+            "conv2d: invalid parameters (\(self))")
         let (cIn, cOut) = (input[1], weight[0])
-        try require(cIn % groups == 0 && cOut % groups == 0,
-                    "conv2d: groups \(groups) must divide input channels \(cIn) and output channels \(cOut)")
-        try require(weight[1] == cIn / groups,
-                    "conv2d: weight expects \(weight[1]) input channels per group, input has \(cIn) channels in \(groups) group(s)")
+        try require(
+            cIn % groups == 0 && cOut % groups == 0,
+            "conv2d: groups \(groups) must divide input channels \(cIn) and output channels \(cOut)")
+        try require(
+            weight[1] == cIn / groups,
+            "conv2d: weight expects \(weight[1]) input channels per group, input has \(cIn) channels in \(groups) group(s)")
         let outH = (input[2] + 2 * padH - dilationH * (weight[2] - 1) - 1) / strideH + 1
         let outW = (input[3] + 2 * padW - dilationW * (weight[3] - 1) - 1) / strideW + 1
-        try require(input[2] + 2 * padH - dilationH * (weight[2] - 1) - 1 >= 0 && input[3] + 2 * padW - dilationW * (weight[3] - 1) - 1 >= 0,
-                    "conv2d: kernel \(weight[2])x\(weight[3]) with \(self) does not fit input \(input[2])x\(input[3])")
+        try require(
+            input[2] + 2 * padH - dilationH * (weight[2] - 1) - 1 >= 0 && input[3] + 2 * padW - dilationW * (weight[3] - 1) - 1 >= 0,
+            "conv2d: kernel \(weight[2])x\(weight[3]) with \(self) does not fit input \(input[2])x\(input[3])")
         return [input[0], cOut, outH, outW]
     }
 }
@@ -67,11 +72,13 @@ public struct Pool2dParams: Sendable, Hashable, Codable, CustomStringConvertible
     /// Output shape `[N, C, H_out, W_out]` for input `[N, C, H, W]`.
     public func outputShape(input: [Int]) throws -> [Int] {
         try require(input.count == 4, "pool2d: input must be [N, C, H, W], got \(input)")
-        try require(kernelH >= 1 && kernelW >= 1 && strideH >= 1 && strideW >= 1 && padH >= 0 && padW >= 0,
-                    "pool2d: invalid parameters (\(self))")
+        try require(
+            kernelH >= 1 && kernelW >= 1 && strideH >= 1 && strideW >= 1 && padH >= 0 && padW >= 0,
+            "pool2d: invalid parameters (\(self))")
         try require(2 * padH <= kernelH && 2 * padW <= kernelW, "pool2d: padding must be at most half the window (\(self))")
-        try require(input[2] + 2 * padH >= kernelH && input[3] + 2 * padW >= kernelW,
-                    "pool2d: window \(kernelH)x\(kernelW) does not fit input \(input[2])x\(input[3]) with padding")
+        try require(
+            input[2] + 2 * padH >= kernelH && input[3] + 2 * padW >= kernelW,
+            "pool2d: window \(kernelH)x\(kernelW) does not fit input \(input[2])x\(input[3]) with padding")
         return [input[0], input[1], (input[2] + 2 * padH - kernelH) / strideH + 1, (input[3] + 2 * padW - kernelW) / strideW + 1]
     }
 }
@@ -123,8 +130,10 @@ public struct AdamParameters: Sendable, Hashable, Codable {
     /// true: AdamW (decay applied to the weights directly); false: L2 added to the gradient.
     public var decoupledWeightDecay: Bool
 
-    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupledWeightDecay: Bool = true) {
+    public init(
+        learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, decoupledWeightDecay: Bool = true
+    ) {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         self.weightDecay = weightDecay; self.decoupledWeightDecay = decoupledWeightDecay
     }

@@ -16,19 +16,25 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
         try require(input.count == 4, "\(opName): input must be [N, C, H, W], got \(input)")
         try require(weight.count == 4, "\(opName): weight must be [C_out, C_in/groups, kH, kW], got \(weight)")
         try require((input + weight).allSatisfy { $0 >= 0 }, "\(opName): negative dimension in input \(input) or weight \(weight)")
-        try require(params.strideH >= 1 && params.strideW >= 1 && params.dilationH >= 1 && params.dilationW >= 1
-                        && params.padH >= 0 && params.padW >= 0 && params.groups >= 1,
-                    "\(opName): invalid parameters (\(params)): stride, dilation and groups must be ≥ 1, padding ≥ 0")
+        try require(
+            params.strideH >= 1 && params.strideW >= 1 && params.dilationH >= 1 && params.dilationW >= 1
+                && params.padH >= 0 && params.padW >= 0 && params.groups >= 1,
+            "\(opName): invalid parameters (\(params)): stride, dilation and groups must be ≥ 1, padding ≥ 0")
         try require(input[1] >= 1 && weight[0] >= 1, "\(opName): channel counts must be ≥ 1 (input \(input), weight \(weight))")
         try require(weight[2] >= 1 && weight[3] >= 1, "\(opName): kernel must be at least 1x1, got weight \(weight)")
         let groups = params.groups
-        try require(input[1] % groups == 0 && weight[0] % groups == 0,
-                    "\(opName): groups \(groups) must divide input channels \(input[1]) and output channels \(weight[0])")
-        try require(weight[1] == input[1] / groups,
-                    "\(opName): weight \(weight) expects \(weight[1]) input channels per group, input \(input) has \(input[1]) channels in \(groups) group(s)")
+        try require(
+            input[1] % groups == 0 && weight[0] % groups == 0,
+            "\(opName): groups \(groups) must divide input channels \(input[1]) and output channels \(weight[0])")
+        try require(
+            weight[1] == input[1] / groups,
+            "\(opName): weight \(weight) expects \(weight[1]) input channels per group, input \(input) has \(input[1]) channels in \(groups) group(s)"
+        )
         let spanH = params.dilationH * (weight[2] - 1) + 1, spanW = params.dilationW * (weight[3] - 1) + 1
-        try require(input[2] + 2 * params.padH >= spanH && input[3] + 2 * params.padW >= spanW,
-                    "\(opName): kernel \(weight[2])x\(weight[3]) (dilated span \(spanH)x\(spanW)) does not fit input \(input[2])x\(input[3]) padded by \(params.padH)x\(params.padW)")
+        try require(
+            input[2] + 2 * params.padH >= spanH && input[3] + 2 * params.padW >= spanW,
+            "\(opName): kernel \(weight[2])x\(weight[3]) (dilated span \(spanH)x\(spanW)) does not fit input \(input[2])x\(input[3]) padded by \(params.padH)x\(params.padW)"
+        )
         batch = input[0]
         inChannels = input[1]; inHeight = input[2]; inWidth = input[3]
         outChannels = weight[0]; kernelH = weight[2]; kernelW = weight[3]
@@ -36,9 +42,12 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
         outWidth = (input[3] + 2 * params.padW - spanW) / params.strideW + 1
         self.params = params
         // Device kernels index with 32-bit ints; the im2col matrix of one image is the largest.
-        let largest = [inputShape.reduce(1, *), outputShape.reduce(1, *), weightShape.reduce(1, *),
-                       columnRowsPerImage * outHeight * outWidth].max()!
-        try require(largest <= Int(Int32.max), "\(opName): tensors over 2³¹−1 elements are not supported (input \(input), weight \(weight))")
+        let largest = [
+            inputShape.reduce(1, *), outputShape.reduce(1, *), weightShape.reduce(1, *),
+            columnRowsPerImage * outHeight * outWidth,
+        ].max()!
+        try require(
+            largest <= Int(Int32.max), "\(opName): tensors over 2³¹−1 elements are not supported (input \(input), weight \(weight))")
     }
 
     public var groups: Int { params.groups }
@@ -77,16 +86,18 @@ public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
     /// `conv2dBackwardInput(dy, weight:, inputShape:, params:)`: dy must be the forward output shape.
     public static func backwardInput(dy: [Int], weight: [Int], inputShape: [Int], params: Conv2dParams) throws -> ConvGeometry {
         let geometry = try ConvGeometry("conv2dBackwardInput", input: inputShape, weight: weight, params: params)
-        try require(dy == geometry.outputShape,
-                    "conv2dBackwardInput: dy must have the forward output shape \(geometry.outputShape), got \(dy)")
+        try require(
+            dy == geometry.outputShape,
+            "conv2dBackwardInput: dy must have the forward output shape \(geometry.outputShape), got \(dy)")
         return geometry
     }
 
     /// `conv2dBackwardWeight(dy, input:, weightShape:, params:)`: dy must be the forward output shape.
     public static func backwardWeight(dy: [Int], input: [Int], weightShape: [Int], params: Conv2dParams) throws -> ConvGeometry {
         let geometry = try ConvGeometry("conv2dBackwardWeight", input: input, weight: weightShape, params: params)
-        try require(dy == geometry.outputShape,
-                    "conv2dBackwardWeight: dy must have the forward output shape \(geometry.outputShape), got \(dy)")
+        try require(
+            dy == geometry.outputShape,
+            "conv2dBackwardWeight: dy must have the forward output shape \(geometry.outputShape), got \(dy)")
         return geometry
     }
 

@@ -17,8 +17,9 @@ public struct GemmShape: Sendable, Hashable, CustomStringConvertible {
         try require(b.count == 2 || b.count == 3, "gemm: b must be rank 2 or 3 ([K, N] or [batch, K, N]), got \(b)")
         try require(c.count == 2 || c.count == 3, "gemm: c must be rank 2 or 3 ([M, N] or [batch, M, N]), got \(c)")
         try require((a + b + c).allSatisfy { $0 >= 0 }, "gemm: negative dimension in a \(a), b \(b) or c \(c)")
-        try require(c.count == 3 || (a.count == 2 && b.count == 2),
-                    "gemm: a batched operand (a \(a), b \(b)) needs a batched c [batch, M, N], got \(c)")
+        try require(
+            c.count == 3 || (a.count == 2 && b.count == 2),
+            "gemm: a batched operand (a \(a), b \(b)) needs a batched c [batch, M, N], got \(c)")
         let batch = c.count == 3 ? c[0] : 1
         try require(a.count == 2 || a[0] == batch, "gemm: a has batch \(a[0]) but c has batch \(batch)")
         try require(b.count == 2 || b[0] == batch, "gemm: b has batch \(b[0]) but c has batch \(batch)")
@@ -26,10 +27,13 @@ public struct GemmShape: Sendable, Hashable, CustomStringConvertible {
         let (bRows, bCols) = (b[b.count - 2], b[b.count - 1])
         let (m, kA) = transposeA ? (aCols, aRows) : (aRows, aCols)
         let (kB, n) = transposeB ? (bCols, bRows) : (bRows, bCols)
-        try require(kA == kB,
-                    "gemm: inner dimensions differ: op(a) is [\(m), \(kA)] (a \(a)\(transposeA ? " transposed" : "")) but op(b) is [\(kB), \(n)] (b \(b)\(transposeB ? " transposed" : ""))")
-        try require(c[c.count - 2] == m && c[c.count - 1] == n,
-                    "gemm: c must be [\(m), \(n)] (per batch) for op(a) [\(m), \(kA)] · op(b) [\(kB), \(n)], got \(c)")
+        try require(
+            kA == kB,
+            "gemm: inner dimensions differ: op(a) is [\(m), \(kA)] (a \(a)\(transposeA ? " transposed" : "")) but op(b) is [\(kB), \(n)] (b \(b)\(transposeB ? " transposed" : ""))"
+        )
+        try require(
+            c[c.count - 2] == m && c[c.count - 1] == n,
+            "gemm: c must be [\(m), \(n)] (per batch) for op(a) [\(m), \(kA)] · op(b) [\(kB), \(n)], got \(c)")
         for (name, shape) in [("a", a), ("b", b), ("c", c)] {
             try require(shape.reduce(1, *) <= Int(Int32.max), "gemm: \(name) \(shape) has more than 2³¹−1 elements")
         }

@@ -2,7 +2,9 @@
 /// the device reject the same inputs with the same `TensorError` message.
 public enum LossShapes {
     /// Validates `logits: [N, K]` (N, K ≥ 1) and `labels: [N]`; returns `(N, K)`.
-    public static func classification(_ opName: String, scores: [Int], labels: [Int], scoresName: String = "logits") throws -> (rows: Int, classes: Int) {
+    public static func classification(
+        _ opName: String, scores: [Int], labels: [Int], scoresName: String = "logits"
+    ) throws -> (rows: Int, classes: Int) {
         try require(scores.count == 2, "\(opName): \(scoresName) must be [N, K], got \(scores)")
         try require(scores[0] >= 1 && scores[1] >= 1, "\(opName): \(scoresName) need at least one row and one class, got \(scores)")
         try require(labels == [scores[0]], "\(opName): labels must be [\(scores[0])] for \(scoresName) \(scores), got \(labels)")

@@ -36,8 +36,9 @@ public enum NormalizationShapes {
     /// Every named per-channel parameter must have shape `[C]`.
     static func requirePerChannel(_ op: String, _ layout: PerChannelLayout, _ parameters: [(String, [Int])]) throws {
         for (name, shape) in parameters {
-            try require(shape == [layout.channels],
-                        "\(op): \(name) must be [\(layout.channels)] (one per channel), got \(shape)")
+            try require(
+                shape == [layout.channels],
+                "\(op): \(name) must be [\(layout.channels)] (one per channel), got \(shape)")
         }
     }
 
@@ -50,8 +51,10 @@ public enum NormalizationShapes {
 
     /// Validates a training-mode forward pass: `x` as in `layout`, with `N·H·W ≥ 1` (the batch
     /// mean needs an element), γ, β and the running statistics `[C]`, `momentum` in [0, 1].
-    public static func batchNormTraining(x: [Int], gamma: [Int], beta: [Int], runningMean: [Int], runningVar: [Int],
-                                         momentum: Float, epsilon: Float) throws -> PerChannelLayout {
+    public static func batchNormTraining(
+        x: [Int], gamma: [Int], beta: [Int], runningMean: [Int], runningVar: [Int],
+        momentum: Float, epsilon: Float
+    ) throws -> PerChannelLayout {
         let op = "batchNormTraining"
         let layout = try self.layout(op, x)
         try require(layout.perChannel >= 1, "\(op): x \(x) has no elements per channel (N·H·W = 0) to take a batch mean over")
@@ -64,8 +67,10 @@ public enum NormalizationShapes {
     }
 
     /// Validates an inference-mode forward pass: γ, β and the running statistics `[C]`.
-    public static func batchNormInference(x: [Int], gamma: [Int], beta: [Int], runningMean: [Int], runningVar: [Int],
-                                          epsilon: Float) throws -> PerChannelLayout {
+    public static func batchNormInference(
+        x: [Int], gamma: [Int], beta: [Int], runningMean: [Int], runningVar: [Int],
+        epsilon: Float
+    ) throws -> PerChannelLayout {
         let op = "batchNormInference"
         let layout = try self.layout(op, x)
         try requirePerChannel(op, layout, [("gamma", gamma), ("beta", beta), ("runningMean", runningMean), ("runningVar", runningVar)])
@@ -74,7 +79,8 @@ public enum NormalizationShapes {
     }
 
     /// Validates a backward pass: `dy` has `x`'s shape; γ and the saved statistics are `[C]`.
-    public static func batchNormBackward(dy: [Int], x: [Int], gamma: [Int], savedMean: [Int], savedInvStd: [Int]) throws -> PerChannelLayout {
+    public static func batchNormBackward(dy: [Int], x: [Int], gamma: [Int], savedMean: [Int], savedInvStd: [Int]) throws -> PerChannelLayout
+    {
         let op = "batchNormBackward"
         let layout = try self.layout(op, x)
         try require(dy == x, "\(op): dy \(dy) and x \(x) must have the same shape")

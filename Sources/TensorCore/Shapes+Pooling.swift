@@ -17,8 +17,9 @@ public enum PoolShapes {
     /// Validates `dy` against the forward output of `inputShape`; returns the output shape.
     public static func backward(_ opName: String, dy: [Int], inputShape: [Int], params: Pool2dParams) throws -> [Int] {
         let expected = try output(opName, input: inputShape, params: params)
-        try require(dy == expected,
-                    "\(opName): dy must have the forward output shape \(expected) for input \(inputShape) with \(params), got \(dy)")
+        try require(
+            dy == expected,
+            "\(opName): dy must have the forward output shape \(expected) for input \(inputShape) with \(params), got \(dy)")
         return expected
     }
 

@@ -7,11 +7,13 @@ public enum ReductionShapes {
     public static func reduce(_ opName: String, shape: [Int], axes: [Int]) throws -> (output: [Int], reducedCount: Int) {
         try require(shape.allSatisfy { $0 >= 0 }, "\(opName): negative dimension in input \(shape)")
         for axis in axes {
-            try require(axis >= 0 && axis < shape.count,
-                        "\(opName): axis \(axis) is out of range for a rank-\(shape.count) input \(shape)")
+            try require(
+                axis >= 0 && axis < shape.count,
+                "\(opName): axis \(axis) is out of range for a rank-\(shape.count) input \(shape)")
         }
-        try require(zip(axes, axes.dropFirst()).allSatisfy { $0 < $1 },
-                    "\(opName): axes must be sorted and distinct, got \(axes)")
+        try require(
+            zip(axes, axes.dropFirst()).allSatisfy { $0 < $1 },
+            "\(opName): axes must be sorted and distinct, got \(axes)")
         let reduced = Set(axes)
         let output = shape.indices.filter { !reduced.contains($0) }.map { shape[$0] }
         let reducedCount = axes.map { shape[$0] }.reduce(1, *)

@@ -15,8 +15,9 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     public init(shape: [Int], storage: any TensorStorage) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
-        precondition(shape.reduce(1, *) == storage.count,
-                     "shape \(shape) has \(shape.reduce(1, *)) elements but storage holds \(storage.count)")
+        precondition(
+            shape.reduce(1, *) == storage.count,
+            "shape \(shape) has \(shape.reduce(1, *)) elements but storage holds \(storage.count)")
         self.shape = shape
         self.storage = storage
     }

@@ -32,7 +32,9 @@ public final class ProgressBar {
             write("\r\u{1B}[K\(title) \(bar) \(done)/\(total) \(fields) ETA \(ProgressBar.duration(eta))")
         } else if Date().timeIntervalSince(lastPlain) >= plainInterval || done == total {
             lastPlain = Date()
-            write("\(title) \(done)/\(total) (\(Int(fraction * 100))%) \(fields) elapsed \(ProgressBar.duration(elapsed)) ETA \(ProgressBar.duration(eta))\n")
+            write(
+                "\(title) \(done)/\(total) (\(Int(fraction * 100))%) \(fields) elapsed \(ProgressBar.duration(elapsed)) ETA \(ProgressBar.duration(eta))\n"
+            )
         }
     }
 

@@ -40,30 +40,39 @@ public final class Trainer {
     /// Optimizer steps taken.
     public internal(set) var step = 0
 
-    public init(network: Network, train: Dataset, test: Dataset, normalization: ChannelNormalization?,
-                configuration: TrainingConfiguration) throws {
+    public init(
+        network: Network, train: Dataset, test: Dataset, normalization: ChannelNormalization?,
+        configuration: TrainingConfiguration
+    ) throws {
         let input = network.architecture.input
         guard train.sampleShape == [input.channels, input.height, input.width] else {
-            throw TrainingError.incompatibleData("the data's images are \(train.sampleShape) but the architecture expects [\(input.channels), \(input.height), \(input.width)]")
+            throw TrainingError.incompatibleData(
+                "the data's images are \(train.sampleShape) but the architecture expects [\(input.channels), \(input.height), \(input.width)]"
+            )
         }
         guard train.classCount <= network.architecture.classes else {
-            throw TrainingError.incompatibleData("the data has \(train.classCount) classes but the architecture has \(network.architecture.classes)")
+            throw TrainingError.incompatibleData(
+                "the data has \(train.classCount) classes but the architecture has \(network.architecture.classes)")
         }
         self.network = network
         backend = network.backend
         self.configuration = configuration
         let augmentation = configuration.augment ? Augmentation.standard(imageSize: input.height) : .disabled
-        trainLoader = try BatchLoader(dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: false,
-                                  augmentation: augmentation, normalization: normalization, seed: configuration.seed)
-        testLoader = try BatchLoader(dataset: test, batchSize: configuration.evaluationBatchSize, shuffle: false, dropLast: false,
-                                 augmentation: .disabled, normalization: normalization, seed: configuration.seed)
+        trainLoader = try BatchLoader(
+            dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: false,
+            augmentation: augmentation, normalization: normalization, seed: configuration.seed)
+        testLoader = try BatchLoader(
+            dataset: test, batchSize: configuration.evaluationBatchSize, shuffle: false, dropLast: false,
+            augmentation: .disabled, normalization: normalization, seed: configuration.seed)
         switch configuration.optimizer {
         case .sgd:
-            optimizer = try SGD(parameters: network.parameters, learningRate: configuration.learningRate, momentum: configuration.momentum,
-                                weightDecay: configuration.weightDecay, nesterov: configuration.nesterov, backend: backend)
+            optimizer = try SGD(
+                parameters: network.parameters, learningRate: configuration.learningRate, momentum: configuration.momentum,
+                weightDecay: configuration.weightDecay, nesterov: configuration.nesterov, backend: backend)
         case .adamw:
-            optimizer = try Adam(parameters: network.parameters, learningRate: configuration.learningRate,
-                                 weightDecay: configuration.weightDecay, decoupledWeightDecay: true, backend: backend)
+            optimizer = try Adam(
+                parameters: network.parameters, learningRate: configuration.learningRate,
+                weightDecay: configuration.weightDecay, decoupledWeightDecay: true, backend: backend)
         }
         schedule = configuration.learningRateSchedule(stepsPerEpoch: trainLoader.batchesPerEpoch)
     }
@@ -98,14 +107,17 @@ public final class Trainer {
             correct += right
             images += batch.count
             let elapsed = Date().timeIntervalSince(start)
-            progress(StepReport(epoch: epoch, batchIndex: batch.index, batchesPerEpoch: trainLoader.batchesPerEpoch,
-                                loss: loss, accuracy: Float(right) / Float(batch.count), learningRate: optimizer.learningRate,
-                                imagesPerSecond: elapsed > 0 ? Double(images) / elapsed : 0))
+            progress(
+                StepReport(
+                    epoch: epoch, batchIndex: batch.index, batchesPerEpoch: trainLoader.batchesPerEpoch,
+                    loss: loss, accuracy: Float(right) / Float(batch.count), learningRate: optimizer.learningRate,
+                    imagesPerSecond: elapsed > 0 ? Double(images) / elapsed : 0))
         }
         try backend.synchronize()
         completedEpochs += 1
-        return PassMetrics(loss: lossSum / Double(max(images, 1)), accuracy: Double(correct) / Double(max(images, 1)),
-                           images: images, seconds: Date().timeIntervalSince(start))
+        return PassMetrics(
+            loss: lossSum / Double(max(images, 1)), accuracy: Double(correct) / Double(max(images, 1)),
+            images: images, seconds: Date().timeIntervalSince(start))
     }
 
     /// Loss and accuracy on the test split with batch norm in inference mode.
@@ -114,13 +126,16 @@ public final class Trainer {
     }
 
     /// Loss and accuracy of `network` over every batch of `loader` (epoch 0 order).
-    public static func evaluate(_ network: Network, loader: BatchLoader, masks: (Tape) throws -> NetworkMasks = { _ in NetworkMasks() }) throws -> PassMetrics {
+    public static func evaluate(
+        _ network: Network, loader: BatchLoader, masks: (Tape) throws -> NetworkMasks = { _ in NetworkMasks() }
+    ) throws -> PassMetrics {
         let backend = network.backend
         let start = Date()
         var lossSum = 0.0, correct = 0, images = 0
         for batch in loader.batches(epoch: 0) {
             let tape = Tape(backend: backend, training: false)
-            let logits = try network.forward(tape.constant(try backend.upload(batch.images, shape: batch.shape)), on: tape, masks: try masks(tape))
+            let logits = try network.forward(
+                tape.constant(try backend.upload(batch.images, shape: batch.shape)), on: tape, masks: try masks(tape))
             let labels = try backend.upload(batch.labels, shape: [batch.count])
             let (loss, _) = try backend.softmaxCrossEntropy(logits: logits.value, labels: labels)
             lossSum += Double(try backend.download(loss)[0]) * Double(batch.count)
@@ -128,7 +143,8 @@ public final class Trainer {
             correct += zip(predictions, batch.labels).filter { $0 == $1 }.count
             images += batch.count
         }
-        return PassMetrics(loss: lossSum / Double(max(images, 1)), accuracy: Double(correct) / Double(max(images, 1)),
-                           images: images, seconds: Date().timeIntervalSince(start))
+        return PassMetrics(
+            loss: lossSum / Double(max(images, 1)), accuracy: Double(correct) / Double(max(images, 1)),
+            images: images, seconds: Date().timeIntervalSince(start))
     }
 }

@@ -24,9 +24,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The learning-rate schedule over `stepsPerEpoch · epochs` steps.
     public func learningRateSchedule(stepsPerEpoch: Int) -> LearningRateSchedule {
         let total = stepsPerEpoch * epochs
-        return LearningRateSchedule(kind: schedule, baseRate: learningRate, totalSteps: total,
-                                    warmupSteps: Int((warmupEpochs * Double(stepsPerEpoch)).rounded()),
-                                    stepSize: max(1, total / 3), gamma: 0.1)
+        return LearningRateSchedule(
+            kind: schedule, baseRate: learningRate, totalSteps: total,
+            warmupSteps: Int((warmupEpochs * Double(stepsPerEpoch)).rounded()),
+            stepSize: max(1, total / 3), gamma: 0.1)
     }
 }
 

@@ -23,7 +23,8 @@ public struct TrainingRunResult: Codable, Equatable, Sendable {
     public var imagesPerSecond: Double { trainSeconds > 0 ? Double(trainImages) / trainSeconds : 0 }
 
     public init(test: PassMetrics, validation: PassMetrics?, epochs: Int, trainSeconds: Double, trainImages: Int) {
-        self.test = test; self.validation = validation; self.epochs = epochs; self.trainSeconds = trainSeconds; self.trainImages = trainImages
+        self.test = test; self.validation = validation; self.epochs = epochs; self.trainSeconds = trainSeconds;
+        self.trainImages = trainImages
     }
 }
 
@@ -49,8 +50,9 @@ public final class TrainingRun {
         self.folder = folder
         self.evaluateTestEachEpoch = evaluateTestEachEpoch
         validationLoader = try validation.map {
-            try BatchLoader(dataset: $0, batchSize: trainer.configuration.evaluationBatchSize, shuffle: false, dropLast: false,
-                            augmentation: .disabled, normalization: nil, seed: 0)
+            try BatchLoader(
+                dataset: $0, batchSize: trainer.configuration.evaluationBatchSize, shuffle: false, dropLast: false,
+                augmentation: .disabled, normalization: nil, seed: 0)
         }
     }
 
@@ -89,9 +91,11 @@ public final class TrainingRun {
             let validation = try validationLoader.map { try Trainer.evaluate(trainer.network, loader: $0) }
             let test = evaluateTestEachEpoch || epoch + 1 == epochs ? try trainer.evaluate() : nil
             try trainer.makeCheckpoint(extra: ["seconds": "\(seconds)", "images": "\(images)"]).write(to: checkpointURL)
-            var line: [String: Any] = ["epoch": epoch + 1, "train_loss": train.loss, "train_accuracy": train.accuracy,
-                                       "images_per_second": train.imagesPerSecond, "epoch_seconds": train.seconds,
-                                       "learning_rate": Double(trainer.optimizer.learningRate), "steps": trainer.step]
+            var line: [String: Any] = [
+                "epoch": epoch + 1, "train_loss": train.loss, "train_accuracy": train.accuracy,
+                "images_per_second": train.imagesPerSecond, "epoch_seconds": train.seconds,
+                "learning_rate": Double(trainer.optimizer.learningRate), "steps": trainer.step,
+            ]
             if let test { line["test_loss"] = test.loss; line["test_accuracy"] = test.accuracy }
             if let validation { line["validation_loss"] = validation.loss; line["validation_accuracy"] = validation.accuracy }
             try log.append(line)

@@ -29,11 +29,20 @@ extension VerificationSuite {
             ([2, 7, 7, 7], [7, 7, 7, 7], p(), true, false),
             ([1, 7, 1, 1], [7, 7, 3, 3], p(1, 1), true, false),
             // Non-square kernels, strides, paddings and dilations.
-            ([2, 7, 10, 9], [7, 7, 3, 5], Conv2dParams(strideH: 1, strideW: 2, padH: 1, padW: 2, dilationH: 2, dilationW: 1, groups: 1), true, false),
-            ([1, 7, 9, 17], [31, 7, 1, 3], Conv2dParams(strideH: 2, strideW: 1, padH: 0, padW: 1, dilationH: 1, dilationW: 2, groups: 1), false, false),
+            (
+                [2, 7, 10, 9], [7, 7, 3, 5], Conv2dParams(strideH: 1, strideW: 2, padH: 1, padW: 2, dilationH: 2, dilationW: 1, groups: 1),
+                true, false
+            ),
+            (
+                [1, 7, 9, 17], [31, 7, 1, 3], Conv2dParams(strideH: 2, strideW: 1, padH: 0, padW: 1, dilationH: 1, dilationW: 2, groups: 1),
+                false, false
+            ),
             // Stride 3 and even kernel sizes; outputs 16+ columns wide (several 8-column tiles).
             ([2, 7, 16, 17], [9, 7, 3, 3], p(3, 1), true, false),
-            ([1, 5, 11, 25], [6, 5, 2, 4], Conv2dParams(strideH: 3, strideW: 3, padH: 1, padW: 2, dilationH: 1, dilationW: 3, groups: 1), false, false),
+            (
+                [1, 5, 11, 25], [6, 5, 2, 4], Conv2dParams(strideH: 3, strideW: 3, padH: 1, padW: 2, dilationH: 1, dilationW: 3, groups: 1),
+                false, false
+            ),
             ([2, 16, 18, 33], [16, 16, 3, 3], p(1, 1), true, false),
             ([2, 8, 10, 24], [18, 4, 3, 3], p(1, 1, groups: 2), false, false),
             // Grouped: 2 groups, also strided and dilated.
@@ -44,7 +53,10 @@ extension VerificationSuite {
             ([2, 7, 9, 11], [7, 1, 3, 3], p(1, 1, groups: 7), true, false),
             ([1, 31, 12, 10], [31, 1, 5, 5], p(2, 2, groups: 31), false, false),
             ([2, 7, 8, 9], [14, 1, 3, 3], p(1, 1, 2, groups: 7), true, false),
-            ([2, 7, 13, 9], [7, 1, 3, 1], Conv2dParams(strideH: 2, strideW: 1, padH: 1, padW: 0, dilationH: 2, dilationW: 1, groups: 7), false, false),
+            (
+                [2, 7, 13, 9], [7, 1, 3, 1], Conv2dParams(strideH: 2, strideW: 1, padH: 1, padW: 0, dilationH: 2, dilationW: 1, groups: 7),
+                false, false
+            ),
             // One input channel, many outputs (C_in = groups = 1 takes the depthwise path).
             ([2, 1, 17, 13], [7, 1, 3, 3], p(1, 1), true, false),
             ([1, 1, 31, 31], [7, 1, 5, 5], p(2, 2), false, false),
@@ -56,8 +68,10 @@ extension VerificationSuite {
 
     /// Forward and backward of one convolution: outputs y, dx, dw and db (db of the same dy,
     /// also without a forward bias).
-    private static func convolutionCase(x xShape: [Int], w wShape: [Int], params: Conv2dParams, bias: Bool,
-                                        seed: UInt64, quick: Bool) -> VerifyCase {
+    private static func convolutionCase(
+        x xShape: [Int], w wShape: [Int], params: Conv2dParams, bias: Bool,
+        seed: UInt64, quick: Bool
+    ) -> VerifyCase {
         let description = "x\(xShape) w\(wShape) \(params)\(bias ? " bias" : "")"
         return VerifyCase(family: .conv, operation: "conv2d", shape: description, tolerance: .exact, quick: quick) { backend in
             var rng = SeededRandom(seed: seed)

@@ -12,8 +12,10 @@ extension VerificationSuite {
     static let elementwiseShapes: [[Int]] = [[1], [7], [31], [3, 31], [1025], [4099], [1, 1 << 18 | 3]]
 
     /// Channel-mask shapes: rank 2 [N, F], rank 3, rank 4 with N = 1, C = 1, 1×1, 7×5, 31×3 maps.
-    static let channelMaskShapes: [[Int]] = [[1, 1], [7, 31], [93, 7], [3, 5, 7], [1, 7, 7, 5], [2, 1, 31, 3],
-                                             [4, 31, 1, 1], [3, 31, 31, 3], [8, 16, 32, 32]]
+    static let channelMaskShapes: [[Int]] = [
+        [1, 1], [7, 31], [93, 7], [3, 5, 7], [1, 7, 7, 5], [2, 1, 31, 3],
+        [4, 31, 1, 1], [3, 31, 31, 3], [8, 16, 32, 32],
+    ]
 
     /// A tensor of `shape` holding integers in −3…3.
     private static func ints(_ backend: any Backend, _ rng: inout SeededRandom, _ shape: [Int]) throws -> Tensor {
@@ -22,14 +24,19 @@ extension VerificationSuite {
 
     static func elementwiseCases() -> [VerifyCase] {
         var cases: [VerifyCase] = []
-        func add(_ operation: String, _ shape: [Int], _ extra: String = "", tolerance: Tolerance = .exact, quick: Bool = false,
-                 _ run: @escaping @Sendable (any Backend, inout SeededRandom) throws -> [NamedOutput]) {
+        func add(
+            _ operation: String, _ shape: [Int], _ extra: String = "", tolerance: Tolerance = .exact, quick: Bool = false,
+            _ run: @escaping @Sendable (any Backend, inout SeededRandom) throws -> [NamedOutput]
+        ) {
             let seed = UInt64(0xE1E0 + cases.count)
-            cases.append(VerifyCase(family: .elementwise, operation: operation, shape: "\(shape)" + extra,
-                                    tolerance: tolerance, quick: quick) { backend in
-                var rng = SeededRandom(seed: seed)
-                return try run(backend, &rng)
-            })
+            cases.append(
+                VerifyCase(
+                    family: .elementwise, operation: operation, shape: "\(shape)" + extra,
+                    tolerance: tolerance, quick: quick
+                ) { backend in
+                    var rng = SeededRandom(seed: seed)
+                    return try run(backend, &rng)
+                })
         }
         for shape in elementwiseShapes {
             let quick = shape == [1025]
@@ -69,7 +76,8 @@ extension VerificationSuite {
         // Single float operations are correctly rounded in OpenCL, so real inputs are exact too
         // for these; relu also passes NaN, ±inf and −0 through exactly as the reference does.
         add("relu", [12], " special values") { b, _ in
-            let x = try b.upload([.nan, .infinity, -.infinity, -0.0, 0, 1e-30, -1e-30, 3, -3, .greatestFiniteMagnitude, 5, -5], shape: [12])
+            let x = try b.upload(
+                [.nan, .infinity, -.infinity, -0.0, 0, 1e-30, -1e-30, 3, -3, .greatestFiniteMagnitude, 5, -5], shape: [12])
             return [try NamedOutput("y", b.relu(x), on: b)]
         }
         add("relu backward", [12], " special values") { b, _ in

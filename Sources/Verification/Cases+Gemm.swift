@@ -18,8 +18,10 @@ extension VerificationSuite {
         for (transposeA, transposeB) in layouts {
             for shape in shapes {
                 seed += 1
-                cases.append(gemmCase(m: shape.m, n: shape.n, k: shape.k, transposeA: transposeA, transposeB: transposeB,
-                                      seed: seed, quick: shape.m == 7 && shape.n == 31 && shape.k == 93 && !transposeA && !transposeB))
+                cases.append(
+                    gemmCase(
+                        m: shape.m, n: shape.n, k: shape.k, transposeA: transposeA, transposeB: transposeB,
+                        seed: seed, quick: shape.m == 7 && shape.n == 31 && shape.k == 93 && !transposeA && !transposeB))
             }
         }
 
@@ -39,13 +41,15 @@ extension VerificationSuite {
         // α/β: β = 0 over a NaN-filled C (must not propagate), β ≠ 0 (accumulate), K = 0 (C = β·C).
         let scalings: [(m: Int, n: Int, k: Int, alpha: Float, beta: Float)] = [
             (31, 93, 7, 2, 0), (31, 93, 7, -0.5, 1.5), (93, 31, 17, 1, 1), (7, 9, 33, 0.5, -2), (5, 3, 0, 1, -2), (17, 9, 0, 3, 0),
-            (0, 9, 7, 1, 0), (9, 0, 7, 1, 1), (0, 0, 5, 2, 0),                  // M or N = 0: an empty C, nothing launched
+            (0, 9, 7, 1, 0), (9, 0, 7, 1, 1), (0, 0, 5, 2, 0),  // M or N = 0: an empty C, nothing launched
         ]
         for (index, s) in scalings.enumerated() {
             for (transposeA, transposeB) in layouts {
                 seed += 1
-                cases.append(gemmCase(m: s.m, n: s.n, k: s.k, transposeA: transposeA, transposeB: transposeB,
-                                      alpha: s.alpha, beta: s.beta, seed: seed, quick: index == 0 && !transposeA && transposeB))
+                cases.append(
+                    gemmCase(
+                        m: s.m, n: s.n, k: s.k, transposeA: transposeA, transposeB: transposeB,
+                        alpha: s.alpha, beta: s.beta, seed: seed, quick: index == 0 && !transposeA && transposeB))
             }
         }
 
@@ -58,8 +62,10 @@ extension VerificationSuite {
         ]
         for b in batched {
             seed += 1
-            cases.append(gemmCase(batch: b.batch, m: b.m, n: b.n, k: b.k, aShared: b.aShared, bShared: b.bShared,
-                                  transposeA: b.ta, transposeB: b.tb, beta: b.beta, seed: seed))
+            cases.append(
+                gemmCase(
+                    batch: b.batch, m: b.m, n: b.n, k: b.k, aShared: b.aShared, bShared: b.bShared,
+                    transposeA: b.ta, transposeB: b.tb, beta: b.beta, seed: seed))
         }
 
         for (rows, cols) in [(1, 1), (7, 31), (93, 65), (1031, 7), (2, 1029)] {
@@ -71,9 +77,11 @@ extension VerificationSuite {
 
     /// `c = α·op(a)·op(b) + β·c` with integer inputs; `batch` nil means rank-2 operands. With
     /// β = 0, c starts as NaN everywhere.
-    private static func gemmCase(batch: Int? = nil, m: Int, n: Int, k: Int, aShared: Bool = false, bShared: Bool = false,
-                                 transposeA: Bool, transposeB: Bool, alpha: Float = 1, beta: Float = 0,
-                                 seed: UInt64, quick: Bool = false) -> VerifyCase {
+    private static func gemmCase(
+        batch: Int? = nil, m: Int, n: Int, k: Int, aShared: Bool = false, bShared: Bool = false,
+        transposeA: Bool, transposeB: Bool, alpha: Float = 1, beta: Float = 0,
+        seed: UInt64, quick: Bool = false
+    ) -> VerifyCase {
         let aShape = (batch != nil && !aShared ? [batch!] : []) + (transposeA ? [k, m] : [m, k])
         let bShape = (batch != nil && !bShared ? [batch!] : []) + (transposeB ? [n, k] : [k, n])
         let cShape = (batch.map { [$0] } ?? []) + [m, n]

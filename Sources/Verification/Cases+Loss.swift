@@ -10,7 +10,8 @@ extension VerificationSuite {
             for k in [1, 2, 10, 31] {
                 for magnitude: Float in [4, 80, 100, 1000] {
                     seed += 1
-                    cases.append(crossEntropyCase(n: n, k: k, magnitude: magnitude, seed: seed, quick: n == 7 && k == 10 && magnitude == 80))
+                    cases.append(
+                        crossEntropyCase(n: n, k: k, magnitude: magnitude, seed: seed, quick: n == 7 && k == 10 && magnitude == 80))
                 }
             }
         }
@@ -36,15 +37,19 @@ extension VerificationSuite {
     /// differ by a few ulp of values ≤ 1 (atol 1e-6); the loss, up to ~2000 per row at ±1000, by a
     /// few ulp of its size (rtol 1e-5).
     private static func crossEntropyCase(n: Int, k: Int, magnitude: Float, seed: UInt64, quick: Bool) -> VerifyCase {
-        VerifyCase(family: .loss, operation: "softmaxCrossEntropy", shape: "logits[\(n),\(k)] ±\(Int(magnitude))",
-                   tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), quick: quick) { backend in
+        VerifyCase(
+            family: .loss, operation: "softmaxCrossEntropy", shape: "logits[\(n),\(k)] ±\(Int(magnitude))",
+            tolerance: Tolerance(absolute: 1e-6, relative: 1e-5), quick: quick
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let logits = try backend.upload(rng.uniform(n * k, in: -magnitude...magnitude), shape: [n, k])
             let labels = try backend.upload(rng.integers(n, in: 0...(k - 1)), shape: [n])
             let (loss, probabilities) = try backend.softmaxCrossEntropy(logits: logits, labels: labels)
             let dlogits = try backend.softmaxCrossEntropyBackward(probabilities: probabilities, labels: labels, upstream: 0.75)
-            return [try NamedOutput("loss", loss, on: backend), try NamedOutput("probabilities", probabilities, on: backend),
-                    try NamedOutput("dlogits", dlogits, on: backend)]
+            return [
+                try NamedOutput("loss", loss, on: backend), try NamedOutput("probabilities", probabilities, on: backend),
+                try NamedOutput("dlogits", dlogits, on: backend),
+            ]
         }
     }
 
@@ -52,10 +57,12 @@ extension VerificationSuite {
     /// class (loss +inf), +inf somewhere (NaN: inf − inf), and a finite row beside them, which
     /// must stay finite. Both backends must give the same values, NaN for NaN.
     private static func crossEntropyInfinityCase() -> VerifyCase {
-        VerifyCase(family: .loss, operation: "softmaxCrossEntropy", shape: "logits[4,3] with ±inf",
-                   tolerance: Tolerance(absolute: 1e-6, relative: 1e-5)) { backend in
+        VerifyCase(
+            family: .loss, operation: "softmaxCrossEntropy", shape: "logits[4,3] with ±inf",
+            tolerance: Tolerance(absolute: 1e-6, relative: 1e-5)
+        ) { backend in
             let inf = Float.infinity
-            let logits = try backend.upload([1, -inf, 2,   -inf, 0.5, 3,   inf, 0, 1,   0.25, -1, 2], shape: [4, 3])
+            let logits = try backend.upload([1, -inf, 2, -inf, 0.5, 3, inf, 0, 1, 0.25, -1, 2], shape: [4, 3])
             let labels = try backend.upload([0, 0, 1, 2], shape: [4])
             let (loss, probabilities) = try backend.softmaxCrossEntropy(logits: logits, labels: labels)
             return [try NamedOutput("loss", loss, on: backend), try NamedOutput("probabilities", probabilities, on: backend)]
@@ -66,8 +73,10 @@ extension VerificationSuite {
     /// 0.5: `(p − onehot)·upstream` is exact, the division by N is one rounding, which may be
     /// off by 2.5 ulp where the device's `/` is not correctly rounded (rtol 1e-6).
     private static func crossEntropyBackwardCase(n: Int, k: Int, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: .loss, operation: "softmaxCrossEntropyBackward", shape: "p[\(n),\(k)]",
-                   tolerance: Tolerance(absolute: 0, relative: 1e-6)) { backend in
+        VerifyCase(
+            family: .loss, operation: "softmaxCrossEntropyBackward", shape: "p[\(n),\(k)]",
+            tolerance: Tolerance(absolute: 0, relative: 1e-6)
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let p = try backend.upload(rng.integers(n * k, in: 0...16).map { $0 / 16 }, shape: [n, k])
             let labels = try backend.upload(rng.integers(n, in: 0...(k - 1)), shape: [n])

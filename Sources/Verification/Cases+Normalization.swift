@@ -18,24 +18,26 @@ import TensorCore
 extension VerificationSuite {
     /// Shapes of the sweep, with whether to put them in the quick subset.
     static let batchNormShapes: [(shape: [Int], quick: Bool)] = [
-        ([1, 1, 1, 7], true),     // N = 1, C = 1, a 1×7 map
-        ([1, 7, 7, 5], false),    // N = 1
-        ([4, 1, 31, 3], false),   // C = 1, 31×3 maps
-        ([7, 31, 1, 1], false),   // 1×1 maps
+        ([1, 1, 1, 7], true),  // N = 1, C = 1, a 1×7 map
+        ([1, 7, 7, 5], false),  // N = 1
+        ([4, 1, 31, 3], false),  // C = 1, 31×3 maps
+        ([7, 31, 1, 1], false),  // 1×1 maps
         ([2, 7, 7, 5], false),
         ([3, 31, 31, 3], false),
-        ([93, 7], false),         // [N, C]
-        ([31, 3], false),         // [N, C] with C < 4 (per-channel group kernels on every device)
-        ([1, 31], false),         // [N, C] with n = 1: zero variance, biased running update
-        ([16, 4, 32, 32], false), // n = 16384 per channel
+        ([93, 7], false),  // [N, C]
+        ([31, 3], false),  // [N, C] with C < 4 (per-channel group kernels on every device)
+        ([1, 31], false),  // [N, C] with n = 1: zero variance, biased running update
+        ([16, 4, 32, 32], false),  // n = 16384 per channel
     ]
 
     static let bnTolerance = Tolerance(absolute: 2e-6, relative: 1e-6)
 
     /// The per-channel inputs of a BN case: γ, β, running mean, running variance.
     private static func bnParameters(_ channels: Int, _ rng: inout SeededRandom) -> [[Float]] {
-        [rng.uniform(channels, in: 0.5...1.5), rng.uniform(channels, in: -0.5...0.5),
-         rng.uniform(channels, in: -0.5...0.5), rng.uniform(channels, in: 0.5...1.5)]
+        [
+            rng.uniform(channels, in: 0.5...1.5), rng.uniform(channels, in: -0.5...0.5),
+            rng.uniform(channels, in: -0.5...0.5), rng.uniform(channels, in: 0.5...1.5),
+        ]
     }
 
     static func normalizationCases() -> [VerifyCase] {
@@ -47,32 +49,41 @@ extension VerificationSuite {
             let seed = UInt64(0xB0 + index)
             let label = "x\(shape)"
 
-            cases.append(VerifyCase(family: .norm, operation: "batchnorm training", shape: label + " momentum 0.1",
-                                    tolerance: bnTolerance, quick: entry.quick) { backend in
-                var rng = SeededRandom(seed: seed)
-                // Data off-centre (mean 3, std 2) so a one-pass E[x²] − E[x]² would show.
-                let x = try backend.upload(rng.normal(shape.reduce(1, *), mean: 3, std: 2), shape: shape)
-                let p = bnParameters(channels, &rng)
-                let gamma = try backend.upload(p[0], shape: [channels]), beta = try backend.upload(p[1], shape: [channels])
-                let rMean = try backend.upload(p[2], shape: [channels]), rVar = try backend.upload(p[3], shape: [channels])
-                let out = try backend.batchNormTraining(x, gamma: gamma, beta: beta, runningMean: rMean, runningVar: rVar,
-                                                        momentum: 0.1, epsilon: 1e-5)
-                return [try NamedOutput("y", out.output, on: backend), try NamedOutput("savedMean", out.savedMean, on: backend),
+            cases.append(
+                VerifyCase(
+                    family: .norm, operation: "batchnorm training", shape: label + " momentum 0.1",
+                    tolerance: bnTolerance, quick: entry.quick
+                ) { backend in
+                    var rng = SeededRandom(seed: seed)
+                    // Data off-centre (mean 3, std 2) so a one-pass E[x²] − E[x]² would show.
+                    let x = try backend.upload(rng.normal(shape.reduce(1, *), mean: 3, std: 2), shape: shape)
+                    let p = bnParameters(channels, &rng)
+                    let gamma = try backend.upload(p[0], shape: [channels]), beta = try backend.upload(p[1], shape: [channels])
+                    let rMean = try backend.upload(p[2], shape: [channels]), rVar = try backend.upload(p[3], shape: [channels])
+                    let out = try backend.batchNormTraining(
+                        x, gamma: gamma, beta: beta, runningMean: rMean, runningVar: rVar,
+                        momentum: 0.1, epsilon: 1e-5)
+                    return [
+                        try NamedOutput("y", out.output, on: backend), try NamedOutput("savedMean", out.savedMean, on: backend),
                         try NamedOutput("savedInvStd", out.savedInvStd, on: backend),
-                        try NamedOutput("runningMean", rMean, on: backend), try NamedOutput("runningVar", rVar, on: backend)]
-            })
+                        try NamedOutput("runningMean", rMean, on: backend), try NamedOutput("runningVar", rVar, on: backend),
+                    ]
+                })
 
-            cases.append(VerifyCase(family: .norm, operation: "batchnorm inference", shape: label,
-                                    tolerance: bnTolerance, quick: false) { backend in
-                var rng = SeededRandom(seed: seed)
-                let x = try backend.upload(rng.normal(shape.reduce(1, *), mean: 0.5, std: 2), shape: shape)
-                let p = bnParameters(channels, &rng)
-                let y = try backend.batchNormInference(
-                    x, gamma: try backend.upload(p[0], shape: [channels]), beta: try backend.upload(p[1], shape: [channels]),
-                    runningMean: try backend.upload(p[2], shape: [channels]), runningVar: try backend.upload(p[3], shape: [channels]),
-                    epsilon: 1e-3)
-                return [try NamedOutput("y", y, on: backend)]
-            })
+            cases.append(
+                VerifyCase(
+                    family: .norm, operation: "batchnorm inference", shape: label,
+                    tolerance: bnTolerance, quick: false
+                ) { backend in
+                    var rng = SeededRandom(seed: seed)
+                    let x = try backend.upload(rng.normal(shape.reduce(1, *), mean: 0.5, std: 2), shape: shape)
+                    let p = bnParameters(channels, &rng)
+                    let y = try backend.batchNormInference(
+                        x, gamma: try backend.upload(p[0], shape: [channels]), beta: try backend.upload(p[1], shape: [channels]),
+                        runningMean: try backend.upload(p[2], shape: [channels]), runningVar: try backend.upload(p[3], shape: [channels]),
+                        epsilon: 1e-3)
+                    return [try NamedOutput("y", y, on: backend)]
+                })
 
             // The backward pass from the backend's own forward statistics: (dx, dγ, dβ).
             let backward: @Sendable (any Backend) throws -> BatchNormGradients = { backend in
@@ -85,19 +96,26 @@ extension VerificationSuite {
                     runningMean: try backend.upload(p[2], shape: [channels]), runningVar: try backend.upload(p[3], shape: [channels]),
                     momentum: 0.1, epsilon: 1e-5)
                 let dy = try backend.upload(rng.uniform(shape.reduce(1, *)), shape: shape)
-                return try backend.batchNormBackward(dy, input: x, gamma: gamma, savedMean: forward.savedMean,
-                                                     savedInvStd: forward.savedInvStd)
+                return try backend.batchNormBackward(
+                    dy, input: x, gamma: gamma, savedMean: forward.savedMean,
+                    savedInvStd: forward.savedInvStd)
             }
-            cases.append(VerifyCase(family: .norm, operation: "batchnorm backward", shape: label,
-                                    tolerance: bnTolerance, quick: entry.quick) { backend in
-                [try NamedOutput("dx", try backward(backend).input, on: backend)]
-            })
+            cases.append(
+                VerifyCase(
+                    family: .norm, operation: "batchnorm backward", shape: label,
+                    tolerance: bnTolerance, quick: entry.quick
+                ) { backend in
+                    [try NamedOutput("dx", try backward(backend).input, on: backend)]
+                })
             let sumTolerance = Tolerance(absolute: 1e-5 * Float(n).squareRoot(), relative: 1e-5)
-            cases.append(VerifyCase(family: .norm, operation: "batchnorm backward dgamma dbeta", shape: label,
-                                    tolerance: sumTolerance) { backend in
-                let grads = try backward(backend)
-                return [try NamedOutput("dgamma", grads.gamma, on: backend), try NamedOutput("dbeta", grads.beta, on: backend)]
-            })
+            cases.append(
+                VerifyCase(
+                    family: .norm, operation: "batchnorm backward dgamma dbeta", shape: label,
+                    tolerance: sumTolerance
+                ) { backend in
+                    let grads = try backward(backend)
+                    return [try NamedOutput("dgamma", grads.gamma, on: backend), try NamedOutput("dbeta", grads.beta, on: backend)]
+                })
         }
         return cases
     }

@@ -24,8 +24,10 @@ extension VerificationSuite {
                 cases.append(maxPoolCase(shape, params, seed: seed, quick: quick))
                 for countIncludePad in [true, false] {
                     seed += 1
-                    cases.append(avgPoolCase(shape, params, countIncludePad: countIncludePad, seed: seed,
-                                             quick: quick && !countIncludePad))
+                    cases.append(
+                        avgPoolCase(
+                            shape, params, countIncludePad: countIncludePad, seed: seed,
+                            quick: quick && !countIncludePad))
                 }
             }
         }
@@ -40,11 +42,15 @@ extension VerificationSuite {
     }
 
     /// maxPool2d forward and backward; exact (only comparisons and sums of small integers).
-    private static func maxPoolCase(_ shape: [Int], _ params: Pool2dParams, seed: UInt64, constant: Float? = nil,
-                                    quick: Bool = false) -> VerifyCase {
+    private static func maxPoolCase(
+        _ shape: [Int], _ params: Pool2dParams, seed: UInt64, constant: Float? = nil,
+        quick: Bool = false
+    ) -> VerifyCase {
         let label = constant.map { " constant \($0)" } ?? ""
-        return VerifyCase(family: .pool, operation: "maxPool2d", shape: "x\(shape) \(params)\(label)", tolerance: .exact,
-                          quick: quick) { backend in
+        return VerifyCase(
+            family: .pool, operation: "maxPool2d", shape: "x\(shape) \(params)\(label)", tolerance: .exact,
+            quick: quick
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let count = shape.reduce(1, *)
             let xs = constant.map { [Float](repeating: $0, count: count) } ?? rng.integers(count, in: -2...2)
@@ -61,11 +67,15 @@ extension VerificationSuite {
     /// whose `/` rounds correctly agrees exactly. OpenCL allows single-precision `/` to be off by
     /// 2.5 ulp (≈ 3e-7 relative): rtol 1e-6 for the forward; the backward adds up to 9 such
     /// quotients of |dy| ≤ 3 (each off by ≤ 9e-7, ≤ 8e-6 in all), hence atol 1e-5.
-    private static func avgPoolCase(_ shape: [Int], _ params: Pool2dParams, countIncludePad: Bool, seed: UInt64,
-                                    quick: Bool) -> VerifyCase {
-        VerifyCase(family: .pool, operation: "avgPool2d",
-                   shape: "x\(shape) \(params) countIncludePad \(countIncludePad)",
-                   tolerance: Tolerance(absolute: 1e-5, relative: 1e-6), quick: quick) { backend in
+    private static func avgPoolCase(
+        _ shape: [Int], _ params: Pool2dParams, countIncludePad: Bool, seed: UInt64,
+        quick: Bool
+    ) -> VerifyCase {
+        VerifyCase(
+            family: .pool, operation: "avgPool2d",
+            shape: "x\(shape) \(params) countIncludePad \(countIncludePad)",
+            tolerance: Tolerance(absolute: 1e-5, relative: 1e-6), quick: quick
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.integers(shape.reduce(1, *), in: -3...3), shape: shape)
             let y = try backend.avgPool2d(x, params: params, countIncludePad: countIncludePad)
@@ -79,8 +89,10 @@ extension VerificationSuite {
     /// order; the one division per element may be off by 2.5 ulp on devices whose `/` is not
     /// correctly rounded, hence rtol 1e-6 (exact on correctly rounding devices).
     private static func globalAvgPoolCase(_ shape: [Int], seed: UInt64) -> VerifyCase {
-        VerifyCase(family: .pool, operation: "globalAvgPool", shape: "x\(shape)",
-                   tolerance: Tolerance(absolute: 0, relative: 1e-6)) { backend in
+        VerifyCase(
+            family: .pool, operation: "globalAvgPool", shape: "x\(shape)",
+            tolerance: Tolerance(absolute: 0, relative: 1e-6)
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.integers(shape.reduce(1, *), in: -3...3), shape: shape)
             let y = try backend.globalAvgPool(x)

@@ -26,7 +26,8 @@ extension VerificationSuite {
         ]
         for g in gemms {
             seed += 1
-            cases.append(realGemmCase(m: g.m, n: g.n, k: g.k, transposeA: g.ta, transposeB: g.tb, seed: seed, quick: g.k == 7283 && !g.ta && !g.tb))
+            cases.append(
+                realGemmCase(m: g.m, n: g.n, k: g.k, transposeA: g.ta, transposeB: g.tb, seed: seed, quick: g.k == 7283 && !g.ta && !g.tb))
         }
         cases += realConvolutionCases(batch: 128, seed: &seed)
         return cases
@@ -60,16 +61,19 @@ extension VerificationSuite {
     private static func realGemmCase(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, seed: UInt64, quick: Bool) -> VerifyCase {
         let aShape = transposeA ? [k, m] : [m, k], bShape = transposeB ? [n, k] : [k, n]
         let layout = "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N")"
-        return VerifyCase(family: .gemm, operation: "gemm (real-valued)", shape: "\(layout) a\(aShape) b\(bShape) K \(k)",
-                          tolerance: realValuedBound, quick: quick) { backend in
+        return VerifyCase(
+            family: .gemm, operation: "gemm (real-valued)", shape: "\(layout) a\(aShape) b\(bShape) K \(k)",
+            tolerance: realValuedBound, quick: quick
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let a = rng.normal(m * k), b = rng.normal(k * n)
             let c = try backend.upload([Float](repeating: .nan, count: m * n), shape: [m, n])
-            try backend.gemm(try backend.upload(a, shape: aShape), try backend.upload(b, shape: bShape), into: c,
-                             transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0)
+            try backend.gemm(
+                try backend.upload(a, shape: aShape), try backend.upload(b, shape: bShape), into: c,
+                transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0)
             var bound: [Float]?
             if backend is ReferenceBackend {
-                var s = [Double](repeating: 0, count: m * n)          // S[i,j] = Σ_p |a[i,p]|·|b[p,j]|
+                var s = [Double](repeating: 0, count: m * n)  // S[i,j] = Σ_p |a[i,p]|·|b[p,j]|
                 for i in 0..<m {
                     for p in 0..<k {
                         let av = Double(abs(transposeA ? a[p * m + i] : a[i * k + p]))
@@ -83,29 +87,41 @@ extension VerificationSuite {
     }
 
     private static func realConvolutionCase(x xShape: [Int], w wShape: [Int], params: Conv2dParams, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: .conv, operation: realValuedConvolution, shape: "x\(xShape) w\(wShape) \(params)",
-                   tolerance: realValuedBound) { backend in
+        VerifyCase(
+            family: .conv, operation: realValuedConvolution, shape: "x\(xShape) w\(wShape) \(params)",
+            tolerance: realValuedBound
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let yShape = try params.outputShape(input: xShape, weight: wShape)
             let x = rng.normal(xShape.reduce(1, *)), w = rng.normal(wShape.reduce(1, *)), dy = rng.normal(yShape.reduce(1, *))
-            let (xt, wt, dyt) = (try backend.upload(x, shape: xShape), try backend.upload(w, shape: wShape), try backend.upload(dy, shape: yShape))
+            let (xt, wt, dyt) = (
+                try backend.upload(x, shape: xShape), try backend.upload(w, shape: wShape), try backend.upload(dy, shape: yShape)
+            )
             let y = try backend.conv2d(xt, weight: wt, bias: nil, params: params)
             let dx = try backend.conv2dBackwardInput(dyt, weight: wt, inputShape: xShape, params: params)
             let dw = try backend.conv2dBackwardWeight(dyt, input: xt, weightShape: wShape, params: params)
             var bounds: [[Float]?] = [nil, nil, nil]
             if let reference = backend as? ReferenceBackend {
                 // The same three contractions over |x|, |w|, |dy|: S per element.
-                let (ax, aw, ady) = (try reference.upload(x.map(abs), shape: xShape), try reference.upload(w.map(abs), shape: wShape),
-                                     try reference.upload(dy.map(abs), shape: yShape))
+                let (ax, aw, ady) = (
+                    try reference.upload(x.map(abs), shape: xShape), try reference.upload(w.map(abs), shape: wShape),
+                    try reference.upload(dy.map(abs), shape: yShape)
+                )
                 let kernel = wShape[2] * wShape[3]
                 let sy = try reference.download(reference.conv2d(ax, weight: aw, bias: nil, params: params)).map(Double.init)
-                let sx = try reference.download(reference.conv2dBackwardInput(ady, weight: aw, inputShape: xShape, params: params)).map(Double.init)
-                let sw = try reference.download(reference.conv2dBackwardWeight(ady, input: ax, weightShape: wShape, params: params)).map(Double.init)
-                bounds = [dotProductBound(sy, k: wShape[1] * kernel), dotProductBound(sx, k: wShape[0] * kernel),
-                          dotProductBound(sw, k: yShape[0] * yShape[2] * yShape[3])]
+                let sx = try reference.download(reference.conv2dBackwardInput(ady, weight: aw, inputShape: xShape, params: params)).map(
+                    Double.init)
+                let sw = try reference.download(reference.conv2dBackwardWeight(ady, input: ax, weightShape: wShape, params: params)).map(
+                    Double.init)
+                bounds = [
+                    dotProductBound(sy, k: wShape[1] * kernel), dotProductBound(sx, k: wShape[0] * kernel),
+                    dotProductBound(sw, k: yShape[0] * yShape[2] * yShape[3]),
+                ]
             }
-            return [try NamedOutput("y", y, on: backend, bound: bounds[0]), try NamedOutput("dL/dx", dx, on: backend, bound: bounds[1]),
-                    try NamedOutput("dL/dw", dw, on: backend, bound: bounds[2])]
+            return [
+                try NamedOutput("y", y, on: backend, bound: bounds[0]), try NamedOutput("dL/dx", dx, on: backend, bound: bounds[1]),
+                try NamedOutput("dL/dw", dw, on: backend, bound: bounds[2]),
+            ]
         }
     }
 }

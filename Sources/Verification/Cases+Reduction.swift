@@ -31,9 +31,11 @@ extension VerificationSuite {
         }
         // Long rows, long columns, a big matrix: two-stage paths on the device; integers stay
         // exact because every partial sum is an integer below 2^24.
-        for (shape, axes, mean) in [([2, 50021], [1], false), ([5003, 3], [0], false), ([7, 2000, 9], [1], false),
-                                    ([1031, 1025], [0], false), ([1031, 1025], [1], false),
-                                    ([1031, 1025], [0, 1], true)] as [([Int], [Int], Bool)] {
+        for (shape, axes, mean) in [
+            ([2, 50021], [1], false), ([5003, 3], [0], false), ([7, 2000, 9], [1], false),
+            ([1031, 1025], [0], false), ([1031, 1025], [1], false),
+            ([1031, 1025], [0, 1], true),
+        ] as [([Int], [Int], Bool)] {
             seed += 1
             cases.append(integerCase(shape, axes: axes, mean: mean, seed: seed, quick: false))
         }
@@ -57,8 +59,10 @@ extension VerificationSuite {
     /// Integers with ±inf and NaN planted: row 0 gets +inf, row 1 +inf and −inf, row 2 a NaN,
     /// row 3 −inf; row 4 stays finite. Both backends must agree exactly, NaN for NaN.
     private static func specialValuesCase(rows: Int, cols: Int, axes: [Int], mean: Bool, seed: UInt64) -> VerifyCase {
-        VerifyCase(family: .reduce, operation: mean ? "mean" : "sum", shape: "x[\(rows), \(cols)] axes \(axes) with ±inf, NaN",
-                   tolerance: mean ? Tolerance(absolute: 0, relative: 1e-6) : .exact) { backend in
+        VerifyCase(
+            family: .reduce, operation: mean ? "mean" : "sum", shape: "x[\(rows), \(cols)] axes \(axes) with ±inf, NaN",
+            tolerance: mean ? Tolerance(absolute: 0, relative: 1e-6) : .exact
+        ) { backend in
             var values = seededIntegers(rows * cols, seed: seed)
             values[0 * cols + cols / 2] = .infinity
             values[1 * cols] = .infinity; values[1 * cols + cols - 1] = -.infinity
@@ -74,8 +78,10 @@ extension VerificationSuite {
     /// exact sum once, which may be off by 2.5 ulp where the device's `/` is not correctly
     /// rounded (rtol 1e-6; exact on correctly rounding devices). Means over empty axes are NaN.
     private static func integerCase(_ shape: [Int], axes: [Int], mean: Bool, seed: UInt64, quick: Bool) -> VerifyCase {
-        VerifyCase(family: .reduce, operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes)",
-                   tolerance: mean ? Tolerance(absolute: 0, relative: 1e-6) : .exact, quick: quick) { backend in
+        VerifyCase(
+            family: .reduce, operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes)",
+            tolerance: mean ? Tolerance(absolute: 0, relative: 1e-6) : .exact, quick: quick
+        ) { backend in
             let x = try backend.upload(seededIntegers(shape.reduce(1, *), seed: seed), shape: shape)
             let y = mean ? try backend.mean(x, axes: axes) : try backend.sum(x, axes: axes)
             return [NamedOutput("shape", y.shape.map(Float.init)), try NamedOutput("y", y, on: backend)]
@@ -101,11 +107,13 @@ extension VerificationSuite {
     /// divided by n for a mean; rtol 1e-6 covers the final roundings of both sides.
     private static func uniformCase(_ shape: [Int], axes: [Int], mean: Bool, seed: UInt64) -> VerifyCase {
         let n = axes.map { shape[$0] }.reduce(1, *)
-        let levels = Double(Int.bitWidth - max(n - 1, 0).leadingZeroBitCount + 2)   // ⌈log2 n⌉ + 2
+        let levels = Double(Int.bitWidth - max(n - 1, 0).leadingZeroBitCount + 2)  // ⌈log2 n⌉ + 2
         let sigma = 0x1p-24 * (levels * Double(n) / 9).squareRoot()
         let bound = Float(10 * sigma / (mean ? Double(n) : 1))
-        return VerifyCase(family: .reduce, operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes) uniform",
-                          tolerance: Tolerance(absolute: bound, relative: 1e-6)) { backend in
+        return VerifyCase(
+            family: .reduce, operation: mean ? "mean" : "sum", shape: "x\(shape) axes \(axes) uniform",
+            tolerance: Tolerance(absolute: bound, relative: 1e-6)
+        ) { backend in
             var rng = SeededRandom(seed: seed)
             let x = try backend.upload(rng.uniform(shape.reduce(1, *), in: -1...1), shape: shape)
             let y = mean ? try backend.mean(x, axes: axes) : try backend.sum(x, axes: axes)

@@ -16,18 +16,21 @@ extension VerificationSuite {
         for (k, n) in [1, 2, 7, 31, 93, 1000, 4099, 100_003].enumerated() {
             for kind in ["random normal", "ties 0…5", "NaN ±inf ±0 subnormal mixed"] {
                 let seed = UInt64(100 + 10 * k) + UInt64(kind.count)
-                cases.append(VerifyCase(family: .topk, operation: "rankNormalize", shape: "c[\(n)] \(kind)",
-                                        tolerance: .exact, quick: n == 1000 && kind.hasPrefix("NaN")) { backend in
-                    var rng = SeededRandom(seed: seed)
-                    let c: [Float]
-                    switch kind {
-                    case "random normal": c = rng.normal(n, std: 10)
-                    case "ties 0…5": c = rng.integers(n, in: 0...5)
-                    default: c = topKSpecialValues(n, rng: &rng)
-                    }
-                    let out = try backend.rankNormalize(try backend.upload(c, shape: [n]))
-                    return [try NamedOutput("normalized", out, on: backend)]
-                })
+                cases.append(
+                    VerifyCase(
+                        family: .topk, operation: "rankNormalize", shape: "c[\(n)] \(kind)",
+                        tolerance: .exact, quick: n == 1000 && kind.hasPrefix("NaN")
+                    ) { backend in
+                        var rng = SeededRandom(seed: seed)
+                        let c: [Float]
+                        switch kind {
+                        case "random normal": c = rng.normal(n, std: 10)
+                        case "ties 0…5": c = rng.integers(n, in: 0...5)
+                        default: c = topKSpecialValues(n, rng: &rng)
+                        }
+                        let out = try backend.rankNormalize(try backend.upload(c, shape: [n]))
+                        return [try NamedOutput("normalized", out, on: backend)]
+                    })
             }
         }
         return cases
@@ -36,9 +39,11 @@ extension VerificationSuite {
     /// Random normals with about half the entries replaced by NaNs (both signs, other
     /// payloads), ±inf, ±0, ±subnormals, ±greatest finite and repeats of earlier values.
     public static func topKSpecialValues(_ n: Int, rng: inout SeededRandom) -> [Float] {
-        let specials: [Float] = [.nan, -.nan, Float(nan: 5, signaling: false), .infinity, -.infinity, 0, -0.0,
-                                 .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
-                                 -.greatestFiniteMagnitude, .leastNormalMagnitude]
+        let specials: [Float] = [
+            .nan, -.nan, Float(nan: 5, signaling: false), .infinity, -.infinity, 0, -0.0,
+            .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+            -.greatestFiniteMagnitude, .leastNormalMagnitude,
+        ]
         var c = rng.normal(n)
         for i in 0..<n where rng.next() % 2 == 0 {
             let pick = Int(rng.next() % UInt64(specials.count + 1))
@@ -63,14 +68,18 @@ extension VerificationSuite {
             for a: Float in [0, 0.3, 0.5, 0.7, 1] {
                 for lambdaFactor in [1, 4] {
                     let lambda = Float(lambdaFactor * n)
-                    cases.append(VerifyCase(family: .topk, operation: "softMask", shape: "c'[\(n)] a \(a) λ \(lambdaFactor)N",
-                                            tolerance: tolerance, quick: n == 93 && a == 0.3 && lambdaFactor == 1) { backend in
-                        var rng = SeededRandom(seed: 200 + UInt64(n))
-                        let normalized = topKPermutationRanks(n, rng: &rng)
-                        let mask = try backend.softMask(normalized: try backend.upload(normalized, shape: [n]),
-                                                        ratio: try backend.upload([a], shape: [1]), lambda: lambda)
-                        return [try NamedOutput("mask", mask, on: backend)]
-                    })
+                    cases.append(
+                        VerifyCase(
+                            family: .topk, operation: "softMask", shape: "c'[\(n)] a \(a) λ \(lambdaFactor)N",
+                            tolerance: tolerance, quick: n == 93 && a == 0.3 && lambdaFactor == 1
+                        ) { backend in
+                            var rng = SeededRandom(seed: 200 + UInt64(n))
+                            let normalized = topKPermutationRanks(n, rng: &rng)
+                            let mask = try backend.softMask(
+                                normalized: try backend.upload(normalized, shape: [n]),
+                                ratio: try backend.upload([a], shape: [1]), lambda: lambda)
+                            return [try NamedOutput("mask", mask, on: backend)]
+                        })
                 }
             }
         }
@@ -84,24 +93,31 @@ extension VerificationSuite {
     /// λ = 8) keeps every partial sum exact: `.exact`.
     private static func topKGradRatioCases() -> [VerifyCase] {
         var cases = topKGradRatioInputs.map { input in
-            VerifyCase(family: .topk, operation: "softMaskGradRatio",
-                       shape: "m[\(input.n)] \(input.maskKind) λ \(input.lambdaFactor)N",
-                       tolerance: Tolerance(absolute: input.atol, relative: 0)) { backend in
-                let ratio = try backend.softMaskGradRatio(mask: try backend.upload(input.mask, shape: [input.n]),
-                                                          gradMask: try backend.upload(input.gradMask, shape: [input.n]),
-                                                          lambda: Float(input.lambdaFactor * input.n))
+            VerifyCase(
+                family: .topk, operation: "softMaskGradRatio",
+                shape: "m[\(input.n)] \(input.maskKind) λ \(input.lambdaFactor)N",
+                tolerance: Tolerance(absolute: input.atol, relative: 0)
+            ) { backend in
+                let ratio = try backend.softMaskGradRatio(
+                    mask: try backend.upload(input.mask, shape: [input.n]),
+                    gradMask: try backend.upload(input.gradMask, shape: [input.n]),
+                    lambda: Float(input.lambdaFactor * input.n))
                 return [try NamedOutput("dL/da", ratio, on: backend)]
             }
         }
-        cases.append(VerifyCase(family: .topk, operation: "softMaskGradRatio", shape: "m[93] dyadic k/16 λ 8",
-                                tolerance: .exact) { backend in
-            var rng = SeededRandom(seed: 399)
-            let mask = rng.integers(93, in: 0...16).map { $0 / 16 }
-            let gradMask = rng.integers(93, in: -3...3)
-            let ratio = try backend.softMaskGradRatio(mask: try backend.upload(mask, shape: [93]),
-                                                      gradMask: try backend.upload(gradMask, shape: [93]), lambda: 8)
-            return [try NamedOutput("dL/da", ratio, on: backend)]
-        })
+        cases.append(
+            VerifyCase(
+                family: .topk, operation: "softMaskGradRatio", shape: "m[93] dyadic k/16 λ 8",
+                tolerance: .exact
+            ) { backend in
+                var rng = SeededRandom(seed: 399)
+                let mask = rng.integers(93, in: 0...16).map { $0 / 16 }
+                let gradMask = rng.integers(93, in: -3...3)
+                let ratio = try backend.softMaskGradRatio(
+                    mask: try backend.upload(mask, shape: [93]),
+                    gradMask: try backend.upload(gradMask, shape: [93]), lambda: 8)
+                return [try NamedOutput("dL/da", ratio, on: backend)]
+            })
         return cases
     }
 
@@ -120,7 +136,8 @@ extension VerificationSuite {
             for (lambdaFactor, maskKind) in [(1, "band at a = 0.5"), (4, "band at a = 0.5"), (1, "uniform masks")] {
                 let lambda = Float(lambdaFactor * n)
                 var rng = SeededRandom(seed: 300 + UInt64(n) + UInt64(lambdaFactor))
-                let mask: [Float] = maskKind == "uniform masks"
+                let mask: [Float] =
+                    maskKind == "uniform masks"
                     ? rng.uniform(n, in: 0...1)
                     : topKPermutationRanks(n, rng: &rng).map { c in
                         Float(1 / (1 + _exp(-Double(lambda) * (Double(c) - 0.5))))
@@ -129,8 +146,10 @@ extension VerificationSuite {
                 var magnitude: Double = 0
                 for i in 0..<n { magnitude += Double(abs(gradMask[i] * (-lambda * mask[i] * (1 - mask[i])))) }
                 let depth = Double(Int.bitWidth - (n - 1).leadingZeroBitCount + 20)
-                inputs.append(TopKGradRatioInput(n: n, lambdaFactor: lambdaFactor, maskKind: maskKind, mask: mask,
-                                                 gradMask: gradMask, atol: Float(magnitude * depth * 0x1p-24)))
+                inputs.append(
+                    TopKGradRatioInput(
+                        n: n, lambdaFactor: lambdaFactor, maskKind: maskKind, mask: mask,
+                        gradMask: gradMask, atol: Float(magnitude * depth * 0x1p-24)))
             }
         }
         return inputs
@@ -147,33 +166,37 @@ extension VerificationSuite {
         for n in [1, 7, 93, 1025, 100_003] {
             for kind in kinds {
                 let exact = kind.hasPrefix("dyadic")
-                cases.append(VerifyCase(family: .topk, operation: "taylorImportanceUpdate", shape: "c[\(n)] \(kind)",
-                                        tolerance: exact ? .exact : Tolerance(absolute: 0, relative: 1e-6)) { backend in
-                    var rng = SeededRandom(seed: 400 + UInt64(n) + UInt64(kind.count))
-                    let decay: Float = exact ? 0.5 : 0.99
-                    let start = n % 2 == 0 ? rng.uniform(n, in: 0...2) : [Float](repeating: 0, count: n)
-                    let importance = try backend.upload(exact ? rng.integers(n, in: 0...9) : start, shape: [n])
-                    var outputs: [NamedOutput] = []
-                    var applied: [Float] = []
-                    for step in 1...3 {
-                        var mask = exact ? rng.integers(n, in: 0...2).map { $0 / 2 } : rng.uniform(n, in: 0...1)
-                        var grad = exact ? rng.integers(n, in: -9...9) : rng.normal(n, std: 3)
-                        if step == 2 {
-                            let i = Int(rng.next() % UInt64(n))
-                            switch kind {
-                            case "NaN at step 2": grad[i] = .nan
-                            case "inf at step 2": grad[i] = -.infinity
-                            case "overflow at step 2": (grad[i], mask[i]) = (1e20, 0.75)    // (m·g)² > FLT_MAX
-                            default: break
+                cases.append(
+                    VerifyCase(
+                        family: .topk, operation: "taylorImportanceUpdate", shape: "c[\(n)] \(kind)",
+                        tolerance: exact ? .exact : Tolerance(absolute: 0, relative: 1e-6)
+                    ) { backend in
+                        var rng = SeededRandom(seed: 400 + UInt64(n) + UInt64(kind.count))
+                        let decay: Float = exact ? 0.5 : 0.99
+                        let start = n % 2 == 0 ? rng.uniform(n, in: 0...2) : [Float](repeating: 0, count: n)
+                        let importance = try backend.upload(exact ? rng.integers(n, in: 0...9) : start, shape: [n])
+                        var outputs: [NamedOutput] = []
+                        var applied: [Float] = []
+                        for step in 1...3 {
+                            var mask = exact ? rng.integers(n, in: 0...2).map { $0 / 2 } : rng.uniform(n, in: 0...1)
+                            var grad = exact ? rng.integers(n, in: -9...9) : rng.normal(n, std: 3)
+                            if step == 2 {
+                                let i = Int(rng.next() % UInt64(n))
+                                switch kind {
+                                case "NaN at step 2": grad[i] = .nan
+                                case "inf at step 2": grad[i] = -.infinity
+                                case "overflow at step 2": (grad[i], mask[i]) = (1e20, 0.75)  // (m·g)² > FLT_MAX
+                                default: break
+                                }
                             }
+                            let ok = try backend.taylorImportanceUpdate(
+                                importance, mask: try backend.upload(mask, shape: [n]),
+                                gradMask: try backend.upload(grad, shape: [n]), decay: decay)
+                            applied.append(ok ? 1 : 0)
+                            outputs.append(try NamedOutput("importance after step \(step)", importance, on: backend))
                         }
-                        let ok = try backend.taylorImportanceUpdate(importance, mask: try backend.upload(mask, shape: [n]),
-                                                                    gradMask: try backend.upload(grad, shape: [n]), decay: decay)
-                        applied.append(ok ? 1 : 0)
-                        outputs.append(try NamedOutput("importance after step \(step)", importance, on: backend))
-                    }
-                    return outputs + [NamedOutput("applied", applied)]
-                })
+                        return outputs + [NamedOutput("applied", applied)]
+                    })
             }
         }
         return cases

@@ -42,8 +42,10 @@ public struct VerifyCase: Sendable, CustomStringConvertible {
     public let quick: Bool
     public let run: @Sendable (any Backend) throws -> [NamedOutput]
 
-    public init(family: VerifyFamily, operation: String, shape: String, tolerance: Tolerance, quick: Bool = false,
-                run: @escaping @Sendable (any Backend) throws -> [NamedOutput]) {
+    public init(
+        family: VerifyFamily, operation: String, shape: String, tolerance: Tolerance, quick: Bool = false,
+        run: @escaping @Sendable (any Backend) throws -> [NamedOutput]
+    ) {
         self.family = family; self.operation = operation; self.shape = shape
         self.tolerance = tolerance; self.quick = quick; self.run = run
     }
@@ -76,8 +78,10 @@ public struct VerifyResult: Sendable {
 
 /// Runs verification cases: the reference backend's outputs are the expected values.
 public enum Verifier {
-    public static func check(_ testCase: VerifyCase, device: any Backend,
-                             reference: ReferenceBackend = ReferenceBackend()) -> VerifyResult {
+    public static func check(
+        _ testCase: VerifyCase, device: any Backend,
+        reference: ReferenceBackend = ReferenceBackend()
+    ) -> VerifyResult {
         let expected: [NamedOutput]
         do { expected = try testCase.run(reference) } catch {
             return VerifyResult(testCase: testCase, outputs: [], error: "reference failed: \(error)")
@@ -92,8 +96,9 @@ public enum Verifier {
             return VerifyResult(testCase: testCase, outputs: [], error: "\(device.name) failed: \(error)")
         }
         guard actual.map(\.name) == expected.map(\.name) else {
-            return VerifyResult(testCase: testCase, outputs: [],
-                                error: "outputs differ: \(actual.map(\.name)) vs \(expected.map(\.name))")
+            return VerifyResult(
+                testCase: testCase, outputs: [],
+                error: "outputs differ: \(actual.map(\.name)) vs \(expected.map(\.name))")
         }
         let outputs = zip(actual, expected).map { a, e in
             (name: e.name, closeness: Closeness(actual: a.values, expected: e.values, tolerance: testCase.tolerance, bounds: e.bound))

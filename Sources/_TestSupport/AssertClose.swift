@@ -4,9 +4,11 @@ import TensorCore
 /// The one numeric assertion of the test suite: every element must satisfy
 /// `|actual − expected| ≤ atol + rtol·|expected|` (NaN/inf must match exactly). On failure it
 /// reports the largest errors and the first mismatching elements at the caller's location.
-public func assertClose(_ actual: [Float], _ expected: [Float], atol: Float = 0, rtol: Float = 0,
-                        _ label: @autoclosure () -> String = "",
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+public func assertClose(
+    _ actual: [Float], _ expected: [Float], atol: Float = 0, rtol: Float = 0,
+    _ label: @autoclosure () -> String = "",
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let result = Closeness(actual: actual, expected: expected, tolerance: Tolerance(absolute: atol, relative: rtol))
     if result.sizeMismatch {
         Issue.record("\(label()) size mismatch: got \(actual.count) elements, expected \(expected.count)", sourceLocation: sourceLocation)
@@ -16,9 +18,11 @@ public func assertClose(_ actual: [Float], _ expected: [Float], atol: Float = 0,
 }
 
 /// `assertClose` for Double values (finite-difference gradient checks).
-public func assertClose(_ actual: [Double], _ expected: [Double], atol: Double, rtol: Double,
-                        _ label: @autoclosure () -> String = "",
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+public func assertClose(
+    _ actual: [Double], _ expected: [Double], atol: Double, rtol: Double,
+    _ label: @autoclosure () -> String = "",
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     guard actual.count == expected.count else {
         Issue.record("\(label()) size mismatch: got \(actual.count) elements, expected \(expected.count)", sourceLocation: sourceLocation)
         return
@@ -34,7 +38,8 @@ public func assertClose(_ actual: [Double], _ expected: [Double], atol: Double, 
     }
     if failing > 0 {
         let examples = failures.joined(separator: ", ")
-        Issue.record("\(label()) not close (atol \(atol), rtol \(rtol)): \(failing) of \(actual.count) out of tolerance, worst [\(worst)]; \(examples)",
-                     sourceLocation: sourceLocation)
+        Issue.record(
+            "\(label()) not close (atol \(atol), rtol \(rtol)): \(failing) of \(actual.count) out of tolerance, worst [\(worst)]; \(examples)",
+            sourceLocation: sourceLocation)
     }
 }

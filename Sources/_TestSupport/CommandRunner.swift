@@ -65,9 +65,13 @@ public final class DiffNASProcess: @unchecked Sendable {
         process.waitUntilExit()
         group.wait()
         var err = String(decoding: errData, as: UTF8.self)
-        if timedOut { err += "\ntest harness: diffnas \((process.arguments ?? []).joined(separator: " ")) timed out after \(Int(timeout)) s and was killed\n" }
-        return CommandResult(status: timedOut ? 124 : process.terminationStatus,
-                             standardOutput: String(decoding: outData, as: UTF8.self), standardError: err)
+        if timedOut {
+            err +=
+                "\ntest harness: diffnas \((process.arguments ?? []).joined(separator: " ")) timed out after \(Int(timeout)) s and was killed\n"
+        }
+        return CommandResult(
+            status: timedOut ? 124 : process.terminationStatus,
+            standardOutput: String(decoding: outData, as: UTF8.self), standardError: err)
     }
 }
 

@@ -9,21 +9,22 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the kernels against CLBlast and other comparators, each result checked first.",
         discussion: """
-        Each case runs once on the device and is checked against the reference backend (or, when \
-        too large for it, at sampled elements computed exactly on the host), then warms up and is \
-        timed over repeated runs with OpenCL profiling events: median, min and max. The comparator \
-        runs on the same queue and buffers and is checked the same way; ratio = our throughput / \
-        the comparator's. Suites: gemm (vs CLBlastSgemm), conv (vs CLBlastSconvgemm, im2col + \
-        CLBlastSgemm), topk (radix ranks vs the O(N²) comparison matrix), mask (soft mask and its \
-        gradient vs a copy kernel's GB/s), step (a training step: images/s and the slowest kernels).
-        Exits non-zero when any of our results is wrong. Run it from a release build; other work on \
-        the machine distorts the timings.
-        """
+            Each case runs once on the device and is checked against the reference backend (or, when \
+            too large for it, at sampled elements computed exactly on the host), then warms up and is \
+            timed over repeated runs with OpenCL profiling events: median, min and max. The comparator \
+            runs on the same queue and buffers and is checked the same way; ratio = our throughput / \
+            the comparator's. Suites: gemm (vs CLBlastSgemm), conv (vs CLBlastSconvgemm, im2col + \
+            CLBlastSgemm), topk (radix ranks vs the O(N²) comparison matrix), mask (soft mask and its \
+            gradient vs a copy kernel's GB/s), step (a training step: images/s and the slowest kernels).
+            Exits non-zero when any of our results is wrong. Run it from a release build; other work on \
+            the machine distorts the timings.
+            """
     )
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: .long, help: "Suites to run, comma-separated (\(BenchSuite.allCases.map(\.rawValue).joined(separator: ","))); default all.")
+    @Option(
+        name: .long, help: "Suites to run, comma-separated (\(BenchSuite.allCases.map(\.rawValue).joined(separator: ","))); default all.")
     var suite: String?
 
     @Option(name: .long, help: "Also write every figure, with device, driver, date and commit, as JSON to this file.")
@@ -52,17 +53,21 @@ struct BenchCommand: ParsableCommand {
         let names = suite.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let unknown = names.filter { BenchSuite(rawValue: $0) == nil }
         guard unknown.isEmpty, !names.isEmpty else {
-            throw ValidationError("unknown suite \(unknown.joined(separator: ", ")); choose from \(BenchSuite.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown suite \(unknown.joined(separator: ", ")); choose from \(BenchSuite.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         return names.compactMap(BenchSuite.init(rawValue:))
     }
 
     func run() throws {
         let backend = try options.openDevice(tuning: .tuneIfNeeded)
-        let settings = BenchSettings(suites: try selectedSuites(), quick: quick, warmups: warmup, repetitions: repetitions, seed: options.seed)
+        let settings = BenchSettings(
+            suites: try selectedSuites(), quick: quick, warmups: warmup, repetitions: repetitions, seed: options.seed)
         let runner = BenchRunner(backend: backend, settings: settings)
-        printError("benchmarking \(settings.suites.map(\.rawValue).joined(separator: ",")) on \(backend.deviceDescription)"
-                   + (quick ? " (quick)" : "") + "; the first run of each case compiles its kernels")
+        printError(
+            "benchmarking \(settings.suites.map(\.rawValue).joined(separator: ",")) on \(backend.deviceDescription)"
+                + (quick ? " (quick)" : "") + "; the first run of each case compiles its kernels")
         if standardErrorIsTerminal {
             runner.progress = { FileHandle.standardError.write(Data("\r\($0)\u{1B}[K".utf8)) }
         }
@@ -83,35 +88,46 @@ enum BenchRendering {
     static func render(_ report: BenchReport) -> String {
         var sections: [String] = []
         if !report.cases.isEmpty {
-            var table = TextTable(["suite", "case", "shape", "ours ms", "min–max", "ours", "comparator", "ms", "comparator rate", "ratio", "check"])
+            var table = TextTable([
+                "suite", "case", "shape", "ours ms", "min–max", "ours", "comparator", "ms", "comparator rate", "ratio", "check",
+            ])
             var notes: [String] = []
             for c in report.cases {
                 let mine = c.ours, theirs = c.comparator
-                table.add([c.suite.rawValue, c.name, c.shape, milliseconds(mine.time?.medianMilliseconds), spread(mine.time),
-                           rate(mine.rate, c.unit), theirs.map { $0.status == .ok ? $0.name : "\($0.name): \($0.status.rawValue)" } ?? "",
-                           milliseconds(theirs?.time?.medianMilliseconds), rate(theirs?.rate, c.unit),
-                           c.ratio.map { String(format: "%.2f×", $0) } ?? "", mine.status == .ok ? "pass" : mine.status.rawValue])
+                table.add([
+                    c.suite.rawValue, c.name, c.shape, milliseconds(mine.time?.medianMilliseconds), spread(mine.time),
+                    rate(mine.rate, c.unit), theirs.map { $0.status == .ok ? $0.name : "\($0.name): \($0.status.rawValue)" } ?? "",
+                    milliseconds(theirs?.time?.medianMilliseconds), rate(theirs?.rate, c.unit),
+                    c.ratio.map { String(format: "%.2f×", $0) } ?? "", mine.status == .ok ? "pass" : mine.status.rawValue,
+                ])
                 if mine.status != .ok { notes.append("\(mine.status.rawValue) \(c.name) \(c.shape): \(mine.reason ?? "")") }
                 if let theirs, theirs.status != .ok {
                     notes.append("\(theirs.status.rawValue) \(theirs.name) for \(c.name) \(c.shape): \(theirs.reason ?? "")")
                 }
             }
             let methods = Set(report.cases.map(\.timing.rawValue)).sorted().joined(separator: ", ")
-            sections.append(table.render() + "\n(median of \(report.repetitions) timed runs after \(report.warmups) warm-up; timed by \(methods); ratio = ours / comparator throughput)")
+            sections.append(
+                table.render()
+                    + "\n(median of \(report.repetitions) timed runs after \(report.warmups) warm-up; timed by \(methods); ratio = ours / comparator throughput)"
+            )
             if !notes.isEmpty { sections.append(notes.joined(separator: "\n")) }
         }
         for step in report.steps {
             var table = TextTable(["step", "batch", "ms/step", "min–max", "images/s", "device ms/step", "check"])
-            table.add([step.name, "\(step.batch)", milliseconds(step.time?.medianMilliseconds), spread(step.time),
-                       step.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "",
-                       milliseconds(step.deviceMillisecondsPerStep), step.status == .ok ? "pass" : step.status.rawValue])
+            table.add([
+                step.name, "\(step.batch)", milliseconds(step.time?.medianMilliseconds), spread(step.time),
+                step.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "",
+                milliseconds(step.deviceMillisecondsPerStep), step.status == .ok ? "pass" : step.status.rawValue,
+            ])
             var text = table.render() + "\n" + step.detail + " (wall clock per step; device = sum of kernel events)"
             if let reason = step.reason { text += "\n\(step.status.rawValue) \(step.name): \(reason)" }
             if !step.kernels.isEmpty {
                 var kernels = TextTable(["kernel", "launches/step", "ms/step", "share"])
                 for k in step.kernels.prefix(12) {
-                    kernels.add([k.kernel, String(format: "%.0f", k.launchesPerStep), milliseconds(k.millisecondsPerStep),
-                                 String(format: "%.1f%%", 100 * k.share)])
+                    kernels.add([
+                        k.kernel, String(format: "%.0f", k.launchesPerStep), milliseconds(k.millisecondsPerStep),
+                        String(format: "%.1f%%", 100 * k.share),
+                    ])
                 }
                 text += "\nslowest kernels of one step:\n" + kernels.render()
             }

@@ -23,11 +23,13 @@ struct DevicesCommand: ParsableCommand {
         let tuning = devices.map(Self.cachedTuning)
         if json {
             let objects: [[String: Any]] = devices.enumerated().map { index, d in
-                ["index": index, "name": d.name, "vendor": d.vendor, "type": d.kind.rawValue, "platform": d.platform.name,
-                 "driver": d.driverVersion, "version": d.deviceVersion, "computeUnits": d.computeUnits,
-                 "globalMemoryBytes": d.globalMemoryBytes, "localMemoryBytes": d.localMemoryBytes,
-                 "maxWorkGroupSize": d.maxWorkGroupSize, "fp64": d.supportsFP64,
-                 "default": selected.map { $0.id == d.id } ?? false, "tuning": tuning[index].map { $0 as Any } ?? NSNull()]
+                [
+                    "index": index, "name": d.name, "vendor": d.vendor, "type": d.kind.rawValue, "platform": d.platform.name,
+                    "driver": d.driverVersion, "version": d.deviceVersion, "computeUnits": d.computeUnits,
+                    "globalMemoryBytes": d.globalMemoryBytes, "localMemoryBytes": d.localMemoryBytes,
+                    "maxWorkGroupSize": d.maxWorkGroupSize, "fp64": d.supportsFP64,
+                    "default": selected.map { $0.id == d.id } ?? false, "tuning": tuning[index].map { $0 as Any } ?? NSNull(),
+                ]
             }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -36,9 +38,11 @@ struct DevicesCommand: ParsableCommand {
         var table = TextTable(["#", "name", "vendor", "type", "driver", "CUs", "global mem", "local mem", "max WG", "fp64", "tuning"])
         for (index, d) in devices.enumerated() {
             let mark = selected.map { $0.id == d.id } ?? false ? "*" : ""
-            table.add(["\(index)\(mark)", d.name, d.vendor, d.kind.rawValue, "\(d.platform.name) \(d.driverVersion)",
-                       "\(d.computeUnits)", formatBytes(d.globalMemoryBytes), formatBytes(d.localMemoryBytes),
-                       "\(d.maxWorkGroupSize)", d.supportsFP64 ? "yes" : "no", tuning[index] ?? "defaults"])
+            table.add([
+                "\(index)\(mark)", d.name, d.vendor, d.kind.rawValue, "\(d.platform.name) \(d.driverVersion)",
+                "\(d.computeUnits)", formatBytes(d.globalMemoryBytes), formatBytes(d.localMemoryBytes),
+                "\(d.maxWorkGroupSize)", d.supportsFP64 ? "yes" : "no", tuning[index] ?? "defaults",
+            ])
         }
         print(table.render())
         print("* default device (override with --device N or DIFFNAS_DEVICE=N); tuning: the cached `diffnas tune` choice")
@@ -47,7 +51,8 @@ struct DevicesCommand: ParsableCommand {
     /// The cached tuning choice of `device` for the kernels it runs (e.g. "TM=8 NV=1, …"), or nil.
     static func cachedTuning(_ device: Device) -> String? {
         guard let key = try? OpenCLBackend.tuningKey(for: device),
-              case .found(let record, _) = TuningCache.standard().lookup(key, device: device) else { return nil }
+            case .found(let record, _) = TuningCache.standard().lookup(key, device: device)
+        else { return nil }
         let slots = TuningSlot.slots(for: DeviceTuning(device: device))
         return slots.map { "\($0 == .shortRegisterTile ? "M≤16 " : "")\($0.value(in: record.chosen))" }.joined(separator: ", ")
     }

@@ -8,11 +8,13 @@ struct DiffNAS: ParsableCommand {
         commandName: "diffnas",
         abstract: "Differentiable neural architecture search with hand-written OpenCL kernels.",
         discussion: """
-        Runs on any OpenCL device (NVIDIA, AMD, Intel, Apple, or a CPU through PoCL). Every kernel \
-        is checked against a plain-Swift CPU reference backend: see `diffnas verify`.
-        """,
-        subcommands: [DevicesCommand.self, VerifyCommand.self, OpCommand.self, TrainCommand.self, SearchCommand.self, BenchCommand.self,
-                      TuneCommand.self, ExportCommand.self]
+            Runs on any OpenCL device (NVIDIA, AMD, Intel, Apple, or a CPU through PoCL). Every kernel \
+            is checked against a plain-Swift CPU reference backend: see `diffnas verify`.
+            """,
+        subcommands: [
+            DevicesCommand.self, VerifyCommand.self, OpCommand.self, TrainCommand.self, SearchCommand.self, BenchCommand.self,
+            TuneCommand.self, ExportCommand.self,
+        ]
     )
 
     /// Runs the command; a file-system failure anywhere (an unwritable `--out`, a missing folder,
@@ -36,14 +38,16 @@ enum FileErrorDescription {
         let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? (error.userInfo[NSURLErrorKey] as? URL)?.path ?? "a file"
         let reason = reason(error)
         // Foundation's codes: 256…511 reading, 512…1023 writing; 4 (no such file) comes from writes too.
-        let verb = error.code >= 256 && error.code < 512 ? "cannot read" : error.code >= 512 || error.code == 4 ? "cannot write" : "cannot access"
+        let verb =
+            error.code >= 256 && error.code < 512 ? "cannot read" : error.code >= 512 || error.code == 4 ? "cannot write" : "cannot access"
         return "\(verb) \(path): \(reason)"
     }
 
     /// The system's reason (strerror of the underlying POSIX error), else Foundation's text.
     static func reason(_ error: NSError) -> String {
         if let value = error.userInfo[NSUnderlyingErrorKey], let underlying = (value as? any Error).map({ $0 as NSError }),
-           underlying.domain == NSPOSIXErrorDomain {
+            underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code)))
         }
         return error.localizedDescription

@@ -15,13 +15,13 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a network's weights as safetensors (or convert safetensors back to a checkpoint).",
         discussion: """
-        --weights takes a checkpoint of `diffnas train` or `diffnas search` (checkpoint.bin) or a \
-        .safetensors file. The network's state (weights and batch-norm statistics, under the names \
-        of its layers, e.g. stage1.block0.conv1.weight) is checked against the architecture — from \
-        --arch, else the one recorded in the file — and written; optimizer state is left out. \
-        safetensors files carry the architecture JSON in __metadata__.architecture and open in \
-        Python with safetensors.numpy.load_file.
-        """
+            --weights takes a checkpoint of `diffnas train` or `diffnas search` (checkpoint.bin) or a \
+            .safetensors file. The network's state (weights and batch-norm statistics, under the names \
+            of its layers, e.g. stage1.block0.conv1.weight) is checked against the architecture — from \
+            --arch, else the one recorded in the file — and written; optimizer state is left out. \
+            safetensors files carry the architecture JSON in __metadata__.architecture and open in \
+            Python with safetensors.numpy.load_file.
+            """
     )
 
     @Option(name: .long, help: "Checkpoint (.bin) or .safetensors file to read.") var weights: String
@@ -32,10 +32,14 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: weights)
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw CLIError("cannot read \(weights): \(FileErrorDescription.reason(error as NSError))") }
+        do { data = try Data(contentsOf: url) } catch {
+            throw CLIError("cannot read \(weights): \(FileErrorDescription.reason(error as NSError))")
+        }
         let source: Checkpoint
         do {
-            source = data.starts(with: Checkpoint.magic) ? try Checkpoint.decode(data, name: weights) : try Checkpoint(safetensors: data, name: weights)
+            source =
+                data.starts(with: Checkpoint.magic)
+                ? try Checkpoint.decode(data, name: weights) : try Checkpoint(safetensors: data, name: weights)
         } catch let error as CheckpointError { throw CLIError("\(error)") }
         let architecture: Architecture
         if let arch {
@@ -54,7 +58,9 @@ struct ExportCommand: ParsableCommand {
         do { try source.restore(network.namedState, into: backend) } catch let error as CheckpointError {
             throw CLIError("\(weights) does not fit the architecture: \(error)")
         }
-        var state = Checkpoint(metadata: ["architecture": String(decoding: try architecture.encoded(), as: UTF8.self), "format": "diffnas network state"])
+        var state = Checkpoint(metadata: [
+            "architecture": String(decoding: try architecture.encoded(), as: UTF8.self), "format": "diffnas network state",
+        ])
         try state.add(network.namedState, from: backend)
         let output = URL(fileURLWithPath: out)
         switch format {
@@ -62,6 +68,8 @@ struct ExportCommand: ParsableCommand {
         case .checkpoint: try state.write(to: output)
         }
         let count = state.tensors.reduce(0) { $0 + $1.values.count }
-        print("wrote \(state.tensors.count) tensors (\(count) values) of \(architecture.notes["name"] ?? architecture.family.rawValue) to \(out) as \(format.rawValue)")
+        print(
+            "wrote \(state.tensors.count) tensors (\(count) values) of \(architecture.notes["name"] ?? architecture.family.rawValue) to \(out) as \(format.rawValue)"
+        )
     }
 }

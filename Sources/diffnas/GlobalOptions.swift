@@ -12,7 +12,8 @@ enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
 
 /// Options every computing subcommand shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "OpenCL device number from `diffnas devices` (default: $DIFFNAS_DEVICE, else the first GPU, else a CPU device).")
+    @Option(
+        name: .long, help: "OpenCL device number from `diffnas devices` (default: $DIFFNAS_DEVICE, else the first GPU, else a CPU device).")
     var device: Int?
 
     @Option(name: .long, help: "Backend: opencl (default) or reference (the plain-Swift CPU oracle).")

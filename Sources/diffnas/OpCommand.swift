@@ -8,13 +8,13 @@ struct OpCommand: ParsableCommand {
         commandName: "op",
         abstract: "Run one operation on NumPy .npy files (float32, C order).",
         discussion: """
-        Inputs are given with --in in the order listed below, outputs with --out in order (fewer \
-        --out than outputs writes only the first ones). Parameters are --param key=value.
-        Example: diffnas op conv2d --in x.npy --in w.npy --out y.npy --param stride=2 --param pad=1
+            Inputs are given with --in in the order listed below, outputs with --out in order (fewer \
+            --out than outputs writes only the first ones). Parameters are --param key=value.
+            Example: diffnas op conv2d --in x.npy --in w.npy --out y.npy --param stride=2 --param pad=1
 
-        Operations:
-        \(OpRegistry.helpText)
-        """
+            Operations:
+            \(OpRegistry.helpText)
+            """
     )
 
     @Argument(help: "Operation name (see the list above).")

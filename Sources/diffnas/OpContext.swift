@@ -17,7 +17,9 @@ struct OpContext {
             if let value { return value }
             throw CLIError("\(operation): missing --param \(key)=<number>")
         }
-        guard let parsed = Float(text), parsed.isFinite else { throw CLIError("\(operation): --param \(key)=\(text) is not a finite number") }
+        guard let parsed = Float(text), parsed.isFinite else {
+            throw CLIError("\(operation): --param \(key)=\(text) is not a finite number")
+        }
         return parsed
     }
 
@@ -54,8 +56,9 @@ struct OpContext {
 
     /// Convolution parameters from `stride`, `pad`, `dilation`, `groups` (each default 1/0/1/1).
     func convParams() throws -> Conv2dParams {
-        Conv2dParams(stride: try int("stride", default: 1), padding: try int("pad", default: 0),
-                     dilation: try int("dilation", default: 1), groups: try int("groups", default: 1))
+        Conv2dParams(
+            stride: try int("stride", default: 1), padding: try int("pad", default: 0),
+            dilation: try int("dilation", default: 1), groups: try int("groups", default: 1))
     }
 
     /// Pooling parameters from `kernel`, `stride` (default = kernel), `pad` (default 0).

@@ -13,13 +13,16 @@ enum DatasetLocation {
         var splits: DatasetSplits
         do { splits = try loadDataset(at: URL(fileURLWithPath: path)) } catch let error as DatasetError {
             if path == defaultFashionMNIST && !FileManager.default.fileExists(atPath: path) {
-                throw CLIError("the default data set is missing: install it with `apt-get install dataset-fashion-mnist` (or Tools/scripts/install-deps.sh), or pass --data PATH")
+                throw CLIError(
+                    "the default data set is missing: install it with `apt-get install dataset-fashion-mnist` (or Tools/scripts/install-deps.sh), or pass --data PATH"
+                )
             }
             throw CLIError("\(error)")
         }
         if let limit {
-            splits = DatasetSplits(train: splits.train.subset(0..<min(limit, splits.train.count)),
-                                   test: splits.test.subset(0..<min(testLimit ?? max(limit / 6, 1), splits.test.count)))
+            splits = DatasetSplits(
+                train: splits.train.subset(0..<min(limit, splits.train.count)),
+                test: splits.test.subset(0..<min(testLimit ?? max(limit / 6, 1), splits.test.count)))
         }
         return splits
     }
@@ -48,7 +51,9 @@ enum ArchitectureChoice {
                 throw CLIError("\(name): \(error)")
             }
             guard architecture.input == input else {
-                throw CLIError("\(name): input \(architecture.input.channels)×\(architecture.input.height)×\(architecture.input.width) does not match the data's \(input.channels)×\(input.height)×\(input.width)")
+                throw CLIError(
+                    "\(name): input \(architecture.input.channels)×\(architecture.input.height)×\(architecture.input.width) does not match the data's \(input.channels)×\(input.height)×\(input.width)"
+                )
             }
             guard architecture.classes >= data.classCount else {
                 throw CLIError("\(name): \(architecture.classes) classes, but the data has \(data.classCount)")
@@ -72,7 +77,8 @@ enum RunFolder {
         let exists = FileManager.default.fileExists(atPath: checkpoint.path)
         if resume && !exists { throw CLIError("--resume: no checkpoint at \(checkpoint.path)") }
         if !resume && exists {
-            throw CLIError("\(dir.path) already holds a run (\(checkpoint.lastPathComponent)); pass --resume to continue it or choose another --out")
+            throw CLIError(
+                "\(dir.path) already holds a run (\(checkpoint.lastPathComponent)); pass --resume to continue it or choose another --out")
         }
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
             throw CLIError("cannot create output folder \(dir.path): \(FileErrorDescription.reason(error as NSError))")
@@ -87,7 +93,10 @@ enum ProfileReport {
         let total = rows.reduce(0) { $0 + $1.milliseconds }
         var table = TextTable(["kernel", "launches", "device ms", "share"])
         for row in rows.prefix(20) {
-            table.add([row.kernel, "\(row.launches)", String(format: "%.1f", row.milliseconds), String(format: "%.1f%%", 100 * row.milliseconds / max(total, 1e-9))])
+            table.add([
+                row.kernel, "\(row.launches)", String(format: "%.1f", row.milliseconds),
+                String(format: "%.1f%%", 100 * row.milliseconds / max(total, 1e-9)),
+            ])
         }
         return "device time by kernel (total \(String(format: "%.1f", total)) ms):\n" + table.render()
     }

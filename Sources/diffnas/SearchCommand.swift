@@ -21,21 +21,22 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Differentiable Model Scaling: search widths and depths under a resource target, retrain, and report.",
         discussion: """
-        With no arguments: a complete default search on Fashion-MNIST to 25% of the base ResNet-20's \
-        MACs (np pipeline: search a wider and deeper random-init supernet, retrain the found \
-        architecture from scratch), against two baselines trained with the same recipe and seed: the \
-        base uniformly scaled to the same MACs, and a random architecture of the same search space at \
-        the same MACs. --repeats K runs K paired repeats (seeds seed…seed+K−1) and reports the paired \
-        differences with 95% intervals. The output folder holds report.md/report.json, \
-        architecture.json, widths.svg, search.svg, kept.svg and one folder per repeat with every \
-        checkpoint and log. --resume continues an interrupted run (and may add repeats).
-        --target: a fraction of the base model (0.25) or an absolute count (300M, 1.2M, 25K) of --resource.
-        """
+            With no arguments: a complete default search on Fashion-MNIST to 25% of the base ResNet-20's \
+            MACs (np pipeline: search a wider and deeper random-init supernet, retrain the found \
+            architecture from scratch), against two baselines trained with the same recipe and seed: the \
+            base uniformly scaled to the same MACs, and a random architecture of the same search space at \
+            the same MACs. --repeats K runs K paired repeats (seeds seed…seed+K−1) and reports the paired \
+            differences with 95% intervals. The output folder holds report.md/report.json, \
+            architecture.json, widths.svg, search.svg, kept.svg and one folder per repeat with every \
+            checkpoint and log. --resume continues an interrupted run (and may add repeats).
+            --target: a fraction of the base model (0.25) or an absolute count (300M, 1.2M, 25K) of --resource.
+            """
     )
 
     @Option(name: .long, help: "Pipeline: np (default), p, or p-.") var pipeline: Pipeline = .np
     @Option(name: .long, help: "Preset sizes: quick (default, ~25 min on 2 CPU cores) or paper.") var preset: Preset = .quick
-    @Option(name: .long, help: "Base family: resnet20, resnet32, resnet56, mobilenetv2, mlp, or an architecture JSON file.") var base = "resnet20"
+    @Option(name: .long, help: "Base family: resnet20, resnet32, resnet56, mobilenetv2, mlp, or an architecture JSON file.") var base =
+        "resnet20"
     @Option(name: .long, help: "Data set folder.") var data = DatasetLocation.defaultFashionMNIST
     @Option(name: .long, help: "Resource target: fraction of the base (0.25) or absolute (300M, 1.2M).") var target = "0.25"
     @Option(name: .long, help: "Resource: macs or parameters.") var resource: String = "macs"
@@ -45,7 +46,8 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("pretrain-epochs"), help: "Supernet pretraining epochs (p).") var pretrainEpochs: Int?
     @Option(name: .customLong("retrain-epochs"), help: "Retraining epochs for the searched and baseline models.") var retrainEpochs: Int?
     @Option(name: .long, help: "Batch size.") var batch: Int?
-    @Option(name: .long, help: "Use only the first N training images (the whole test split is still used: comparisons need it).") var limit: Int?
+    @Option(name: .long, help: "Use only the first N training images (the whole test split is still used: comparisons need it).") var limit:
+        Int?
     @Option(name: .long, help: "Weight learning rate.") var lr: Float?
     @Option(name: .customLong("structure-lr"), help: "Adam learning rate of the pruning ratios.") var structureLR: Float?
     @Option(name: .customLong("structure-schedule"), help: "Structure learning-rate schedule: cosine (default) or constant.")
@@ -69,17 +71,26 @@ struct SearchCommand: ParsableCommand {
         for (name, value) in [("--expand-width", expandWidth), ("--expand-depth", expandDepth)] {
             if let value, !(value >= 1 && value <= 4) { throw ValidationError("\(name) must be between 1 and 4") }
         }
-        for (name, value) in [("--search-steps", searchSteps), ("--retrain-epochs", retrainEpochs), ("--batch", batch), ("--limit", limit),
-                              ("--repeats", repeats)] {
+        for (name, value) in [
+            ("--search-steps", searchSteps), ("--retrain-epochs", retrainEpochs), ("--batch", batch), ("--limit", limit),
+            ("--repeats", repeats),
+        ] {
             if let value, value < 1 { throw ValidationError("\(name) must be ≥ 1") }
         }
         if let pretrainEpochs, pretrainEpochs < 0 { throw ValidationError("--pretrain-epochs must be ≥ 0") }
-        if pipeline == .pMinus && weights == nil { throw ValidationError("pipeline p- optimizes only the structure of pretrained weights: pass --weights CHECKPOINT (from `diffnas train`)") }
+        if pipeline == .pMinus && weights == nil {
+            throw ValidationError(
+                "pipeline p- optimizes only the structure of pretrained weights: pass --weights CHECKPOINT (from `diffnas train`)")
+        }
         if pipeline != .pMinus && weights != nil { throw ValidationError("--weights is used by pipeline p- only") }
-        if pipeline == .pMinus && (expandWidth ?? 1) != 1 { throw ValidationError("pipeline p- searches the pretrained network itself; --expand-width does not apply") }
+        if pipeline == .pMinus && (expandWidth ?? 1) != 1 {
+            throw ValidationError("pipeline p- searches the pretrained network itself; --expand-width does not apply")
+        }
         if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
         guard validation >= 0 && validation < 1 else { throw ValidationError("--validation must be a fraction in [0, 1)") }
-        guard lambdaRes > 0, widthLambda > 0, depthLambda > 0 else { throw ValidationError("--lambda-res, --width-lambda and --depth-lambda must be positive") }
+        guard lambdaRes > 0, widthLambda > 0, depthLambda > 0 else {
+            throw ValidationError("--lambda-res, --width-lambda and --depth-lambda must be positive")
+        }
     }
 
     /// Settings after applying the preset to every option left unset.
@@ -122,8 +133,9 @@ struct SearchSettings {
         switch preset {
         case .quick: return SearchSettings()
         case .paper:
-            return SearchSettings(expandWidth: 1.5, expandDepth: 1.5, searchSteps: 2000, pretrainEpochs: 20, retrainEpochs: 30,
-                                  batchSize: 128, limit: nil, learningRate: 0.1, structureLearningRate: nil)
+            return SearchSettings(
+                expandWidth: 1.5, expandDepth: 1.5, searchSteps: 2000, pretrainEpochs: 20, retrainEpochs: 30,
+                batchSize: 128, limit: nil, learningRate: 0.1, structureLearningRate: nil)
         }
     }
 }

@@ -36,31 +36,40 @@ struct SearchRunner {
             throw CLIError("\(outDir.path) already holds a search; pass --resume to continue it or choose another --out")
         }
         if command.resume && !holdsRun { throw CLIError("--resume: no search in \(outDir.path) (no plan.json)") }
-        do { try SearchPipeline.checkResumable(plan, in: outDir) } catch let error as SearchError { throw CLIError("\(error)") } catch let error as CheckpointError { throw CLIError("\(error)") }
+        do { try SearchPipeline.checkResumable(plan, in: outDir) } catch let error as SearchError { throw CLIError("\(error)") } catch let
+            error as CheckpointError
+        { throw CLIError("\(error)") }
 
         do { try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true) } catch {
             throw CLIError("cannot create output folder \(outDir.path): \(FileErrorDescription.reason(error as NSError))")
         }
         let backend = try command.options.makeBackend(tuning: .tuneIfNeeded)
         let (normalized, _) = try splits.normalized()
-        printError("DMS \(plan.pipeline.rawValue) on \(splits.train.name), backend \(backend.deviceDescription); "
-                   + "base \(ResourceCount.human(Int(kind.value(of: base)))) \(kind.rawValue), supernet \(LayerWidths.depths(supernet)) "
-                   + "\(ResourceCount.human(Int(kind.value(of: supernet)))), target \(ResourceCount.human(Int(target))); \(plan.repeats) repeat(s), arms "
-                   + plan.arms.map(\.rawValue).joined(separator: ", "))
+        printError(
+            "DMS \(plan.pipeline.rawValue) on \(splits.train.name), backend \(backend.deviceDescription); "
+                + "base \(ResourceCount.human(Int(kind.value(of: base)))) \(kind.rawValue), supernet \(LayerWidths.depths(supernet)) "
+                + "\(ResourceCount.human(Int(kind.value(of: supernet)))), target \(ResourceCount.human(Int(target))); \(plan.repeats) repeat(s), arms "
+                + plan.arms.map(\.rawValue).joined(separator: ", "))
         var bar: ProgressBar?
-        let pipeline = try SearchPipeline(plan: plan, splits: normalized, backend: backend, folder: outDir, pretrained: pretrained) { event in
+        let pipeline = try SearchPipeline(plan: plan, splits: normalized, backend: backend, folder: outDir, pretrained: pretrained) {
+            event in
             switch event {
             case .message(let text): printError(text)
             case let .phase(name, total): bar = ProgressBar(title: name, total: total)
             case let .searchStep(record, search):
-                bar?.update(record.step + 1, String(format: "loss %.3f acc %.2f %@ %@ → %@", record.taskLoss, record.accuracy,
-                                                    kind.rawValue, ResourceCount.human(Int(record.hardResource)),
-                                                    ResourceCount.human(Int(record.target))) + (search.depthFrozen(at: record.step) ? " depth frozen" : ""))
+                bar?.update(
+                    record.step + 1,
+                    String(
+                        format: "loss %.3f acc %.2f %@ %@ → %@", record.taskLoss, record.accuracy,
+                        kind.rawValue, ResourceCount.human(Int(record.hardResource)),
+                        ResourceCount.human(Int(record.target))) + (search.depthFrozen(at: record.step) ? " depth frozen" : ""))
             case .trainStep(let r):
                 bar?.update(r.batchIndex + 1, String(format: "loss %.4f acc %.3f %.0f img/s", r.loss, r.accuracy, r.imagesPerSecond))
             case let .epoch(name, record):
-                printError(String(format: "%@ epoch %d/%d: train acc %.4f%@, %.0f img/s", name, record.epoch, record.epochs, record.train.accuracy,
-                                  record.validation.map { String(format: ", validation acc %.4f", $0.accuracy) } ?? "", record.train.imagesPerSecond))
+                printError(
+                    String(
+                        format: "%@ epoch %d/%d: train acc %.4f%@, %.0f img/s", name, record.epoch, record.epochs, record.train.accuracy,
+                        record.validation.map { String(format: ", validation acc %.4f", $0.accuracy) } ?? "", record.train.imagesPerSecond))
             case .phaseFinished: bar?.finish(); bar = nil
             }
         }

@@ -12,11 +12,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a network from an architecture file or a built-in family.",
         discussion: """
-        --arch takes an architecture JSON file (as `diffnas search` exports) or a built-in name: \
-        \(ArchitectureChoice.builtInNames.joined(separator: ", ")). Built-ins adapt to the data's image size and classes.
-        The output folder receives checkpoint.bin (every epoch, atomically), metrics.jsonl (one line \
-        per epoch), architecture.json and report.json.
-        """
+            --arch takes an architecture JSON file (as `diffnas search` exports) or a built-in name: \
+            \(ArchitectureChoice.builtInNames.joined(separator: ", ")). Built-ins adapt to the data's image size and classes.
+            The output folder receives checkpoint.bin (every epoch, atomically), metrics.jsonl (one line \
+            per epoch), architecture.json and report.json.
+            """
     )
 
     @Option(name: .long, help: "Architecture JSON file or built-in name.")
@@ -44,14 +44,20 @@ struct TrainCommand: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be ≥ 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        guard TrainingConfiguration.OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd or adamw") }
-        guard LearningRateSchedule.Kind(rawValue: schedule) != nil else { throw ValidationError("--schedule must be cosine, step or constant") }
+        guard TrainingConfiguration.OptimizerKind(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer must be sgd or adamw")
+        }
+        guard LearningRateSchedule.Kind(rawValue: schedule) != nil else {
+            throw ValidationError("--schedule must be cosine, step or constant")
+        }
         guard warmup >= 0, weightDecay >= 0, momentum >= 0, momentum < 1 else {
             throw ValidationError("--warmup and --weight-decay must be ≥ 0 and --momentum in [0, 1)")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }
         if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
-        if profile && options.backend != .opencl { throw ValidationError("--profile reads OpenCL profiling events; it needs --backend opencl") }
+        if profile && options.backend != .opencl {
+            throw ValidationError("--profile reads OpenCL profiling events; it needs --backend opencl")
+        }
     }
 
     var trainingConfiguration: TrainingConfiguration {
@@ -74,8 +80,9 @@ struct TrainCommand: ParsableCommand {
         let backend = try options.makeBackend(tuning: .tuneIfNeeded)
         let network = try Network(architecture, backend: backend, seed: options.seed)
         let (normalized, _) = try splits.normalized()
-        let trainer = try Trainer(network: network, train: normalized.train, test: normalized.test, normalization: nil,
-                                  configuration: trainingConfiguration)
+        let trainer = try Trainer(
+            network: network, train: normalized.train, test: normalized.test, normalization: nil,
+            configuration: trainingConfiguration)
         let run = try TrainingRun(trainer: trainer, folder: outDir)
         if resume {
             try run.resumeIfPossible()
@@ -85,27 +92,36 @@ struct TrainCommand: ParsableCommand {
         }
         try architecture.write(to: outDir.appendingPathComponent("architecture.json"))
         let resources = architecture.resources
-        printError("training \(architecture.notes["name"] ?? architecture.family.rawValue) (\(resources)) on \(splits.train.name): "
-                   + "\(splits.train.count) train / \(splits.test.count) test images, backend \(backend.deviceDescription)")
+        printError(
+            "training \(architecture.notes["name"] ?? architecture.family.rawValue) (\(resources)) on \(splits.train.name): "
+                + "\(splits.train.count) train / \(splits.test.count) test images, backend \(backend.deviceDescription)")
         let profiler = profile ? KernelProfiler() : nil
         (backend as? OpenCLBackend)?.profiler = profiler
 
         var bar: ProgressBar?
         let result: TrainingRunResult
         do {
-            result = try run.run(onStep: { r in
-                if bar == nil { bar = ProgressBar(title: "epoch \(r.epoch + 1)/\(epochs)", total: r.batchesPerEpoch) }
-                bar?.update(r.batchIndex + 1, String(format: "loss %.4f acc %.3f lr %.4f %.0f img/s", r.loss, r.accuracy, r.learningRate, r.imagesPerSecond))
-            }, onEpoch: { record in
-                bar?.finish(); bar = nil
-                let test = record.test!
-                print(String(format: "epoch %d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.0f img/s  %@",
-                             record.epoch, epochs, record.train.loss, record.train.accuracy, test.loss, test.accuracy,
-                             record.train.imagesPerSecond, ProgressBar.duration(record.train.seconds)))
-            })
+            result = try run.run(
+                onStep: { r in
+                    if bar == nil { bar = ProgressBar(title: "epoch \(r.epoch + 1)/\(epochs)", total: r.batchesPerEpoch) }
+                    bar?.update(
+                        r.batchIndex + 1,
+                        String(format: "loss %.4f acc %.3f lr %.4f %.0f img/s", r.loss, r.accuracy, r.learningRate, r.imagesPerSecond))
+                },
+                onEpoch: { record in
+                    bar?.finish(); bar = nil
+                    let test = record.test!
+                    print(
+                        String(
+                            format: "epoch %d/%d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.0f img/s  %@",
+                            record.epoch, epochs, record.train.loss, record.train.accuracy, test.loss, test.accuracy,
+                            record.train.imagesPerSecond, ProgressBar.duration(record.train.seconds)))
+                })
         } catch let error as TrainingError {
             bar?.finish()
-            let kept = FileManager.default.fileExists(atPath: checkpointURL.path) ? "; the last good checkpoint is kept in \(checkpointURL.path)" : ""
+            let kept =
+                FileManager.default.fileExists(atPath: checkpointURL.path)
+                ? "; the last good checkpoint is kept in \(checkpointURL.path)" : ""
             throw CLIError("\(error)\(kept)")
         }
         let final = result.test
@@ -118,9 +134,11 @@ struct TrainCommand: ParsableCommand {
         ]
         try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             .write(to: outDir.appendingPathComponent("report.json"), options: .atomic)
-        print(String(format: "final: test accuracy %.2f%%, %@ parameters, %@ MACs/image, %.0f img/s training; results in %@",
-                     final.accuracy * 100, ResourceCount.human(resources.parameters), ResourceCount.human(resources.macs),
-                     trainSeconds > 0 ? Double(trainImages) / trainSeconds : 0, outDir.path))
+        print(
+            String(
+                format: "final: test accuracy %.2f%%, %@ parameters, %@ MACs/image, %.0f img/s training; results in %@",
+                final.accuracy * 100, ResourceCount.human(resources.parameters), ResourceCount.human(resources.macs),
+                trainSeconds > 0 ? Double(trainImages) / trainSeconds : 0, outDir.path))
         if let profiler { print(try ProfileReport.render(profiler)) }
     }
 }

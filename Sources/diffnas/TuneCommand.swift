@@ -10,15 +10,16 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Time kernel tile candidates on a device and cache the fastest correct ones.",
         discussion: """
-        Each candidate is first checked for exact results on integer-valued inputs, then timed \
-        (median of 5, OpenCL profiling); wrong or unbuildable candidates are discarded. The choice is \
-        cached per device, driver and kernel source under the program cache (`~/.cache/diffnas/kernels/tuning`, \
-        `DIFFNAS_CACHE_DIR`); `train`, `search` and `bench` tune on first use when no choice is cached. \
-        `DIFFNAS_TUNE=off` makes every other command use the built-in defaults.
-        """
+            Each candidate is first checked for exact results on integer-valued inputs, then timed \
+            (median of 5, OpenCL profiling); wrong or unbuildable candidates are discarded. The choice is \
+            cached per device, driver and kernel source under the program cache (`~/.cache/diffnas/kernels/tuning`, \
+            `DIFFNAS_CACHE_DIR`); `train`, `search` and `bench` tune on first use when no choice is cached. \
+            `DIFFNAS_TUNE=off` makes every other command use the built-in defaults.
+            """
     )
 
-    @Option(name: .long, help: "OpenCL device number from `diffnas devices` (default: $DIFFNAS_DEVICE, else the first GPU, else a CPU device).")
+    @Option(
+        name: .long, help: "OpenCL device number from `diffnas devices` (default: $DIFFNAS_DEVICE, else the first GPU, else a CPU device).")
     var device: Int?
 
     @Flag(name: .long, help: "Print the result as JSON instead of a table.")
@@ -34,7 +35,8 @@ struct TuneCommand: ParsableCommand {
             throw CLIError("cannot open the OpenCL device: \(error.summary)")
         }
         printError("tuning kernels on \(backend.deviceDescription); each candidate compiles first (seconds on a CPU device)")
-        let progress: ((String) -> Void)? = standardErrorIsTerminal
+        let progress: ((String) -> Void)? =
+            standardErrorIsTerminal
             ? { FileHandle.standardError.write(Data("\r  \($0)\u{1B}[K".utf8)) } : nil
         let record: TuningRecord
         do { record = try KernelTuner(backend: backend).run(progress: progress) } catch {
@@ -68,8 +70,10 @@ struct TuneCommand: ParsableCommand {
     static func render(_ record: TuningRecord) -> String {
         var table = TextTable(["kernel", "parameters", "problems", "ms", "GFLOP/s", "chosen"])
         for m in record.measurements {
-            table.add([m.slot.rawValue, m.parameters, m.problems, m.milliseconds.map { String(format: "%.3f", $0) } ?? "-",
-                       m.gflops.map { String(format: "%.1f", $0) } ?? "-", m.chosen ? "*" : (m.failure.map { "discarded: \($0)" } ?? "")])
+            table.add([
+                m.slot.rawValue, m.parameters, m.problems, m.milliseconds.map { String(format: "%.3f", $0) } ?? "-",
+                m.gflops.map { String(format: "%.1f", $0) } ?? "-", m.chosen ? "*" : (m.failure.map { "discarded: \($0)" } ?? ""),
+            ])
         }
         return table.render() + "\nchosen: \(record.chosen) (searched in \(String(format: "%.1f", record.seconds)) s)"
     }

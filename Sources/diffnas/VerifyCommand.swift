@@ -10,10 +10,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check every OpenCL kernel against the CPU reference backend on a device.",
         discussion: """
-        Runs each operation at a sweep of awkward shapes with fixed-seed inputs on the device and on \
-        the reference backend, and compares every output (gradients included). Prints one row per \
-        case; exits non-zero if any case fails.
-        """
+            Runs each operation at a sweep of awkward shapes with fixed-seed inputs on the device and on \
+            the reference backend, and compares every output (gradients included). Prints one row per \
+            case; exits non-zero if any case fails.
+            """
     )
 
     @OptionGroup var options: GlobalOptions
@@ -34,7 +34,9 @@ struct VerifyCommand: ParsableCommand {
         if let family {
             let unknown = family.split(separator: ",").map(String.init).filter { VerifyFamily(rawValue: $0) == nil }
             if !unknown.isEmpty {
-                throw ValidationError("unknown family \(unknown.joined(separator: ", ")); choose from \(VerifyFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown family \(unknown.joined(separator: ", ")); choose from \(VerifyFamily.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
         }
     }
@@ -56,22 +58,30 @@ struct VerifyCommand: ParsableCommand {
             }
             let result = Verifier.check(testCase, device: backend, reference: reference)
             results.append(result)
-            let tolerance = testCase.tolerance.perElementBound == nil ? testCase.tolerance.description
+            let tolerance =
+                testCase.tolerance.perElementBound == nil
+                ? testCase.tolerance.description
                 : "\(testCase.tolerance.description): \(String(format: "%.3f", Double(result.maxBoundFraction))) of it"
-            table.add([testCase.operation, testCase.shape, format(result.maxAbsoluteError), format(result.maxRelativeError),
-                       tolerance, result.passed ? "pass" : "FAIL"])
+            table.add([
+                testCase.operation, testCase.shape, format(result.maxAbsoluteError), format(result.maxRelativeError),
+                tolerance, result.passed ? "pass" : "FAIL",
+            ])
         }
         if !json && standardErrorIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let failures = results.filter { !$0.passed }
         if json {
             let objects: [[String: Any]] = results.map {
-                ["family": $0.testCase.family.rawValue, "operation": $0.testCase.operation, "shape": $0.testCase.shape,
-                 "maxAbsError": Double($0.maxAbsoluteError), "maxRelError": Double($0.maxRelativeError),
-                 "tolerance": $0.testCase.tolerance.description, "passed": $0.passed, "boundFraction": Double($0.maxBoundFraction),
-                 "error": $0.passed ? "" : $0.failureDescription]
+                [
+                    "family": $0.testCase.family.rawValue, "operation": $0.testCase.operation, "shape": $0.testCase.shape,
+                    "maxAbsError": Double($0.maxAbsoluteError), "maxRelError": Double($0.maxRelativeError),
+                    "tolerance": $0.testCase.tolerance.description, "passed": $0.passed, "boundFraction": Double($0.maxBoundFraction),
+                    "error": $0.passed ? "" : $0.failureDescription,
+                ]
             }
-            let report: [String: Any] = ["device": backend.deviceDescription, "cases": objects,
-                                         "passed": results.count - failures.count, "failed": failures.count]
+            let report: [String: Any] = [
+                "device": backend.deviceDescription, "cases": objects,
+                "passed": results.count - failures.count, "failed": failures.count,
+            ]
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -94,8 +104,10 @@ struct VerifyCommand: ParsableCommand {
         }
         for op in order {
             let rs = groups[op]!
-            table.add([op, "\(rs.count)", format(rs.map(\.maxAbsoluteError).max() ?? 0),
-                       format(rs.map(\.maxRelativeError).max() ?? 0), rs.allSatisfy(\.passed) ? "pass" : "FAIL"])
+            table.add([
+                op, "\(rs.count)", format(rs.map(\.maxAbsoluteError).max() ?? 0),
+                format(rs.map(\.maxRelativeError).max() ?? 0), rs.allSatisfy(\.passed) ? "pass" : "FAIL",
+            ])
         }
         return table
     }

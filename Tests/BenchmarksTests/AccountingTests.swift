@@ -31,10 +31,10 @@ import Testing
     }
 
     @Test func ratesPerUnit() {
-        #expect(WorkAmount.flops(2e9).rate(milliseconds: 1000) == 2)             // 2 GFLOP in 1 s
+        #expect(WorkAmount.flops(2e9).rate(milliseconds: 1000) == 2)  // 2 GFLOP in 1 s
         #expect(WorkAmount.flops(2e9).rate(milliseconds: 10) == 200)
-        #expect(WorkAmount.bytes(8e6).rate(milliseconds: 1) == 8)                // 8 MB in 1 ms = 8 GB/s
-        #expect(WorkAmount.elements(1e6).rate(milliseconds: 50) == 20)           // 10⁶ in 50 ms = 20 M/s
+        #expect(WorkAmount.bytes(8e6).rate(milliseconds: 1) == 8)  // 8 MB in 1 ms = 8 GB/s
+        #expect(WorkAmount.elements(1e6).rate(milliseconds: 50) == 20)  // 10⁶ in 50 ms = 20 M/s
         #expect(WorkAmount.flops(1).rate(milliseconds: 0) == nil)
         #expect(WorkAmount.flops(1).unit == "GFLOP/s" && WorkAmount.bytes(1).unit == "GB/s" && WorkAmount.elements(1).unit == "Melem/s")
     }
@@ -78,8 +78,8 @@ import Testing
     }
 
     @Test func maskSuiteCountsOneReadAndOneWritePerElement() {
-        #expect(MaskSuite.softMaskBytes(count: 1_000_000) == 8_000_004)          // c' in, m out, a in
-        #expect(MaskSuite.gradientBytes(count: 1_000_000) == 8_000_004)          // m, dm in, dL/da out
+        #expect(MaskSuite.softMaskBytes(count: 1_000_000) == 8_000_004)  // c' in, m out, a in
+        #expect(MaskSuite.gradientBytes(count: 1_000_000) == 8_000_004)  // m, dm in, dL/da out
         #expect(MaskSuite.copyBytes(count: 1_000_000) == 8_000_000)
     }
 
@@ -93,7 +93,10 @@ import Testing
         // The step cases: ResNet-20 training and the default search's DMS step, batch 128.
         #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128])
         #expect(StepSuite.workloads(quick: false).map(\.name) == ["resnet20 SGD step", "DMS search step"])
-        #expect(StepSuite.defaultSupernet(quick: false).resources.macs > Architecture.cifarResNet(
-            depth: 20, input: .init(channels: 1, height: 28, width: 28), classes: 10).resources.macs)
+        #expect(
+            StepSuite.defaultSupernet(quick: false).resources.macs
+                > Architecture.cifarResNet(
+                    depth: 20, input: .init(channels: 1, height: 28, width: 28), classes: 10
+                ).resources.macs)
     }
 }

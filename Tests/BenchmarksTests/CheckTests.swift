@@ -11,8 +11,10 @@ import _TestSupport
     static let layouts = [(false, false), (false, true), (true, false), (true, true)]
 
     /// The sampled check's exact integer sums equal the reference backend's GEMM everywhere.
-    @Test(arguments: [GemmProblem(m: 7, n: 5, k: 9), GemmProblem(m: 6, n: 4, k: 3, batch: 3, sharedA: true),
-                      GemmProblem(m: 3, n: 8, k: 5, batch: 2), GemmProblem(m: 4, n: 3, k: 6, batch: 2, sharedB: true)])
+    @Test(arguments: [
+        GemmProblem(m: 7, n: 5, k: 9), GemmProblem(m: 6, n: 4, k: 3, batch: 3, sharedA: true),
+        GemmProblem(m: 3, n: 8, k: 5, batch: 2), GemmProblem(m: 4, n: 3, k: 6, batch: 2, sharedB: true),
+    ])
     func gemmSampledFormulaMatchesTheReference(base: GemmProblem) throws {
         for (ta, tb) in Self.layouts {
             var p = base
@@ -21,8 +23,9 @@ import _TestSupport
             let a = rng.integers(p.aShape.reduce(1, *)), b = rng.integers(p.bShape.reduce(1, *))
             let r = SharedBackends.reference
             let c = try r.zeros(p.cShape)
-            try r.gemm(try r.upload(a, shape: p.aShape), try r.upload(b, shape: p.bShape), into: c,
-                       transposeA: ta, transposeB: tb, alpha: 1, beta: 0)
+            try r.gemm(
+                try r.upload(a, shape: p.aShape), try r.upload(b, shape: p.bShape), into: c,
+                transposeA: ta, transposeB: tb, alpha: 1, beta: 0)
             let expected = try r.download(c)
             // A zero budget forces the sampled path, here over every element.
             let settings = BenchSettings(referenceBudget: 0, sampledElements: expected.count)
@@ -43,8 +46,9 @@ import _TestSupport
     @Test(arguments: convProblems)
     func convolutionSampledFormulasMatchTheReference(p: ConvProblem) throws {
         var rng = SeededRandom(seed: 12)
-        let data = ConvSuite.ConvData(problem: p, x: rng.integers(p.inputShape.reduce(1, *)), w: rng.integers(p.weightShape.reduce(1, *)),
-                                      dy: rng.integers(p.outputShape.reduce(1, *)))
+        let data = ConvSuite.ConvData(
+            problem: p, x: rng.integers(p.inputShape.reduce(1, *)), w: rng.integers(p.weightShape.reduce(1, *)),
+            dy: rng.integers(p.outputShape.reduce(1, *)))
         let r = SharedBackends.reference
         let params = Conv2dParams(stride: p.stride, padding: p.padding, groups: p.groups)
         let x = try r.upload(data.x, shape: p.inputShape), w = try r.upload(data.w, shape: p.weightShape)
@@ -70,7 +74,9 @@ import _TestSupport
         let a = rng.integers(p.aShape.reduce(1, *)), b = rng.integers(p.bShape.reduce(1, *))
         let r = SharedBackends.reference
         let c = try r.zeros(p.cShape)
-        try r.gemm(try r.upload(a, shape: p.aShape), try r.upload(b, shape: p.bShape), into: c, transposeA: false, transposeB: false, alpha: 1, beta: 0)
+        try r.gemm(
+            try r.upload(a, shape: p.aShape), try r.upload(b, shape: p.bShape), into: c, transposeA: false, transposeB: false, alpha: 1,
+            beta: 0)
         var output = try r.download(c)
         let settings = BenchSettings(referenceBudget: budget, sampledElements: 64)
         #expect(try GemmSuite.check(output, a: a, b: b, problem: p, settings: settings, reference: r).passed)
@@ -114,14 +120,19 @@ struct RunnerTests {
         let aHost = rng.integers(p.aShape.reduce(1, *)), bHost = rng.integers(p.bShape.reduce(1, *))
         let a = try backend.upload(aHost, shape: p.aShape), b = try backend.upload(bHost, shape: p.bShape)
         let c = try backend.uninitialized(p.cShape)
-        let ours = Contender(name: "DiffNAS", run: {
-            try backend.gemm(a, b, into: c, transposeA: false, transposeB: false, alpha: 1, beta: 0)
-            if corrupt { try backend.fill(c, with: 7) }                     // an injected wrong result
-        }, check: {
-            try GemmSuite.check(try backend.download(c), a: aHost, b: bHost, problem: p, settings: runner.settings, reference: runner.reference)
-        })
-        return BenchCase(suite: .gemm, name: "sgemm NN", shape: p.description, work: .flops(p.flops), timing: .kernelEvents,
-                         ours: ours, comparator: nil)
+        let ours = Contender(
+            name: "DiffNAS",
+            run: {
+                try backend.gemm(a, b, into: c, transposeA: false, transposeB: false, alpha: 1, beta: 0)
+                if corrupt { try backend.fill(c, with: 7) }  // an injected wrong result
+            },
+            check: {
+                try GemmSuite.check(
+                    try backend.download(c), a: aHost, b: bHost, problem: p, settings: runner.settings, reference: runner.reference)
+            })
+        return BenchCase(
+            suite: .gemm, name: "sgemm NN", shape: p.description, work: .flops(p.flops), timing: .kernelEvents,
+            ours: ours, comparator: nil)
     }
 
     @Test func aCorrectResultIsTimedAndAWrongOneFails() throws {

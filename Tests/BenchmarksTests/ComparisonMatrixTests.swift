@@ -20,14 +20,15 @@ import _TestSupport
     @Test(arguments: [1, 2, 7, 93, 1025])
     func sortedCountsEqualTheDefinition(n: Int) {
         var rng = SeededRandom(seed: UInt64(n))
-        var c = rng.integers(n, in: -5...5)                        // many ties
+        var c = rng.integers(n, in: -5...5)  // many ties
         if n > 3 { c[1] = .nan; c[2] = .infinity; c[3] = -.infinity; c[0] = -0.0 }
         let definition = ComparisonMatrix.definition(c)
         #expect(ComparisonMatrix.sortedCounts(c) == definition)
     }
 
-    @Test(.enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)),
-          arguments: [1, 7, 93, 1025, 3000])
+    @Test(
+        .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)),
+        arguments: [1, 7, 93, 1025, 3000])
     func deviceKernelMatchesTheDefinition(n: Int) throws {
         let backend = try SharedBackends.requireOpenCL()
         var rng = SeededRandom(seed: 100 + UInt64(n))
@@ -53,7 +54,7 @@ import _TestSupport
         let ranks = try reference.download(try reference.rankNormalize(try reference.upload(c, shape: [c.count])))
         #expect(RankCertificate.check(ranks: ranks, importance: c).passed)
         var swapped = ranks
-        swapped.swapAt(0, 2)                                      // equal values, but ties go by index
+        swapped.swapAt(0, 2)  // equal values, but ties go by index
         #expect(!RankCertificate.check(ranks: swapped, importance: c).passed)
         var duplicated = ranks
         duplicated[3] = duplicated[4]

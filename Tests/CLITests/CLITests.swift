@@ -15,7 +15,9 @@ import _TestSupport
         }
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]])
         #expect(!json.isEmpty)
-        for key in ["name", "vendor", "type", "driver", "computeUnits", "globalMemoryBytes", "localMemoryBytes", "maxWorkGroupSize", "fp64"] {
+        for key in [
+            "name", "vendor", "type", "driver", "computeUnits", "globalMemoryBytes", "localMemoryBytes", "maxWorkGroupSize", "fp64",
+        ] {
             #expect(json[0][key] != nil, "missing \(key)")
         }
         let table = try runDiffNAS(["devices"])
@@ -38,8 +40,10 @@ import _TestSupport
         let x: [Float] = [-2, -0.5, 0, 0.5, 3, -1]
         try NPYFile.write(shape: [2, 3], values: x, to: dir.appendingPathComponent("x.npy"))
         let out = dir.appendingPathComponent("y.npy")
-        let result = try runDiffNAS(["op", "scale", "--in", dir.appendingPathComponent("x.npy").path, "--out", out.path,
-                                     "--param", "s=2", "--backend", backend])
+        let result = try runDiffNAS([
+            "op", "scale", "--in", dir.appendingPathComponent("x.npy").path, "--out", out.path,
+            "--param", "s=2", "--backend", backend,
+        ])
         #expect(result.status == 0, "\(result.standardError)")
         let (shape, values) = try NPYFile.read(contentsOf: out)
         #expect(shape == [2, 3])
@@ -56,12 +60,15 @@ import _TestSupport
         for (name, data, expected) in cases {
             let path = dir.appendingPathComponent(name)
             try data.write(to: path)
-            let result = try runDiffNAS(["op", "relu", "--in", path.path, "--out", dir.appendingPathComponent("y.npy").path,
-                                         "--backend", "reference"])
+            let result = try runDiffNAS([
+                "op", "relu", "--in", path.path, "--out", dir.appendingPathComponent("y.npy").path,
+                "--backend", "reference",
+            ])
             #expect(result.status != 0)
             let lines = result.standardError.split(separator: "\n").filter { !$0.isEmpty }
-            #expect(lines.count == 1 && result.standardError.contains(expected) && result.standardError.contains(name),
-                    "got: \(result.standardError)")
+            #expect(
+                lines.count == 1 && result.standardError.contains(expected) && result.standardError.contains(name),
+                "got: \(result.standardError)")
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("y.npy").path))
         }
     }
@@ -71,8 +78,10 @@ import _TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         try NPYFile.write(shape: [2, 3], values: [Float](repeating: 1, count: 6), to: dir.appendingPathComponent("a.npy"))
         try NPYFile.write(shape: [2, 3], values: [Float](repeating: 1, count: 6), to: dir.appendingPathComponent("b.npy"))
-        let result = try runDiffNAS(["op", "gemm", "--in", dir.appendingPathComponent("a.npy").path, "--in", dir.appendingPathComponent("b.npy").path,
-                                     "--out", dir.appendingPathComponent("c.npy").path, "--backend", "reference"])
+        let result = try runDiffNAS([
+            "op", "gemm", "--in", dir.appendingPathComponent("a.npy").path, "--in", dir.appendingPathComponent("b.npy").path,
+            "--out", dir.appendingPathComponent("c.npy").path, "--backend", "reference",
+        ])
         #expect(result.status != 0)
         #expect(result.standardError.split(separator: "\n").filter { !$0.isEmpty }.count == 1, "got: \(result.standardError)")
         #expect(result.standardError.contains("gemm"))
@@ -89,8 +98,10 @@ import _TestSupport
 
     @Test func opHelpListsEveryOperation() throws {
         let result = try runDiffNAS(["op", "--help"])
-        for name in ["gemm", "conv2d", "conv2d-backward-weight", "batchnorm-train", "maxpool2d", "softmax-cross-entropy",
-                     "rank-normalize", "soft-mask", "taylor-update", "sgd-step", "adam-step", "sum"] {
+        for name in [
+            "gemm", "conv2d", "conv2d-backward-weight", "batchnorm-train", "maxpool2d", "softmax-cross-entropy",
+            "rank-normalize", "soft-mask", "taylor-update", "sgd-step", "adam-step", "sum",
+        ] {
             #expect(result.standardOutput.contains(name), "op --help does not list \(name)")
         }
     }

@@ -7,8 +7,10 @@ import _TestSupport
 /// exactly where an uninterrupted run ends (reference backend: deterministic): the same exported
 /// architecture bytes, bit-identical weights for every arm, and the same accuracies in the report.
 @Suite(.serialized, .timeLimit(.minutes(10))) struct KillResumeTests {
-    static let arguments = ["search", "--base", "mlp", "--search-steps", "200", "--retrain-epochs", "4", "--batch", "16",
-                            "--target", "0.5", "--backend", "reference"]
+    static let arguments = [
+        "search", "--base", "mlp", "--search-steps", "200", "--retrain-epochs", "4", "--batch", "16",
+        "--target", "0.5", "--backend", "reference",
+    ]
 
     /// Starts the search, kills it as soon as `file` exists under `out`, and returns the
     /// checkpoint found there (nil when the run finished first).
@@ -16,7 +18,9 @@ import _TestSupport
         let child = try DiffNASProcess(args)
         let url = out.appendingPathComponent(file)
         let deadline = Date().addingTimeInterval(600)
-        while child.isRunning && !FileManager.default.fileExists(atPath: url.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        while child.isRunning && !FileManager.default.fileExists(atPath: url.path) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
         child.kill()
         let result = child.wait(timeout: 60)
         #expect(result.status != 0, "the run finished before it could be killed at \(file)")
@@ -28,7 +32,8 @@ import _TestSupport
     }
 
     static func accuracies(_ out: URL) throws -> [String] {
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
         let runs = try #require(json["runs"] as? [[String: Any]])
         return runs.map { "\($0["arm"] ?? "") \($0["repeatIndex"] ?? "") \($0["testAccuracy"] ?? "") \($0["validationAccuracy"] ?? "")" }
     }
@@ -51,17 +56,27 @@ import _TestSupport
         let resumed = try runDiffNAS(args + ["--out", killedOut.path, "--resume"])
         try #require(resumed.status == 0, "\(resumed.standardError)")
 
-        for file in ["architecture.json", "repeat-1/search/architecture.json", "repeat-1/uniform/architecture.json", "repeat-1/random/architecture.json"] {
-            #expect(try Data(contentsOf: straightOut.appendingPathComponent(file)) == Data(contentsOf: killedOut.appendingPathComponent(file)), "\(file) differs")
+        for file in [
+            "architecture.json", "repeat-1/search/architecture.json", "repeat-1/uniform/architecture.json",
+            "repeat-1/random/architecture.json",
+        ] {
+            #expect(
+                try Data(contentsOf: straightOut.appendingPathComponent(file)) == Data(contentsOf: killedOut.appendingPathComponent(file)),
+                "\(file) differs")
         }
         for arm in ["dms", "uniform", "random"] {
             let file = "repeat-1/\(arm)/checkpoint.bin"
-            #expect(try Self.tensors(straightOut.appendingPathComponent(file)) == Self.tensors(killedOut.appendingPathComponent(file)), "\(arm) weights differ")
+            #expect(
+                try Self.tensors(straightOut.appendingPathComponent(file)) == Self.tensors(killedOut.appendingPathComponent(file)),
+                "\(arm) weights differ")
         }
-        #expect(try Self.tensors(straightOut.appendingPathComponent("repeat-1/search/search-checkpoint.bin"))
+        #expect(
+            try Self.tensors(straightOut.appendingPathComponent("repeat-1/search/search-checkpoint.bin"))
                 == Self.tensors(killedOut.appendingPathComponent("repeat-1/search/search-checkpoint.bin")), "search state differs")
         #expect(try Self.accuracies(straightOut) == Self.accuracies(killedOut))
-        let log = { (out: URL) in try String(contentsOf: out.appendingPathComponent("repeat-1/dms/metrics.jsonl"), encoding: .utf8).split(separator: "\n").count }
+        let log = { (out: URL) in
+            try String(contentsOf: out.appendingPathComponent("repeat-1/dms/metrics.jsonl"), encoding: .utf8).split(separator: "\n").count
+        }
         #expect(try log(killedOut) == 4, "the resumed retrain log has duplicate or missing epochs")
     }
 }

@@ -31,7 +31,9 @@ import Testing
     @Test func rejectsMalformedFiles() throws {
         let good = NPYFile.encode(shape: [2, 2], values: [1, 2, 3, 4])
         func message(_ data: Data) -> String? {
-            do { _ = try NPYFile.decode(data, name: "f.npy"); return nil } catch let e as NPYFile.FormatError { return e.message } catch { return "\(error)" }
+            do { _ = try NPYFile.decode(data, name: "f.npy"); return nil } catch let e as NPYFile.FormatError { return e.message } catch {
+                return "\(error)"
+            }
         }
         #expect(message(Data("hello world, not numpy".utf8))?.contains("bad magic") == true)
         #expect(message(good.dropLast(3))?.contains("truncated data") == true)
@@ -59,7 +61,9 @@ import Testing
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
         let n = header.utf8.count
-        return Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + [UInt8](repeating: 0, count: dataBytes))
+        return Data(
+            [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8)
+                + [UInt8](repeating: 0, count: dataBytes))
     }
 
     @Test func hugeShapesAreRefusedBeforeAllocating() throws {

@@ -28,14 +28,19 @@ import _TestSupport
         let data = try Self.makeData()
         let out = try makeTemporaryDirectory("diffnas-train").appendingPathComponent("run")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
-        let base = ["train", "--arch", "mlp", "--data", data.path, "--batch", "16", "--lr", "0.05", "--backend", "reference", "--out", out.path]
+        let base = [
+            "train", "--arch", "mlp", "--data", data.path, "--batch", "16", "--lr", "0.05", "--backend", "reference", "--out", out.path,
+        ]
         let first = try runDiffNAS(base + ["--epochs", "2"])
         #expect(first.status == 0, "\(first.standardError)")
         #expect(first.standardOutput.contains("final: test accuracy"))
         let metrics = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         #expect(metrics.split(separator: "\n").count == 2)
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
-        #expect(report["parameters"] as? Int == Architecture.mlp(hidden: [256, 128], input: .init(channels: 1, height: 8, width: 8), classes: 4).resources.parameters)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        #expect(
+            report["parameters"] as? Int
+                == Architecture.mlp(hidden: [256, 128], input: .init(channels: 1, height: 8, width: 8), classes: 4).resources.parameters)
         #expect((report["test_accuracy"] as? Double ?? 0) > 0.5)
         let checkpoint = try Data(contentsOf: out.appendingPathComponent("checkpoint.bin"))
 
@@ -63,8 +68,13 @@ import _TestSupport
         let dir = try makeTemporaryDirectory("diffnas-arch")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: dir) }
         let arch = dir.appendingPathComponent("a.json")
-        try Data(#"{"format":"diffnas-architecture","version":1,"family":"mlp","input":{"channels":1,"height":8,"width":8},"classes":4,"hidden":[16,-2]}"#.utf8).write(to: arch)
-        let bad = try runDiffNAS(["train", "--arch", arch.path, "--data", data.path, "--backend", "reference", "--out", dir.appendingPathComponent("o").path])
+        try Data(
+            #"{"format":"diffnas-architecture","version":1,"family":"mlp","input":{"channels":1,"height":8,"width":8},"classes":4,"hidden":[16,-2]}"#
+                .utf8
+        ).write(to: arch)
+        let bad = try runDiffNAS([
+            "train", "--arch", arch.path, "--data", data.path, "--backend", "reference", "--out", dir.appendingPathComponent("o").path,
+        ])
         #expect(bad.status != 0 && Self.oneLine(bad) && bad.standardError.contains("hidden[1]"), "\(bad.standardError)")
         let missing = try runDiffNAS(["train", "--data", dir.appendingPathComponent("nothing").path, "--backend", "reference"])
         #expect(missing.status != 0 && Self.oneLine(missing), "\(missing.standardError)")
@@ -74,12 +84,16 @@ import _TestSupport
         let data = try Self.makeData()
         let out = try makeTemporaryDirectory("diffnas-search").appendingPathComponent("run")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
-        let result = try runDiffNAS(["search", "--base", "mlp", "--data", data.path, "--search-steps", "12", "--retrain-epochs", "1",
-                                     "--batch", "16", "--target", "0.5", "--backend", "reference", "--out", out.path])
+        let result = try runDiffNAS([
+            "search", "--base", "mlp", "--data", data.path, "--search-steps", "12", "--retrain-epochs", "1",
+            "--batch", "16", "--target", "0.5", "--backend", "reference", "--out", out.path,
+        ])
         #expect(result.status == 0, "\(result.standardError)")
-        for file in ["plan.json", "architecture.json", "report.md", "report.json", "widths.svg", "search.svg", "kept.svg",
-                     "repeat-1/search/search.jsonl", "repeat-1/search/search-checkpoint.bin", "repeat-1/dms/result.json",
-                     "repeat-1/uniform/result.json", "repeat-1/random/result.json", "repeat-1/random/architecture.json"] {
+        for file in [
+            "plan.json", "architecture.json", "report.md", "report.json", "widths.svg", "search.svg", "kept.svg",
+            "repeat-1/search/search.jsonl", "repeat-1/search/search-checkpoint.bin", "repeat-1/dms/result.json",
+            "repeat-1/uniform/result.json", "repeat-1/random/result.json", "repeat-1/random/architecture.json",
+        ] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
         }
         let architecture = try Architecture.load(contentsOf: out.appendingPathComponent("architecture.json"))
@@ -88,8 +102,10 @@ import _TestSupport
         #expect(log.count == 12)
         let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(report.contains("no interval") && report.contains("--repeats 3"), "a one-repeat report must not claim a winner")
-        let retrain = try runDiffNAS(["train", "--arch", out.appendingPathComponent("architecture.json").path, "--data", data.path,
-                                      "--epochs", "1", "--batch", "16", "--backend", "reference", "--out", out.appendingPathComponent("again").path])
+        let retrain = try runDiffNAS([
+            "train", "--arch", out.appendingPathComponent("architecture.json").path, "--data", data.path,
+            "--epochs", "1", "--batch", "16", "--backend", "reference", "--out", out.appendingPathComponent("again").path,
+        ])
         #expect(retrain.status == 0, "\(retrain.standardError)")
     }
 
@@ -99,11 +115,14 @@ import _TestSupport
         let data = try Self.makeData()
         let out = try makeTemporaryDirectory("diffnas-repeats").appendingPathComponent("run")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
-        let common = ["search", "--base", "mlp", "--data", data.path, "--search-steps", "8", "--retrain-epochs", "1", "--batch", "16",
-                      "--target", "0.5", "--backend", "reference", "--out", out.path]
+        let common = [
+            "search", "--base", "mlp", "--data", data.path, "--search-steps", "8", "--retrain-epochs", "1", "--batch", "16",
+            "--target", "0.5", "--backend", "reference", "--out", out.path,
+        ]
         let two = try runDiffNAS(common + ["--repeats", "2"])
         #expect(two.status == 0, "\(two.standardError)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
         let runs = try #require(json["runs"] as? [[String: Any]])
         #expect(runs.count == 6)
         #expect(Set(runs.compactMap { $0["seed"] as? Int }) == [42, 43])
@@ -134,8 +153,11 @@ import _TestSupport
         let dir = try makeTemporaryDirectory("diffnas-export")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("run")
-        #expect(try runDiffNAS(["train", "--arch", "mlp", "--data", data.path, "--epochs", "1", "--batch", "16", "--backend", "reference",
-                                "--out", run.path]).status == 0)
+        #expect(
+            try runDiffNAS([
+                "train", "--arch", "mlp", "--data", data.path, "--epochs", "1", "--batch", "16", "--backend", "reference",
+                "--out", run.path,
+            ]).status == 0)
         let st = dir.appendingPathComponent("model.safetensors")
         let r = try runDiffNAS(["export", "--weights", run.appendingPathComponent("checkpoint.bin").path, "--out", st.path])
         #expect(r.status == 0, "\(r.standardError)")
@@ -153,7 +175,9 @@ import _TestSupport
         let wrong = try runDiffNAS(["export", "--weights", st.path, "--arch", other.path, "--out", dir.appendingPathComponent("x").path])
         #expect(wrong.status != 0 && Self.oneLine(wrong) && wrong.standardError.contains("does not fit"), "\(wrong.standardError)")
         try Data("junk".utf8).write(to: dir.appendingPathComponent("junk.safetensors"))
-        let junk = try runDiffNAS(["export", "--weights", dir.appendingPathComponent("junk.safetensors").path, "--out", dir.appendingPathComponent("y").path])
+        let junk = try runDiffNAS([
+            "export", "--weights", dir.appendingPathComponent("junk.safetensors").path, "--out", dir.appendingPathComponent("y").path,
+        ])
         #expect(junk.status != 0 && Self.oneLine(junk) && junk.standardError.contains("junk.safetensors"), "\(junk.standardError)")
     }
 
@@ -161,9 +185,12 @@ import _TestSupport
     @Test func unwritableOutputsGiveOneLineNamingThePath() throws {
         let data = try Self.makeData()
         defer { try? FileManager.default.removeItem(at: data) }
-        let op = try runDiffNAS(["op", "relu", "--in", data.appendingPathComponent("test_y.npy").path, "--out", "/nonexistent/dir/y.npy",
-                                 "--backend", "reference"])
-        #expect(op.status != 0 && Self.oneLine(op) && op.standardError.contains("cannot write /nonexistent/dir/y.npy"), "\(op.standardError)")
+        let op = try runDiffNAS([
+            "op", "relu", "--in", data.appendingPathComponent("test_y.npy").path, "--out", "/nonexistent/dir/y.npy",
+            "--backend", "reference",
+        ])
+        #expect(
+            op.status != 0 && Self.oneLine(op) && op.standardError.contains("cannot write /nonexistent/dir/y.npy"), "\(op.standardError)")
         for command in [["search", "--base", "mlp", "--search-steps", "2"], ["train", "--arch", "mlp", "--epochs", "1"]] {
             let r = try runDiffNAS(command + ["--data", data.path, "--backend", "reference", "--out", "/proc/diffnas-out"])
             #expect(r.status != 0 && Self.oneLine(r) && r.standardError.contains("/proc/diffnas-out"), "\(command[0]): \(r.standardError)")
@@ -176,13 +203,15 @@ import _TestSupport
         let data = try Self.makeData()
         let out = try makeTemporaryDirectory("diffnas-corrupt").appendingPathComponent("run")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
-        let args = ["search", "--base", "mlp", "--data", data.path, "--search-steps", "10", "--retrain-epochs", "1", "--batch", "16",
-                    "--backend", "reference", "--out", out.path, "--no-baseline"]
+        let args = [
+            "search", "--base", "mlp", "--data", data.path, "--search-steps", "10", "--retrain-epochs", "1", "--batch", "16",
+            "--backend", "reference", "--out", out.path, "--no-baseline",
+        ]
         #expect(try runDiffNAS(args).status == 0)
         let checkpoint = out.appendingPathComponent("repeat-1/search/search-checkpoint.bin")
         let good = try Data(contentsOf: checkpoint)
         let result = out.appendingPathComponent("repeat-1/dms/result.json")
-        try FileManager.default.removeItem(at: result)                   // make the resume read the checkpoint again
+        try FileManager.default.removeItem(at: result)  // make the resume read the checkpoint again
         for bad in [good.prefix(good.count / 2), Data("garbage".utf8)] {
             try bad.write(to: checkpoint)
             let r = try runDiffNAS(args + ["--resume"])
@@ -197,8 +226,10 @@ import _TestSupport
         let data = try Self.makeData()
         let out = try makeTemporaryDirectory("diffnas-nan").appendingPathComponent("run")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
-        let r = try runDiffNAS(["search", "--base", "mlp", "--data", data.path, "--search-steps", "40", "--batch", "16", "--lr", "1e9",
-                                "--backend", "reference", "--out", out.path])
+        let r = try runDiffNAS([
+            "search", "--base", "mlp", "--data", data.path, "--search-steps", "40", "--batch", "16", "--lr", "1e9",
+            "--backend", "reference", "--out", out.path,
+        ])
         let last = r.standardError.split(separator: "\n").last.map(String.init) ?? ""
         #expect(r.status != 0 && last.contains("loss became") && last.contains(out.path), "\(r.standardError)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("plan.json").path))
@@ -209,7 +240,9 @@ import _TestSupport
         let out = try makeTemporaryDirectory("diffnas-search-bad").appendingPathComponent("run")
         defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
         for target in ["10", "50G"] {
-            let r = try runDiffNAS(["search", "--base", "mlp", "--data", data.path, "--target", target, "--backend", "reference", "--out", out.path])
+            let r = try runDiffNAS([
+                "search", "--base", "mlp", "--data", data.path, "--target", target, "--backend", "reference", "--out", out.path,
+            ])
             #expect(r.status != 0 && Self.oneLine(r) && r.standardError.contains("target"), "\(r.standardError)")
             #expect(!FileManager.default.fileExists(atPath: out.path), "work started for target \(target)")
         }

@@ -4,7 +4,8 @@ import _TestSupport
 
 /// `diffnas verify` and `diffnas tune` as a user runs them: exit codes, the `--json` shapes, and
 /// one-line refusals. They need the OpenCL device (PoCL's CPU device in CI).
-@Suite(.serialized, .timeLimit(.minutes(10)), .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+@Suite(
+    .serialized, .timeLimit(.minutes(10)), .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
 struct VerifyTuneCLITests {
     @Test func verifyJSONListsEveryCaseAndExitsZero() throws {
         let r = try runDiffNAS(["verify", "--quick", "--family", "topk,loss", "--json"])

@@ -9,15 +9,19 @@ import _TestSupport
     private func tracedDataset(count: Int = 103) throws -> Dataset {
         var images = try Fixtures.dataset(count: count, sampleShape: [2, 4, 4], classCount: 7).images
         for i in 0..<count { images[i * 32] = Float(i) }
-        return try Dataset(name: "traced", images: images, labels: (0..<count).map { ($0 * 5) % 7 },
-                           sampleShape: [2, 4, 4], classCount: 7)
+        return try Dataset(
+            name: "traced", images: images, labels: (0..<count).map { ($0 * 5) % 7 },
+            sampleShape: [2, 4, 4], classCount: 7)
     }
 
-    private func loader(_ dataset: Dataset, prefetch: Int, batchSize: Int = 10, dropLast: Bool = false,
-                        augmented: Bool = true) throws -> BatchLoader {
-        try BatchLoader(dataset: dataset, batchSize: batchSize, shuffle: true, dropLast: dropLast,
-                        augmentation: augmented ? Augmentation(cropPadding: 1) : .disabled,
-                        normalization: ChannelNormalization(statisticsOf: dataset), seed: 2024, prefetchDepth: prefetch)
+    private func loader(
+        _ dataset: Dataset, prefetch: Int, batchSize: Int = 10, dropLast: Bool = false,
+        augmented: Bool = true
+    ) throws -> BatchLoader {
+        try BatchLoader(
+            dataset: dataset, batchSize: batchSize, shuffle: true, dropLast: dropLast,
+            augmentation: augmented ? Augmentation(cropPadding: 1) : .disabled,
+            normalization: ChannelNormalization(statisticsOf: dataset), seed: 2024, prefetchDepth: prefetch)
     }
 
     @Test(arguments: [1, 2, 4])
@@ -134,7 +138,8 @@ import _TestSupport
         #expect(datasetError { try BatchLoader(dataset: dataset, batchSize: 0) }?.description == "batch size 0 must be positive")
         #expect(throws: DatasetError.self) { try BatchLoader(dataset: dataset, batchSize: 2, prefetchDepth: -1) }
         let rgb = try ChannelNormalization(mean: [0, 0, 0], std: [1, 1, 1])
-        #expect(datasetError { try BatchLoader(dataset: dataset, batchSize: 2, normalization: rgb) }?.description
-            == "traced: 2 channels, but the normalization has 3")
+        #expect(
+            datasetError { try BatchLoader(dataset: dataset, batchSize: 2, normalization: rgb) }?.description
+                == "traced: 2 channels, but the normalization has 3")
     }
 }

@@ -57,8 +57,9 @@ import Testing
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try CIFARSet().write(to: folder)
             let names = (0..<10).map { "class\($0)" }
-            try (names.joined(separator: "\n") + "\n\n").write(to: folder.appendingPathComponent("batches.meta.txt"),
-                                                              atomically: true, encoding: .utf8)
+            try (names.joined(separator: "\n") + "\n\n").write(
+                to: folder.appendingPathComponent("batches.meta.txt"),
+                atomically: true, encoding: .utf8)
             let splits = try loadDataset(at: directory)
             #expect(splits.train.count == 3)
             #expect(splits.test.classNames == names)
@@ -71,16 +72,18 @@ import Testing
             let bytes = Fixtures.cifarRecords(labels: [1, 2], pixels: Fixtures.randomBytes(2 * 3072, seed: 3))
             try Fixtures.write(Array(bytes.dropLast(100)), to: directory, "data_batch_2.bin")
             let error = datasetError { try loadDataset(at: directory) }
-            #expect(error?.description == "\(directory.path)/data_batch_2.bin: truncated file: record 2 "
-                + "(3073-byte records: 1 label + 3×32×32 pixels) needs 6146 bytes, found 6046")
+            #expect(
+                error?.description == "\(directory.path)/data_batch_2.bin: truncated file: record 2 "
+                    + "(3073-byte records: 1 label + 3×32×32 pixels) needs 6146 bytes, found 6046")
         }
     }
 
     @Test func reportsLabelsOutOfRange() throws {
         try withTemporaryDirectory { directory in
             try CIFARSet().write(to: directory)
-            try Fixtures.write(Fixtures.cifarRecords(labels: [2, 11], pixels: Fixtures.randomBytes(2 * 3072, seed: 3)),
-                               to: directory, "test_batch.bin")
+            try Fixtures.write(
+                Fixtures.cifarRecords(labels: [2, 11], pixels: Fixtures.randomBytes(2 * 3072, seed: 3)),
+                to: directory, "test_batch.bin")
             let error = datasetError { try loadDataset(at: directory) }
             #expect(error?.description == "\(directory.path)/test_batch.bin: label 11 of sample 1 is not a class id in 0..<10")
         }
@@ -90,14 +93,18 @@ import Testing
         try withTemporaryDirectory { directory in
             try CIFARSet().write(to: directory, skipping: "data_batch_1.bin")
             let error = datasetError { try loadDataset(at: directory) }
-            #expect(error?.description == "\(directory.path)/data_batch_1.bin: file not found "
-                + "(CIFAR-10 needs data_batch_1.bin … data_batch_5.bin and test_batch.bin)")
+            #expect(
+                error?.description == "\(directory.path)/data_batch_1.bin: file not found "
+                    + "(CIFAR-10 needs data_batch_1.bin … data_batch_5.bin and test_batch.bin)")
         }
         try withTemporaryDirectory { directory in
             try CIFARSet().write(to: directory, skipping: "test_batch.bin")
             let error = datasetError { try loadDataset(at: directory) }
-            #expect(error == .missingFile(path: directory.path + "/test_batch.bin",
-                                          expected: "CIFAR-10 needs data_batch_1.bin … data_batch_5.bin and test_batch.bin"))
+            #expect(
+                error
+                    == .missingFile(
+                        path: directory.path + "/test_batch.bin",
+                        expected: "CIFAR-10 needs data_batch_1.bin … data_batch_5.bin and test_batch.bin"))
         }
     }
 }

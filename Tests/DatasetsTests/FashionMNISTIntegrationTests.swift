@@ -4,9 +4,11 @@ import Testing
 
 /// Integration test on the real data: reads Debian's `dataset-fashion-mnist` package from
 /// `/usr/share/datasets/fashion-mnist` (install it to run this suite).
-@Suite("Integration: installed Fashion-MNIST",
-       .enabled(if: FileManager.default.fileExists(atPath: defaultDatasetDirectory.path),
-                "Fashion-MNIST is not installed at /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)"))
+@Suite(
+    "Integration: installed Fashion-MNIST",
+    .enabled(
+        if: FileManager.default.fileExists(atPath: defaultDatasetDirectory.path),
+        "Fashion-MNIST is not installed at /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)"))
 struct FashionMNISTIntegrationTests {
     @Test func loadsTheFullDataset() throws {
         let clock = ContinuousClock()
@@ -35,8 +37,9 @@ struct FashionMNISTIntegrationTests {
     /// The first 40 batches of an augmented, normalized epoch (a whole epoch is slow in debug builds).
     @Test func iteratesAugmentedBatches() throws {
         let splits = try loadDataset(at: defaultDatasetDirectory)
-        let loader = try BatchLoader(dataset: splits.train, batchSize: 256, augmentation: .standard(imageSize: 28),
-                                     normalization: ChannelNormalization(statisticsOf: splits.test), seed: 1)
+        let loader = try BatchLoader(
+            dataset: splits.train, batchSize: 256, augmentation: .standard(imageSize: 28),
+            normalization: ChannelNormalization(statisticsOf: splits.test), seed: 1)
         #expect(loader.batchesPerEpoch == 235)
         let clock = ContinuousClock()
         let start = clock.now

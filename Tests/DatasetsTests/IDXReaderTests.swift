@@ -40,8 +40,9 @@ import Testing
         try withTemporaryDirectory { directory in
             for (name, bytes) in fixture.files {
                 let dotted = name.replacingOccurrences(of: "-idx", with: ".idx")
-                try Fixtures.write(name.hasPrefix("train") ? Fixtures.gzip(bytes) : bytes, to: directory,
-                                   name.hasPrefix("train") ? dotted + ".gz" : dotted)
+                try Fixtures.write(
+                    name.hasPrefix("train") ? Fixtures.gzip(bytes) : bytes, to: directory,
+                    name.hasPrefix("train") ? dotted + ".gz" : dotted)
             }
             let splits = try IDXReader.load(directory: directory)
             #expect(splits.train.images == unitScaled(fixture.trainPixels))
@@ -76,35 +77,45 @@ import Testing
                 try Fixtures.write(bytes, to: directory, name)
             }
             let error = datasetError { try loadDataset(at: directory) }
-            #expect(error?.description == "\(directory.path)/t10k-images-idx3-ubyte: file not found (IDX data sets need "
-                + "train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])")
+            #expect(
+                error?.description == "\(directory.path)/t10k-images-idx3-ubyte: file not found (IDX data sets need "
+                    + "train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])"
+            )
         }
     }
 
     @Test(arguments: [false, true])
     func reportsTruncatedImages(gzipped: Bool) throws {
         let pixels = Fixtures.randomBytes(3 * 20 - 1, seed: 1)
-        let (text, directory) = try message(replacing: "train-images-idx3-ubyte",
-                                            with: Fixtures.idxImages(count: 3, rows: 4, cols: 5, pixels: pixels), gzipped: gzipped)
+        let (text, directory) = try message(
+            replacing: "train-images-idx3-ubyte",
+            with: Fixtures.idxImages(count: 3, rows: 4, cols: 5, pixels: pixels), gzipped: gzipped)
         let file = directory.path + "/train-images-idx3-ubyte" + (gzipped ? ".gz" : "")
         #expect(text == "\(file): truncated file: 3 images of 4×5 after the 16-byte header needs 76 bytes, found 75")
     }
 
     @Test func reportsTruncatedHeadersAndLabels() throws {
         let (header, directory) = try message(replacing: "t10k-images-idx3-ubyte", with: [0, 0, 8, 3, 0, 0, 0, 2])
-        #expect(header == "\(directory.path)/t10k-images-idx3-ubyte: truncated file: the IDX header of 3 dimension sizes needs 16 bytes, found 8")
+        #expect(
+            header
+                == "\(directory.path)/t10k-images-idx3-ubyte: truncated file: the IDX header of 3 dimension sizes needs 16 bytes, found 8")
         let (tiny, directory2) = try message(replacing: "t10k-labels-idx1-ubyte", with: [0, 0])
         #expect(tiny == "\(directory2.path)/t10k-labels-idx1-ubyte: truncated file: the IDX magic number needs 4 bytes, found 2")
-        let (labels, directory3) = try message(replacing: "train-labels-idx1-ubyte",
-                                               with: Fixtures.bigEndian(0x801) + Fixtures.bigEndian(3) + [1, 2])
-        #expect(labels == "\(directory3.path)/train-labels-idx1-ubyte: truncated file: 3 labels after the 8-byte header needs 11 bytes, found 10")
+        let (labels, directory3) = try message(
+            replacing: "train-labels-idx1-ubyte",
+            with: Fixtures.bigEndian(0x801) + Fixtures.bigEndian(3) + [1, 2])
+        #expect(
+            labels
+                == "\(directory3.path)/train-labels-idx1-ubyte: truncated file: 3 labels after the 8-byte header needs 11 bytes, found 10")
     }
 
     @Test func reportsEmptyOrMismatchedImageSizes() throws {
-        let (empty, directory) = try message(replacing: "train-images-idx3-ubyte", with: Fixtures.idxImages(count: 3, rows: 0, cols: 5, pixels: []))
+        let (empty, directory) = try message(
+            replacing: "train-images-idx3-ubyte", with: Fixtures.idxImages(count: 3, rows: 0, cols: 5, pixels: []))
         #expect(empty == "\(directory.path)/train-images-idx3-ubyte: IDX images of 0×5 pixels are empty")
-        let (sizes, directory2) = try message(replacing: "t10k-images-idx3-ubyte",
-                                              with: Fixtures.idxImages(count: 2, rows: 5, cols: 4, pixels: Fixtures.randomBytes(40, seed: 1)))
+        let (sizes, directory2) = try message(
+            replacing: "t10k-images-idx3-ubyte",
+            with: Fixtures.idxImages(count: 2, rows: 5, cols: 4, pixels: Fixtures.randomBytes(40, seed: 1)))
         #expect(sizes == "\(directory2.path)/t10k-images-idx3-ubyte: inconsistent shapes: test images are 5×4 but training images are 4×5")
     }
 
@@ -115,11 +126,13 @@ import Testing
 
     @Test func reportsWrongMagicNumbers() throws {
         let (images, directory) = try message(replacing: "train-images-idx3-ubyte", with: Fixtures.idxLabels([1, 2, 3]))
-        #expect(images == "\(directory.path)/train-images-idx3-ubyte: wrong magic number 0x00000801, "
-            + "expected 0x00000803 (IDX images: unsigned bytes, 3 dimensions)")
+        #expect(
+            images == "\(directory.path)/train-images-idx3-ubyte: wrong magic number 0x00000801, "
+                + "expected 0x00000803 (IDX images: unsigned bytes, 3 dimensions)")
         let (labels, directory2) = try message(replacing: "t10k-labels-idx1-ubyte", with: Fixtures.idxLabels([3, 7], magic: 0x0000_0D01))
-        #expect(labels == "\(directory2.path)/t10k-labels-idx1-ubyte: wrong magic number 0x00000d01, "
-            + "expected 0x00000801 (IDX labels: unsigned bytes, 1 dimension)")
+        #expect(
+            labels == "\(directory2.path)/t10k-labels-idx1-ubyte: wrong magic number 0x00000d01, "
+                + "expected 0x00000801 (IDX labels: unsigned bytes, 1 dimension)")
     }
 
     @Test func reportsLabelCountsThatDoNotMatchImageCounts() throws {

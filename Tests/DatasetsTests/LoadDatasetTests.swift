@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 @Suite struct LoadDatasetTests {
-    private let expectedLayouts = "one of: IDX files train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+    private let expectedLayouts =
+        "one of: IDX files train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
         + "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (MNIST, Fashion-MNIST); "
         + "CIFAR-10 binary data_batch_1.bin … data_batch_5.bin and test_batch.bin; "
         + "or NumPy train_x.npy ([N, C, H, W] or [N, H, W]), train_y.npy ([N] class ids), test_x.npy, test_y.npy"
@@ -18,7 +19,9 @@ import Testing
             try Fixtures.write([1, 2, 3], to: directory, "images.bin")
             #expect(detectDatasetFormat(in: directory) == nil)
             let error = datasetError { try loadDataset(at: directory) }
-            #expect(error?.description == "\(directory.path): no data set recognised (it holds README, images.bin); expected \(expectedLayouts)")
+            #expect(
+                error?.description == "\(directory.path): no data set recognised (it holds README, images.bin); expected \(expectedLayouts)"
+            )
         }
         try withTemporaryDirectory { directory in
             let error = datasetError { try loadDataset(at: directory) }
@@ -33,8 +36,9 @@ import Testing
             #expect(error?.description == "\(absent.path): file not found (a data set directory holding \(expectedLayouts))")
             try Fixtures.write([0], to: directory, "plain")
             let file = directory.appendingPathComponent("plain")
-            #expect(datasetError { try loadDataset(at: file) }?.description
-                == "\(file.path): not a directory; expected a directory holding \(expectedLayouts)")
+            #expect(
+                datasetError { try loadDataset(at: file) }?.description
+                    == "\(file.path): not a directory; expected a directory holding \(expectedLayouts)")
         }
     }
 

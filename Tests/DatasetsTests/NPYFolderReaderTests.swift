@@ -5,8 +5,10 @@ import Testing
 
 @Suite struct NPYFolderReaderTests {
     /// Writes the four arrays (any of them replaceable) into `directory`.
-    private func write(to directory: URL, trainX: ([Int], [Float])? = nil, trainY: ([Int], [Float])? = nil,
-                       testX: ([Int], [Float])? = nil, testY: ([Int], [Float])? = nil, skipping: String? = nil) throws {
+    private func write(
+        to directory: URL, trainX: ([Int], [Float])? = nil, trainY: ([Int], [Float])? = nil,
+        testX: ([Int], [Float])? = nil, testY: ([Int], [Float])? = nil, skipping: String? = nil
+    ) throws {
         var random = SeededRandom(seed: 31)
         let arrays: [(String, ([Int], [Float]))] = [
             ("train_x.npy", trainX ?? ([4, 2, 3, 3], random.uniform(72, in: 0...1))),
@@ -38,8 +40,9 @@ import Testing
 
     @Test func readsSingleChannelArraysAndClassNames() throws {
         try withTemporaryDirectory { directory in
-            try write(to: directory, trainX: ([4, 3, 2], Array(repeating: 0.5, count: 24)),
-                      testX: ([2, 3, 2], Array(repeating: 0.25, count: 12)))
+            try write(
+                to: directory, trainX: ([4, 3, 2], Array(repeating: 0.5, count: 24)),
+                testX: ([2, 3, 2], Array(repeating: 0.25, count: 12)))
             try "cat\ndog\nbird\nfish\n".write(to: directory.appendingPathComponent("classes.txt"), atomically: true, encoding: .utf8)
             let splits = try loadDataset(at: directory)
             #expect(splits.train.sampleShape == [1, 3, 2])
@@ -60,8 +63,9 @@ import Testing
 
     @Test func reportsMissingArrays() throws {
         let (text, path) = try message { try write(to: $0, skipping: "test_y.npy") }
-        #expect(text == "\(path)/test_y.npy: file not found (.npy data sets need train_x.npy ([N, C, H, W] or [N, H, W]), "
-            + "train_y.npy ([N] class ids), test_x.npy, test_y.npy)")
+        #expect(
+            text == "\(path)/test_y.npy: file not found (.npy data sets need train_x.npy ([N, C, H, W] or [N, H, W]), "
+                + "train_y.npy ([N] class ids), test_x.npy, test_y.npy)")
     }
 
     @Test func reportsInconsistentShapes() throws {

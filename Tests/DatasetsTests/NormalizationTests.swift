@@ -25,7 +25,8 @@ import _TestSupport
         assertClose(after.std, [1, 1, 1], atol: 1e-5)
         // Test values use the training statistics: x ↦ (x − mean) / std.
         let plane = 16
-        let expected = test.images.enumerated().map { i, x in (x - normalization.mean[(i / plane) % 3]) / normalization.std[(i / plane) % 3] }
+        let expected = test.images.enumerated().map { i, x in (x - normalization.mean[(i / plane) % 3]) / normalization.std[(i / plane) % 3]
+        }
         assertClose(splits.test.images, expected, atol: 1e-5)
         #expect(splits.test.labels == test.labels)
     }

@@ -28,8 +28,9 @@ import Testing
 
     @Test func shufflingKeepsImagesWithTheirLabels() throws {
         let images = (0..<20).flatMap { i in [Float(i), Float(i) + 0.5] }
-        let dataset = try Dataset(name: "d", images: images, labels: (0..<20).map { $0 % 4 },
-                                  sampleShape: [1, 1, 2], classCount: 4)
+        let dataset = try Dataset(
+            name: "d", images: images, labels: (0..<20).map { $0 % 4 },
+            sampleShape: [1, 1, 2], classCount: 4)
         let shuffled = dataset.shuffled(seed: 5)
         #expect(shuffled == dataset.shuffled(seed: 5))
         #expect(shuffled.labels != dataset.labels || shuffled.images != dataset.images)
@@ -66,8 +67,9 @@ import Testing
 
     @Test func rejectsFractionsOutsideTheUnitInterval() throws {
         let dataset = try Fixtures.dataset(count: 5)
-        #expect(datasetError { try dataset.split(validationFraction: 1.5, seed: 0) }?.description
-            == "validation fraction 1.5 is not in [0, 1]")
+        #expect(
+            datasetError { try dataset.split(validationFraction: 1.5, seed: 0) }?.description
+                == "validation fraction 1.5 is not in [0, 1]")
         #expect(throws: DatasetError.self) { try dataset.split(validationFraction: -0.1, seed: 0) }
     }
 }

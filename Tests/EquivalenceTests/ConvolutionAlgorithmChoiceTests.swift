@@ -58,14 +58,17 @@ struct ConvolutionAlgorithmChoiceTests {
     /// one with entries round-trips; an unknown key is refused as invalid.
     @Test func cacheEntriesOldAndNewDecode() throws {
         let device = try SharedBackends.requireOpenCL().device
-        let old = #"{"registerTile":{"rows":6,"vectors":2},"shortRegisterTile":{"rows":8,"vectors":1},"localTile":{"tileM":64,"tileN":64,"tileK":16,"workM":4,"workN":4},"directOutputChannels":8}"#
+        let old =
+            #"{"registerTile":{"rows":6,"vectors":2},"shortRegisterTile":{"rows":8,"vectors":1},"localTile":{"tileM":64,"tileN":64,"tileK":16,"workM":4,"workN":4},"directOutputChannels":8}"#
         let decoded = try JSONDecoder().decode(KernelTunables.self, from: Data(old.utf8))
         #expect(decoded == .defaults && decoded.convolutionAlgorithms.isEmpty)
 
         var tuned = KernelTunables.defaults
         tuned.setConvolutionAlgorithm(.gemm, .weightGradient, .narrow)
         let again = try JSONDecoder().decode(KernelTunables.self, from: JSONEncoder().encode(tuned))
-        #expect(again == tuned && again.convolutionAlgorithm(.weightGradient, .narrow) == .gemm && again.convolutionAlgorithm(.forward, .wide) == nil)
+        #expect(
+            again == tuned && again.convolutionAlgorithm(.weightGradient, .narrow) == .gemm
+                && again.convolutionAlgorithm(.forward, .wide) == nil)
         #expect(again.isValid(on: device))
         var unknown = tuned
         unknown.convolutionAlgorithms["backward/huge"] = .direct

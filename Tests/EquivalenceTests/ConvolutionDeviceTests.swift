@@ -43,8 +43,10 @@ struct ConvolutionDeviceTests {
     /// `probes`, and on the reference for just the probe images: y and dx of each probe image
     /// must match, and dw, db (sums over the batch, so only the probes contribute) must match
     /// the reference's sums over the probes. All values are integers: exact.
-    func checkAtScale(x xShape: [Int], w wShape: [Int], params: Conv2dParams, probes: [Int], seed: UInt64,
-                      algorithm: ConvolutionAlgorithm) throws {
+    func checkAtScale(
+        x xShape: [Int], w wShape: [Int], params: Conv2dParams, probes: [Int], seed: UInt64,
+        algorithm: ConvolutionAlgorithm
+    ) throws {
         let device = try Self.backend(algorithm), reference = SharedBackends.reference
         var rng = SeededRandom(seed: seed)
         let (batch, imageSize) = (xShape[0], xShape.dropFirst().reduce(1, *))
@@ -72,8 +74,9 @@ struct ConvolutionDeviceTests {
         let label = "x\(xShape) w\(wShape) \(params)"
         assertClose(images(y, size: outSize), try reference.download(expectedY), "y of images \(probes), \(label)")
         assertClose(images(dx, size: imageSize), try reference.download(expectedDx), "dx of images \(probes), \(label)")
-        assertClose(dw, try reference.download(reference.conv2dBackwardWeight(probeDy, input: probeX, weightShape: wShape, params: params)),
-                    "dw, \(label)")
+        assertClose(
+            dw, try reference.download(reference.conv2dBackwardWeight(probeDy, input: probeX, weightShape: wShape, params: params)),
+            "dw, \(label)")
         assertClose(db, try reference.download(reference.conv2dBackwardBias(probeDy)), "db, \(label)")
         // Images without upstream gradient get dx = 0 exactly.
         let quiet = (0..<batch).first { !probes.contains($0) }!
@@ -86,15 +89,18 @@ struct ConvolutionDeviceTests {
     /// permuted dy, both algorithms) in chunks of 102; the probes sit at both ends of every chunk.
     @Test(arguments: ConvolutionAlgorithm.allCases)
     func resNetStageAtBatch128SpansTwoChunks(_ algorithm: ConvolutionAlgorithm) throws {
-        try checkAtScale(x: [128, 16, 32, 32], w: [16, 16, 3, 3], params: Conv2dParams(stride: 1, padding: 1),
-                         probes: [0, 101, 102, 112, 113, 127], seed: 1, algorithm: algorithm)
+        try checkAtScale(
+            x: [128, 16, 32, 32], w: [16, 16, 3, 3], params: Conv2dParams(stride: 1, padding: 1),
+            probes: [0, 101, 102, 112, 113, 127], seed: 1, algorithm: algorithm)
     }
 
     @Test func stridedGroupedAndDepthwiseAtScale() throws {
-        try checkAtScale(x: [128, 32, 16, 16], w: [64, 16, 3, 3], params: Conv2dParams(stride: 2, padding: 1, groups: 2),
-                         probes: [0, 64, 127], seed: 2, algorithm: .direct)
-        try checkAtScale(x: [96, 32, 17, 15], w: [64, 1, 3, 3], params: Conv2dParams(stride: 2, padding: 1, groups: 32),
-                         probes: [1, 50, 95], seed: 3, algorithm: .direct)
+        try checkAtScale(
+            x: [128, 32, 16, 16], w: [64, 16, 3, 3], params: Conv2dParams(stride: 2, padding: 1, groups: 2),
+            probes: [0, 64, 127], seed: 2, algorithm: .direct)
+        try checkAtScale(
+            x: [96, 32, 17, 15], w: [64, 1, 3, 3], params: Conv2dParams(stride: 2, padding: 1, groups: 32),
+            probes: [1, 50, 95], seed: 3, algorithm: .direct)
         try checkAtScale(x: [128, 64, 8, 8], w: [32, 64, 1, 1], params: Conv2dParams(), probes: [5, 127], seed: 4, algorithm: .gemm)
     }
 
@@ -105,7 +111,8 @@ struct ConvolutionDeviceTests {
         for (wShape, groups) in [([4, 3, 3, 3], 1), ([6, 1, 3, 3], 3)] {
             let params = Conv2dParams(stride: 1, padding: 1, groups: groups)
             let x = try device.zeros([0, 3, 5, 5]), w = try device.upload([Float](repeating: 1, count: wShape.reduce(1, *)), shape: wShape)
-            let y = try device.conv2d(x, weight: w, bias: device.upload([Float](repeating: 1, count: wShape[0]), shape: [wShape[0]]), params: params)
+            let y = try device.conv2d(
+                x, weight: w, bias: device.upload([Float](repeating: 1, count: wShape[0]), shape: [wShape[0]]), params: params)
             #expect(y.shape == [0, wShape[0], 5, 5])
             let dy = try device.zeros(y.shape)
             #expect(try device.conv2dBackwardInput(dy, weight: w, inputShape: x.shape, params: params).shape == [0, 3, 5, 5])
@@ -126,8 +133,20 @@ struct ConvolutionDeviceTests {
             ("groups", { b in _ = try b.conv2d(b.zeros(x), weight: b.zeros([3, 1, 3, 3]), bias: nil, params: Conv2dParams(groups: 3)) }),
             ("kernel too large", { b in _ = try b.conv2d(b.zeros(x), weight: b.zeros([2, 4, 7, 7]), bias: nil, params: Conv2dParams()) }),
             ("bias", { b in _ = try b.conv2d(b.zeros(x), weight: b.zeros([2, 4, 3, 3]), bias: b.zeros([3]), params: Conv2dParams()) }),
-            ("dy shape", { b in _ = try b.conv2dBackwardInput(b.zeros([1, 2, 3, 4]), weight: b.zeros([2, 4, 3, 3]), inputShape: x, params: Conv2dParams()) }),
-            ("weight shape", { b in _ = try b.conv2dBackwardWeight(b.zeros([1, 2, 3, 3]), input: b.zeros(x), weightShape: [2, 4, 3, 3], params: Conv2dParams(groups: 2)) }),
+            (
+                "dy shape",
+                { b in
+                    _ = try b.conv2dBackwardInput(
+                        b.zeros([1, 2, 3, 4]), weight: b.zeros([2, 4, 3, 3]), inputShape: x, params: Conv2dParams())
+                }
+            ),
+            (
+                "weight shape",
+                { b in
+                    _ = try b.conv2dBackwardWeight(
+                        b.zeros([1, 2, 3, 3]), input: b.zeros(x), weightShape: [2, 4, 3, 3], params: Conv2dParams(groups: 2))
+                }
+            ),
             ("bias rank", { b in _ = try b.conv2dBackwardBias(b.zeros([2, 3])) }),
         ]
         for (name, attempt) in attempts {

@@ -8,8 +8,9 @@ import _TestSupport
 /// Device checks of the norm and elementwise families beyond the VerifyCase sweeps: the GPU
 /// configuration of the reduction kernels (256-wide local-memory trees) run on this device, and
 /// sizes too large for the reference backend, checked against host sums or by properties.
-@Suite("Elementwise and batch-norm kernels on the device",
-       .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+@Suite(
+    "Elementwise and batch-norm kernels on the device",
+    .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
 struct ElementwiseDeviceTests {
     let reference = SharedBackends.reference
 
@@ -45,29 +46,35 @@ struct ElementwiseDeviceTests {
         // Reference: the statistics, then the gradient sums from the reference's saved statistics.
         let refMean = try reference.upload(rMean0, shape: [channels]), refVar = try reference.upload(rVar0, shape: [channels])
         let ones = [Float](repeating: 1, count: channels)
-        let forward = try reference.batchNormTraining(try reference.upload(xs, shape: shape), gamma: try reference.upload(ones, shape: [channels]),
-                                                      beta: try reference.zeros([channels]), runningMean: refMean, runningVar: refVar,
-                                                      momentum: 0.25, epsilon: 1e-4)
-        let grads = try reference.batchNormBackward(try reference.upload(dys, shape: shape), input: try reference.upload(xs, shape: shape),
-                                                    gamma: try reference.upload(ones, shape: [channels]),
-                                                    savedMean: forward.savedMean, savedInvStd: forward.savedInvStd)
+        let forward = try reference.batchNormTraining(
+            try reference.upload(xs, shape: shape), gamma: try reference.upload(ones, shape: [channels]),
+            beta: try reference.zeros([channels]), runningMean: refMean, runningVar: refVar,
+            momentum: 0.25, epsilon: 1e-4)
+        let grads = try reference.batchNormBackward(
+            try reference.upload(dys, shape: shape), input: try reference.upload(xs, shape: shape),
+            gamma: try reference.upload(ones, shape: [channels]),
+            savedMean: forward.savedMean, savedInvStd: forward.savedInvStd)
         // Device: the two group-tree kernels compiled for 256-wide groups.
         let x = try cl.upload(xs, shape: shape), dy = try cl.upload(dys, shape: shape)
         let mean = try cl.zeros([channels]), invStd = try cl.zeros([channels])
         let rMean = try cl.upload(rMean0, shape: [channels]), rVar = try cl.upload(rVar0, shape: [channels])
         try cl.kernel("batchnorm.cl", "batchnorm_stats_group_tree", defines: defines).launch(
             on: cl.queue, global: [channels * 256], local: [256],
-            arguments: [.buffer(try deviceBuffer(x)), .int(Int32(batch)), .int(Int32(channels)), .int(Int32(spatial)),
-                        .float(1e-4), .float(0.25), .buffer(try deviceBuffer(mean)), .buffer(try deviceBuffer(invStd)),
-                        .buffer(try deviceBuffer(rMean)), .buffer(try deviceBuffer(rVar))])
+            arguments: [
+                .buffer(try deviceBuffer(x)), .int(Int32(batch)), .int(Int32(channels)), .int(Int32(spatial)),
+                .float(1e-4), .float(0.25), .buffer(try deviceBuffer(mean)), .buffer(try deviceBuffer(invStd)),
+                .buffer(try deviceBuffer(rMean)), .buffer(try deviceBuffer(rVar)),
+            ])
         let savedMean = try cl.upload(try reference.download(forward.savedMean), shape: [channels])
         let savedInvStd = try cl.upload(try reference.download(forward.savedInvStd), shape: [channels])
         let sumDy = try cl.zeros([channels]), sumDyXhat = try cl.zeros([channels])
         try cl.kernel("batchnorm.cl", "batchnorm_backward_sums_group_tree", defines: defines).launch(
             on: cl.queue, global: [channels * 256], local: [256],
-            arguments: [.buffer(try deviceBuffer(dy)), .buffer(try deviceBuffer(x)), .int(Int32(batch)), .int(Int32(channels)),
-                        .int(Int32(spatial)), .buffer(try deviceBuffer(savedMean)), .buffer(try deviceBuffer(savedInvStd)),
-                        .buffer(try deviceBuffer(sumDy)), .buffer(try deviceBuffer(sumDyXhat))])
+            arguments: [
+                .buffer(try deviceBuffer(dy)), .buffer(try deviceBuffer(x)), .int(Int32(batch)), .int(Int32(channels)),
+                .int(Int32(spatial)), .buffer(try deviceBuffer(savedMean)), .buffer(try deviceBuffer(savedInvStd)),
+                .buffer(try deviceBuffer(sumDy)), .buffer(try deviceBuffer(sumDyXhat)),
+            ])
         // Statistics: O(1) values a few float roundings from the Double-summed reference (the
         // mean ~3 carries the absolute error); sums of n O(1) terms: error ~ sqrt(n)·2⁻²⁴·…,
         // bounded here by 1e-5·sqrt(n) as in the verification cases.
@@ -90,24 +97,30 @@ struct ElementwiseDeviceTests {
         let count = shape.reduce(1, *)
         var rng = SeededRandom(seed: 257)
         let dys = rng.integers(count), xs = rng.integers(count)
-        let maskGrads = try reference.channelMaskBackward(try reference.upload(dys, shape: shape), input: try reference.upload(xs, shape: shape),
-                                                          mask: try reference.zeros([channels]))
-        let scaleGrads = try reference.scaleByElementBackward(try reference.upload(dys, shape: shape), input: try reference.upload(xs, shape: shape),
-                                                              try reference.zeros([1]), index: 0)
+        let maskGrads = try reference.channelMaskBackward(
+            try reference.upload(dys, shape: shape), input: try reference.upload(xs, shape: shape),
+            mask: try reference.zeros([channels]))
+        let scaleGrads = try reference.scaleByElementBackward(
+            try reference.upload(dys, shape: shape), input: try reference.upload(xs, shape: shape),
+            try reference.zeros([1]), index: 0)
         let dy = try cl.upload(dys, shape: shape), x = try cl.upload(xs, shape: shape)
         let dMask = try cl.zeros([channels])
         try cl.kernel("elementwise.cl", "channel_dot_group_tree", defines: defines).launch(
             on: cl.queue, global: [channels * 256], local: [256],
-            arguments: [.buffer(try deviceBuffer(dy)), .buffer(try deviceBuffer(x)), .int(Int32(batch)), .int(Int32(channels)),
-                        .int(Int32(spatial)), .buffer(try deviceBuffer(dMask))])
+            arguments: [
+                .buffer(try deviceBuffer(dy)), .buffer(try deviceBuffer(x)), .int(Int32(batch)), .int(Int32(channels)),
+                .int(Int32(spatial)), .buffer(try deviceBuffer(dMask)),
+            ])
         #expect(try cl.download(dMask) == reference.download(maskGrads.mask), "dmask \(shape)")
         // Two-stage full dot product with 3 groups of 256 (chunks of whole float4s, tail in the last group).
         let groups = 3, chunk4 = (count / 4 + groups - 1) / groups
         let partial = try cl.zeros([groups]), ds = try cl.zeros([1])
         try cl.kernel("elementwise.cl", "dot_partial_group_tree", defines: defines).launch(
             on: cl.queue, global: [groups * 256], local: [256],
-            arguments: [.buffer(try deviceBuffer(dy)), .buffer(try deviceBuffer(x)), .int(Int32(count)), .int(Int32(chunk4)),
-                        .buffer(try deviceBuffer(partial))])
+            arguments: [
+                .buffer(try deviceBuffer(dy)), .buffer(try deviceBuffer(x)), .int(Int32(count)), .int(Int32(chunk4)),
+                .buffer(try deviceBuffer(partial)),
+            ])
         try cl.kernel("elementwise.cl", "sum_final_group_tree", defines: defines).launch(
             on: cl.queue, global: [256], local: [256],
             arguments: [.buffer(try deviceBuffer(partial)), .int(Int32(groups)), .buffer(try deviceBuffer(ds))])
@@ -148,15 +161,17 @@ struct ElementwiseDeviceTests {
         let dy = (0..<count).map { Float(($0 * 7) % 3 - 1) }, x = (0..<count).map { Float(($0 / 3) % 3 - 1) }
         var expected = 0.0
         for i in 0..<count { expected += Double(dy[i] * x[i]) }
-        let grads = try cl.scaleByElementBackward(try cl.upload(dy, shape: [count]), input: try cl.upload(x, shape: [count]),
-                                                  try cl.upload([0.5, 3], shape: [2]), index: 1)
+        let grads = try cl.scaleByElementBackward(
+            try cl.upload(dy, shape: [count]), input: try cl.upload(x, shape: [count]),
+            try cl.upload([0.5, 3], shape: [2]), index: 1)
         #expect(try cl.download(grads.scale) == [Float(expected)])
         let shape = [64, 4, 64, 64], perRow = 64 * 64
         let mdy = (0..<(64 * 4 * perRow)).map { Float(($0 * 5) % 3 - 1) }, mx = (0..<(64 * 4 * perRow)).map { Float(($0 / 7) % 3 - 1) }
         var channelSums = [Double](repeating: 0, count: 4)
         for i in mdy.indices { channelSums[(i / perRow) % 4] += Double(mdy[i] * mx[i]) }
-        let maskGrads = try cl.channelMaskBackward(try cl.upload(mdy, shape: shape), input: try cl.upload(mx, shape: shape),
-                                                   mask: try cl.upload([1, 2, 3, 4], shape: [4]))
+        let maskGrads = try cl.channelMaskBackward(
+            try cl.upload(mdy, shape: shape), input: try cl.upload(mx, shape: shape),
+            mask: try cl.upload([1, 2, 3, 4], shape: [4]))
         #expect(try cl.download(maskGrads.mask) == channelSums.map { Float($0) })
     }
 
@@ -171,10 +186,12 @@ struct ElementwiseDeviceTests {
         let xs = rng.normal(batch * channels * spatial, mean: 1000, std: 1), dys = rng.uniform(batch * channels * spatial)
         let gamma: [Float] = [1, 2, 0.5, 1.5], beta: [Float] = [0, -1, 3, 0.25]
         let x = try cl.upload(xs, shape: shape)
-        let forward = try cl.batchNormTraining(x, gamma: try cl.upload(gamma, shape: [4]), beta: try cl.upload(beta, shape: [4]),
-                                               runningMean: try cl.zeros([4]), runningVar: try cl.zeros([4]), momentum: 0.1, epsilon: 1e-5)
-        let grads = try cl.batchNormBackward(try cl.upload(dys, shape: shape), input: x, gamma: try cl.upload(gamma, shape: [4]),
-                                             savedMean: forward.savedMean, savedInvStd: forward.savedInvStd)
+        let forward = try cl.batchNormTraining(
+            x, gamma: try cl.upload(gamma, shape: [4]), beta: try cl.upload(beta, shape: [4]),
+            runningMean: try cl.zeros([4]), runningVar: try cl.zeros([4]), momentum: 0.1, epsilon: 1e-5)
+        let grads = try cl.batchNormBackward(
+            try cl.upload(dys, shape: shape), input: x, gamma: try cl.upload(gamma, shape: [4]),
+            savedMean: forward.savedMean, savedInvStd: forward.savedInvStd)
         let y = try cl.download(forward.output), dx = try cl.download(grads.input)
         let mean = try cl.download(forward.savedMean), invStd = try cl.download(forward.savedInvStd)
         for c in 0..<channels {

@@ -57,16 +57,24 @@ final class FaultyBackend: Backend, @unchecked Sendable {
     }
     func conv2dBackwardBias(_ dy: Tensor) throws -> Tensor { try perturb(reference.conv2dBackwardBias(dy)) }
 
-    func batchNormTraining(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
-                           momentum: Float, epsilon: Float) throws -> BatchNormForward {
-        let r = try reference.batchNormTraining(x, gamma: gamma, beta: beta, runningMean: runningMean, runningVar: runningVar,
-                                                momentum: momentum, epsilon: epsilon)
+    func batchNormTraining(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+        momentum: Float, epsilon: Float
+    ) throws -> BatchNormForward {
+        let r = try reference.batchNormTraining(
+            x, gamma: gamma, beta: beta, runningMean: runningMean, runningVar: runningVar,
+            momentum: momentum, epsilon: epsilon)
         return BatchNormForward(output: try perturb(r.output), savedMean: r.savedMean, savedInvStd: r.savedInvStd)
     }
-    func batchNormInference(_ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, epsilon: Float) throws -> Tensor {
-        try perturb(reference.batchNormInference(x, gamma: gamma, beta: beta, runningMean: runningMean, runningVar: runningVar, epsilon: epsilon))
+    func batchNormInference(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, epsilon: Float
+    ) throws -> Tensor {
+        try perturb(
+            reference.batchNormInference(x, gamma: gamma, beta: beta, runningMean: runningMean, runningVar: runningVar, epsilon: epsilon))
     }
-    func batchNormBackward(_ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor) throws -> BatchNormGradients {
+    func batchNormBackward(
+        _ dy: Tensor, input x: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor
+    ) throws -> BatchNormGradients {
         let r = try reference.batchNormBackward(dy, input: x, gamma: gamma, savedMean: savedMean, savedInvStd: savedInvStd)
         return BatchNormGradients(input: try perturb(r.input), gamma: r.gamma, beta: r.beta)
     }
@@ -132,7 +140,9 @@ final class FaultyBackend: Backend, @unchecked Sendable {
         try reference.sgdStep(parameter, gradient: gradient, velocity: velocity, hyper)
         try perturb(parameter)
     }
-    func adamStep(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int, _ hyper: AdamParameters) throws {
+    func adamStep(
+        _ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int, _ hyper: AdamParameters
+    ) throws {
         try reference.adamStep(parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step, hyper)
         try perturb(parameter)
     }
@@ -171,6 +181,7 @@ final class FaultyBackend: Backend, @unchecked Sendable {
         let results = cases.prefix(40).map { Verifier.check($0, device: FaultyBackend(wrongStride: true)) }
         let passed = results.filter(\.passed).map(\.testCase.description)
         // Only products whose B has a single element (or none) are unchanged by the shift.
-        #expect(passed.allSatisfy { $0.contains("b[1, 1]") || $0.contains(", 0]") || $0.contains("[0,") }, "a wrong stride passed: \(passed)")
+        #expect(
+            passed.allSatisfy { $0.contains("b[1, 1]") || $0.contains(", 0]") || $0.contains("[0,") }, "a wrong stride passed: \(passed)")
     }
 }

@@ -8,7 +8,9 @@ import _TestSupport
 /// Device GEMM beyond the shared verification sweep: the variant this device does not use by
 /// default (on PoCL, the GPU's local-memory kernel) run over every gemm and conv case, large
 /// products checked across variants and against exact sampled dot products, and the errors.
-@Suite("OpenCL gemm variants and large products", .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+@Suite(
+    "OpenCL gemm variants and large products",
+    .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
 struct GemmDeviceTests {
     /// A second backend on the same device forced to the other GEMM variant.
     static let otherVariant: OpenCLBackend? = {
@@ -20,7 +22,8 @@ struct GemmDeviceTests {
     static func requireOtherVariant() throws -> OpenCLBackend { try #require(otherVariant, "a second OpenCL backend could not be opened") }
 
     /// Every gemm case and every convolution case (their GEMMs go through the same kernels).
-    static let gemmAndConvolutionCases = VerificationSuite.cases(family: .gemm).filter { $0.operation == "gemm" }
+    static let gemmAndConvolutionCases =
+        VerificationSuite.cases(family: .gemm).filter { $0.operation == "gemm" }
         + VerificationSuite.cases(family: .conv)
 
     @Test(arguments: gemmAndConvolutionCases)
@@ -38,19 +41,24 @@ struct GemmDeviceTests {
     }
 
     /// `c = op(a)·op(b)` of integers in −2…2 on `backend`; returns a, b (as stored) and c.
-    static func product(_ backend: OpenCLBackend, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
-                        seed: Int) throws -> (a: [Float], b: [Float], c: [Float]) {
+    static func product(
+        _ backend: OpenCLBackend, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
+        seed: Int
+    ) throws -> (a: [Float], b: [Float], c: [Float]) {
         let a = integerPattern(m * k, seed: seed), b = integerPattern(k * n, seed: seed + 1)
         let c = try backend.upload([Float](repeating: .nan, count: m * n), shape: [m, n])
-        try backend.gemm(backend.upload(a, shape: transposeA ? [k, m] : [m, k]), backend.upload(b, shape: transposeB ? [n, k] : [k, n]),
-                         into: c, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0)
+        try backend.gemm(
+            backend.upload(a, shape: transposeA ? [k, m] : [m, k]), backend.upload(b, shape: transposeB ? [n, k] : [k, n]),
+            into: c, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0)
         return (a, b, try backend.download(c))
     }
 
     /// Checks `samples` random entries of c against dot products (exact: integers below 2²⁴),
     /// including the four corners so the edge tiles are always among them.
-    static func checkSampledEntries(_ r: (a: [Float], b: [Float], c: [Float]), m: Int, n: Int, k: Int,
-                                    transposeA: Bool, transposeB: Bool, samples: Int, label: String) {
+    static func checkSampledEntries(
+        _ r: (a: [Float], b: [Float], c: [Float]), m: Int, n: Int, k: Int,
+        transposeA: Bool, transposeB: Bool, samples: Int, label: String
+    ) {
         var rng = SeededRandom(seed: 99)
         let corners = [(0, 0), (0, n - 1), (m - 1, 0), (m - 1, n - 1)]
         let picks = corners + (0..<samples).map { _ in (Int(rng.next() % UInt64(m)), Int(rng.next() % UInt64(n))) }
@@ -84,8 +92,9 @@ struct GemmDeviceTests {
         for (transposeA, transposeB) in [(false, false), (true, true)] {
             let result = try Self.product(device, m: 2048, n: 2048, k: 2048, transposeA: transposeA, transposeB: transposeB, seed: 2048)
             #expect(!result.c.contains { $0.isNaN })
-            Self.checkSampledEntries(result, m: 2048, n: 2048, k: 2048, transposeA: transposeA, transposeB: transposeB,
-                                     samples: 300, label: "2048³ \(transposeA ? "T" : "N")\(transposeB ? "T" : "N")")
+            Self.checkSampledEntries(
+                result, m: 2048, n: 2048, k: 2048, transposeA: transposeA, transposeB: transposeB,
+                samples: 300, label: "2048³ \(transposeA ? "T" : "N")\(transposeB ? "T" : "N")")
         }
     }
 
@@ -97,13 +106,15 @@ struct GemmDeviceTests {
         let (batch, m, n, k) = (37, 65, 33, 129)
         let a = rng.integers(batch * m * k), b = rng.integers(k * n), c0 = rng.integers(batch * m * n)
         let c = try device.upload(c0, shape: [batch, m, n])
-        try device.gemm(device.upload(a, shape: [batch, m, k]), device.upload(b, shape: [k, n]), into: c,
-                        transposeA: false, transposeB: false, alpha: 1, beta: 1)
+        try device.gemm(
+            device.upload(a, shape: [batch, m, k]), device.upload(b, shape: [k, n]), into: c,
+            transposeA: false, transposeB: false, alpha: 1, beta: 1)
         let batched = try device.download(c)
         for t in [0, 17, 36] {
             let single = try device.upload(Array(c0[t * m * n..<(t + 1) * m * n]), shape: [m, n])
-            try device.gemm(device.upload(Array(a[t * m * k..<(t + 1) * m * k]), shape: [m, k]), device.upload(b, shape: [k, n]),
-                            into: single, transposeA: false, transposeB: false, alpha: 1, beta: 1)
+            try device.gemm(
+                device.upload(Array(a[t * m * k..<(t + 1) * m * k]), shape: [m, k]), device.upload(b, shape: [k, n]),
+                into: single, transposeA: false, transposeB: false, alpha: 1, beta: 1)
             assertClose(Array(batched[t * m * n..<(t + 1) * m * n]), try device.download(single), "batch item \(t)")
         }
     }
@@ -114,9 +125,27 @@ struct GemmDeviceTests {
             do { try body(backend); return nil } catch { return "\(error)" }
         }
         let attempts: [(String, (any Backend) throws -> Void)] = [
-            ("inner dimensions", { b in try b.gemm(b.zeros([2, 3]), b.zeros([2, 3]), into: b.zeros([2, 3]), transposeA: false, transposeB: false, alpha: 1, beta: 0) }),
-            ("batch", { b in try b.gemm(b.zeros([3, 2, 3]), b.zeros([3, 2]), into: b.zeros([2, 2, 2]), transposeA: false, transposeB: false, alpha: 1, beta: 0) }),
-            ("aliasing", { b in let s = try b.zeros([2, 2]); try b.gemm(s, s, into: s, transposeA: false, transposeB: false, alpha: 1, beta: 0) }),
+            (
+                "inner dimensions",
+                { b in
+                    try b.gemm(
+                        b.zeros([2, 3]), b.zeros([2, 3]), into: b.zeros([2, 3]), transposeA: false, transposeB: false, alpha: 1, beta: 0)
+                }
+            ),
+            (
+                "batch",
+                { b in
+                    try b.gemm(
+                        b.zeros([3, 2, 3]), b.zeros([3, 2]), into: b.zeros([2, 2, 2]), transposeA: false, transposeB: false, alpha: 1,
+                        beta: 0)
+                }
+            ),
+            (
+                "aliasing",
+                { b in
+                    let s = try b.zeros([2, 2]); try b.gemm(s, s, into: s, transposeA: false, transposeB: false, alpha: 1, beta: 0)
+                }
+            ),
             ("bias", { b in _ = try b.addBias(b.zeros([2, 3]), bias: b.zeros([2])) }),
         ]
         for (name, attempt) in attempts {

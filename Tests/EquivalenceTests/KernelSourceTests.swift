@@ -38,7 +38,10 @@ struct KernelSourceTests {
             ("conv_direct.cl", "OCB", d.directOutputChannels),
         ]
         for (file, name, value) in expected {
-            #expect(Self.defaultValue(name, in: file) == value, "\(file): #define \(name) is \(Self.defaultValue(name, in: file).map(String.init) ?? "missing"), the tuner's default is \(value)")
+            #expect(
+                Self.defaultValue(name, in: file) == value,
+                "\(file): #define \(name) is \(Self.defaultValue(name, in: file).map(String.init) ?? "missing"), the tuner's default is \(value)"
+            )
         }
     }
 }

@@ -30,8 +30,9 @@ struct KernelTunerTests {
 
     /// `[m, 24] = [m, 40]·[40, 24]` on `backend`.
     static func product(_ backend: OpenCLBackend, m: Int) throws {
-        try backend.gemm(backend.zeros([m, 40]), backend.zeros([40, 24]), into: backend.zeros([m, 24]),
-                         transposeA: false, transposeB: false, alpha: 1, beta: 0)
+        try backend.gemm(
+            backend.zeros([m, 40]), backend.zeros([40, 24]), into: backend.zeros([m, 24]),
+            transposeA: false, transposeB: false, alpha: 1, beta: 0)
     }
 
     @Test func injectedTunablesReachTheLaunchedKernels() throws {
@@ -61,7 +62,8 @@ struct KernelTunerTests {
             _ = try backend.conv2dBackwardWeight(backend.zeros([1, 5, 8, 8]), input: x, weightShape: [5, 3, 3, 3], params: params)
         }
         // The weight gradient keeps its own fixed block: the tuned forward OCB is not its best.
-        #expect(weightGradient?.defines["OCB"] == "\(OpenCLBackend.weightGradientOutputChannelBlock)", "\(String(describing: weightGradient))")
+        #expect(
+            weightGradient?.defines["OCB"] == "\(OpenCLBackend.weightGradientOutputChannelBlock)", "\(String(describing: weightGradient))")
 
         // A backend opened without a policy launches the built-in defaults.
         let plain = try OpenCLBackend(device: device)

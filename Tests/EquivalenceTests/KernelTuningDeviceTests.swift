@@ -10,7 +10,9 @@ import _TestSupport
 /// this device's) gives exactly the reference result on integer-valued inputs over awkward
 /// shapes; injected tunables reach the launched kernels' defines; and a real (small) search
 /// discards wrong candidates and chooses a correct one. No test reads a clock.
-@Suite("Kernel tuning candidates on the device", .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+@Suite(
+    "Kernel tuning candidates on the device",
+    .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
 struct KernelTuningDeviceTests {
     /// One product `C [batch?, m, n] = op(A)·op(B)`.
     struct GemmCase: Sendable, CustomStringConvertible {
@@ -26,8 +28,10 @@ struct KernelTuningDeviceTests {
     /// Sizes from {1, 7, 31, 93, 1031}: M ≤ 16 and M > 16 (both register tiles), every edge,
     /// packed A (TN/TT at 1031 × 93) and packed B (93 × 1031 × 93, and every NT/TT), one batch.
     static let gemmCases: [GemmCase] = {
-        let shapes = [(1, 1, 1, 1), (1, 1, 1031, 7), (1, 7, 31, 93), (1, 7, 93, 1031), (1, 31, 7, 1031), (1, 93, 1031, 93),
-                      (1, 1031, 31, 93), (1, 1031, 1, 7), (3, 31, 93, 7)]
+        let shapes = [
+            (1, 1, 1, 1), (1, 1, 1031, 7), (1, 7, 31, 93), (1, 7, 93, 1031), (1, 31, 7, 1031), (1, 93, 1031, 93),
+            (1, 1031, 31, 93), (1, 1031, 1, 7), (3, 31, 93, 7),
+        ]
         return shapes.flatMap { s in
             [(false, false), (false, true), (true, false), (true, true)].map {
                 GemmCase(batch: s.0, m: s.1, n: s.2, k: s.3, transposeA: $0.0, transposeB: $0.1)
@@ -43,9 +47,11 @@ struct KernelTuningDeviceTests {
         for testCase in gemmCases {
             let a = rng.integers(testCase.aShape.reduce(1, *), in: -2...2), b = rng.integers(testCase.bShape.reduce(1, *), in: -2...2)
             guard let c = try? reference.zeros(testCase.cShape),
-                  (try? reference.gemm(reference.upload(a, shape: testCase.aShape), reference.upload(b, shape: testCase.bShape), into: c,
-                                       transposeA: testCase.transposeA, transposeB: testCase.transposeB, alpha: 1, beta: 0)) != nil,
-                  let values = try? reference.download(c) else { continue }
+                (try? reference.gemm(
+                    reference.upload(a, shape: testCase.aShape), reference.upload(b, shape: testCase.bShape), into: c,
+                    transposeA: testCase.transposeA, transposeB: testCase.transposeB, alpha: 1, beta: 0)) != nil,
+                let values = try? reference.download(c)
+            else { continue }
             data[testCase.description] = (a, b, values)
         }
         return data
@@ -69,8 +75,9 @@ struct KernelTuningDeviceTests {
             for testCase in Self.gemmCases {
                 let data = try #require(Self.gemmData[testCase.description], "no reference for \(testCase)")
                 let c = try backend.upload([Float](repeating: .nan, count: data.c.count), shape: testCase.cShape)
-                try backend.gemm(backend.upload(data.a, shape: testCase.aShape), backend.upload(data.b, shape: testCase.bShape), into: c,
-                                 transposeA: testCase.transposeA, transposeB: testCase.transposeB, alpha: 1, beta: 0)
+                try backend.gemm(
+                    backend.upload(data.a, shape: testCase.aShape), backend.upload(data.b, shape: testCase.bShape), into: c,
+                    transposeA: testCase.transposeA, transposeB: testCase.transposeB, alpha: 1, beta: 0)
                 let difference = Self.firstDifference(try backend.download(c), data.c)
                 #expect(difference.isEmpty, "\(slot) \(slot.value(in: candidate)), \(testCase): \(difference)")
             }
@@ -137,9 +144,11 @@ struct KernelTuningDeviceTests {
                 let dy = rng.integers(yShape.reduce(1, *), in: -2...2)
                 func passes(_ b: any Backend) throws -> [[Float]] {
                     let (xt, wt, dyt) = (try b.upload(x, shape: xShape), try b.upload(w, shape: wShape), try b.upload(dy, shape: yShape))
-                    return [try b.download(b.conv2d(xt, weight: wt, bias: b.upload(bias, shape: [wShape[0]]), params: params)),
-                            try b.download(b.conv2dBackwardInput(dyt, weight: wt, inputShape: xShape, params: params)),
-                            try b.download(b.conv2dBackwardWeight(dyt, input: xt, weightShape: wShape, params: params))]
+                    return [
+                        try b.download(b.conv2d(xt, weight: wt, bias: b.upload(bias, shape: [wShape[0]]), params: params)),
+                        try b.download(b.conv2dBackwardInput(dyt, weight: wt, inputShape: xShape, params: params)),
+                        try b.download(b.conv2dBackwardWeight(dyt, input: xt, weightShape: wShape, params: params)),
+                    ]
                 }
                 let (mine, expected) = (try passes(backend), try passes(reference))
                 for (name, (actual, wanted)) in zip(["forward", "input gradient", "weight gradient"], zip(mine, expected)) {

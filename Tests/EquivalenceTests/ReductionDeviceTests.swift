@@ -69,21 +69,42 @@ struct ReductionDeviceTests {
     }
 
     static let badInputs: [(String, @Sendable (any Backend) throws -> Void)] = [
-        ("label out of range", { b in
-            _ = try b.softmaxCrossEntropy(logits: b.zeros([2, 3]), labels: b.upload([0, 3], shape: [2])) }),
-        ("non-integer label", { b in
-            _ = try b.softmaxCrossEntropyBackward(probabilities: b.zeros([2, 3]), labels: b.upload([1.5, 0], shape: [2]), upstream: 1) }),
-        ("NaN label", { b in
-            _ = try b.softmaxCrossEntropy(logits: b.zeros([1, 3]), labels: b.upload([.nan], shape: [1])) }),
-        ("labels shape", { b in
-            _ = try b.softmaxCrossEntropy(logits: b.zeros([2, 3]), labels: b.zeros([3])) }),
+        (
+            "label out of range",
+            { b in
+                _ = try b.softmaxCrossEntropy(logits: b.zeros([2, 3]), labels: b.upload([0, 3], shape: [2]))
+            }
+        ),
+        (
+            "non-integer label",
+            { b in
+                _ = try b.softmaxCrossEntropyBackward(probabilities: b.zeros([2, 3]), labels: b.upload([1.5, 0], shape: [2]), upstream: 1)
+            }
+        ),
+        (
+            "NaN label",
+            { b in
+                _ = try b.softmaxCrossEntropy(logits: b.zeros([1, 3]), labels: b.upload([.nan], shape: [1]))
+            }
+        ),
+        (
+            "labels shape",
+            { b in
+                _ = try b.softmaxCrossEntropy(logits: b.zeros([2, 3]), labels: b.zeros([3]))
+            }
+        ),
         ("argmax rank", { b in _ = try b.argmax(b.zeros([4])) }),
         ("unsorted axes", { b in _ = try b.sum(b.zeros([2, 3]), axes: [1, 0]) }),
         ("axis out of range", { b in _ = try b.mean(b.zeros([2, 3]), axes: [2]) }),
         ("pool padding", { b in _ = try b.maxPool2d(b.zeros([1, 1, 4, 4]), params: Pool2dParams(kernel: 2, stride: 1, padding: 2)) }),
-        ("pool dy shape", { b in
-            _ = try b.avgPool2dBackward(b.zeros([1, 1, 3, 3]), inputShape: [1, 1, 4, 4], params: Pool2dParams(kernel: 2, stride: 2),
-                                        countIncludePad: false) }),
+        (
+            "pool dy shape",
+            { b in
+                _ = try b.avgPool2dBackward(
+                    b.zeros([1, 1, 3, 3]), inputShape: [1, 1, 4, 4], params: Pool2dParams(kernel: 2, stride: 2),
+                    countIncludePad: false)
+            }
+        ),
         ("global pool rank", { b in _ = try b.globalAvgPool(b.zeros([2, 3, 4])) }),
     ]
 

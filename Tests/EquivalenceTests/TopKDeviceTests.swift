@@ -53,8 +53,9 @@ struct TopKDeviceTests {
         let n = 1_000_000
         var rng = SeededRandom(seed: 78)
         let c = VerificationSuite.topKSpecialValues(n, rng: &rng).enumerated().map { i, x in i % 3 == 0 ? x.rounded() : x }
-        let expected = try SharedBackends.reference.download(SharedBackends.reference.rankNormalize(
-            SharedBackends.reference.upload(c, shape: [n])))
+        let expected = try SharedBackends.reference.download(
+            SharedBackends.reference.rankNormalize(
+                SharedBackends.reference.upload(c, shape: [n])))
         let actual = try device.download(device.rankNormalize(device.upload(c, shape: [n])))
         assertClose(actual, expected, "rankNormalize N = 10⁶")
     }
@@ -73,8 +74,9 @@ struct TopKDeviceTests {
         for n in [1, 2, 7, 93, 1000, 4099, 100_003] {
             var rng = SeededRandom(seed: 79 + UInt64(n))
             let c = n % 2 == 0 ? rng.integers(n, in: 0...5) : VerificationSuite.topKSpecialValues(n, rng: &rng)
-            let expected = try SharedBackends.reference.download(SharedBackends.reference.rankNormalize(
-                SharedBackends.reference.upload(c, shape: [n])))
+            let expected = try SharedBackends.reference.download(
+                SharedBackends.reference.rankNormalize(
+                    SharedBackends.reference.upload(c, shape: [n])))
             let actual = try device.download(device.rankNormalize(device.upload(c, shape: [n]), plan: plan))
             assertClose(actual, expected, "N \(n) plan \(plan)")
         }
@@ -96,8 +98,10 @@ struct TopKDeviceTests {
         try #require(Set(c).count == n)
         let normalized = try device.rankNormalize(device.upload(c, shape: [n]))
         for a: Float in [0, 0.3, 0.5, 0.7, 1] {
-            let m = try device.download(device.softMask(normalized: normalized, ratio: device.upload([a], shape: [1]),
-                                                        lambda: Float(n)))
+            let m = try device.download(
+                device.softMask(
+                    normalized: normalized, ratio: device.upload([a], shape: [1]),
+                    lambda: Float(n)))
             #expect(m.filter { $0 > 0.5 }.count == n - Int((a * Float(n)).rounded(.down)), "N \(n) a \(a)")
         }
     }
@@ -109,11 +113,15 @@ struct TopKDeviceTests {
         let reference = ReferenceBackend()
         for a: Float in [0, 0.3, 0.5, 0.7, 1] {
             for lambda: Float in [1, 4, 100] {
-                let d = try device.download(device.softMask(normalized: device.upload([1], shape: [1]), ratio: device.upload([a], shape: [1]), lambda: lambda))
-                let r = try reference.download(reference.softMask(normalized: reference.upload([1], shape: [1]), ratio: reference.upload([a], shape: [1]), lambda: lambda))
+                let d = try device.download(
+                    device.softMask(normalized: device.upload([1], shape: [1]), ratio: device.upload([a], shape: [1]), lambda: lambda))
+                let r = try reference.download(
+                    reference.softMask(
+                        normalized: reference.upload([1], shape: [1]), ratio: reference.upload([a], shape: [1]), lambda: lambda))
                 assertClose(d, r, atol: Float.leastNormalMagnitude, rtol: 2e-6, "N = 1, a \(a), λ \(lambda)")
             }
-            let m = try device.download(device.softMask(normalized: device.upload([1], shape: [1]), ratio: device.upload([a], shape: [1]), lambda: 4))[0]
+            let m = try device.download(
+                device.softMask(normalized: device.upload([1], shape: [1]), ratio: device.upload([a], shape: [1]), lambda: 4))[0]
             #expect((m > 0.5) == (a < 0.5), "a \(a): m \(m)")
         }
     }
@@ -131,8 +139,10 @@ struct TopKDeviceTests {
             sum += Double(term)
             magnitude += Double(abs(term))
         }
-        let got = try device.download(device.softMaskGradRatio(mask: device.upload(m, shape: [n]),
-                                                               gradMask: device.upload(g, shape: [n]), lambda: lambda))
+        let got = try device.download(
+            device.softMaskGradRatio(
+                mask: device.upload(m, shape: [n]),
+                gradMask: device.upload(g, shape: [n]), lambda: lambda))
         // A Float tree of depth ≤ log2 N + 20 errs by at most (log2 N + 20)·2⁻²⁴·Σ|terms|.
         assertClose([Double(got[0])], [sum], atol: 40 * 0x1p-24 * magnitude, rtol: 0, "Σ over 10⁶ terms")
     }
@@ -144,14 +154,16 @@ struct TopKDeviceTests {
         let start = rng.uniform(n, in: 0...1)
         let c = try device.upload(start, shape: [n])
         var g = rng.normal(n)
-        g[n - 1] = .nan                                  // the very last element, in the last work-group
-        let skipped = try device.taylorImportanceUpdate(c, mask: device.upload(rng.uniform(n, in: 0...1), shape: [n]),
-                                                        gradMask: device.upload(g, shape: [n]), decay: 0.99)
+        g[n - 1] = .nan  // the very last element, in the last work-group
+        let skipped = try device.taylorImportanceUpdate(
+            c, mask: device.upload(rng.uniform(n, in: 0...1), shape: [n]),
+            gradMask: device.upload(g, shape: [n]), decay: 0.99)
         #expect(!skipped)
         #expect(try device.download(c) == start)
         g[n - 1] = 1
-        let applied = try device.taylorImportanceUpdate(c, mask: device.upload([Float](repeating: 1, count: n), shape: [n]),
-                                                        gradMask: device.upload(g, shape: [n]), decay: 0.5)
+        let applied = try device.taylorImportanceUpdate(
+            c, mask: device.upload([Float](repeating: 1, count: n), shape: [n]),
+            gradMask: device.upload(g, shape: [n]), decay: 0.5)
         #expect(applied)
         #expect(try device.download(c) != start)
     }

@@ -8,10 +8,12 @@ import Testing
     let mnist = Architecture.Input(channels: 1, height: 28, width: 28)
 
     @Test func jsonRoundTripsForEveryFamily() throws {
-        let all = [Architecture.cifarResNet(depth: 20, input: mnist, classes: 10),
-                   Architecture.smallMobileNetV2(widthMultiplier: 0.5, input: mnist, classes: 10),
-                   Architecture.mlp(hidden: [64, 32], input: mnist, classes: 10),
-                   Architecture.cifarResNet(depth: 14, input: mnist, classes: 10).scaled(width: 0.75, depth: 2)]
+        let all = [
+            Architecture.cifarResNet(depth: 20, input: mnist, classes: 10),
+            Architecture.smallMobileNetV2(widthMultiplier: 0.5, input: mnist, classes: 10),
+            Architecture.mlp(hidden: [64, 32], input: mnist, classes: 10),
+            Architecture.cifarResNet(depth: 14, input: mnist, classes: 10).scaled(width: 0.75, depth: 2),
+        ]
         for a in all {
             let decoded = try Architecture.decode(try a.encoded())
             #expect(decoded == a)
@@ -46,18 +48,26 @@ import Testing
         func error(_ json: String) -> String? {
             do { _ = try Architecture.decode(Data(json.utf8)); return nil } catch { return "\(error)" }
         }
-        let base = #"{"format":"diffnas-architecture","version":1,"family":"resnet","input":{"channels":1,"height":28,"width":28},"classes":10,"stem":{"width":16},"stages":[{"width":16,"stride":1,"blocks":[{"hidden":16}]}]}"#
+        let base =
+            #"{"format":"diffnas-architecture","version":1,"family":"resnet","input":{"channels":1,"height":28,"width":28},"classes":10,"stem":{"width":16},"stages":[{"width":16,"stride":1,"blocks":[{"hidden":16}]}]}"#
         #expect(error(base) == nil)
-        #expect(error(base.replacingOccurrences(of: #""hidden":16"#, with: #""hidden":-3"#))?.contains("stages[0].blocks[0].hidden") == true)
-        #expect(error(base.replacingOccurrences(of: #""classes":10"#, with: #""classes":10,"colour":"red""#))?.contains("colour: unknown key") == true)
+        #expect(
+            error(base.replacingOccurrences(of: #""hidden":16"#, with: #""hidden":-3"#))?.contains("stages[0].blocks[0].hidden") == true)
+        #expect(
+            error(base.replacingOccurrences(of: #""classes":10"#, with: #""classes":10,"colour":"red""#))?.contains("colour: unknown key")
+                == true)
         #expect(error(base.replacingOccurrences(of: #""version":1"#, with: #""version":7"#))?.contains("version") == true)
-        #expect(error(base.replacingOccurrences(of: #""width":16,"stride":1"#, with: #""width":16,"stride":1.5"#))?.contains("stages[0].stride") == true)
-        #expect(error(base.replacingOccurrences(of: #""blocks":[{"hidden":16}]"#, with: #""blocks":[]"#))?.contains("stages[0].blocks") == true)
+        #expect(
+            error(base.replacingOccurrences(of: #""width":16,"stride":1"#, with: #""width":16,"stride":1.5"#))?.contains("stages[0].stride")
+                == true)
+        #expect(
+            error(base.replacingOccurrences(of: #""blocks":[{"hidden":16}]"#, with: #""blocks":[]"#))?.contains("stages[0].blocks") == true)
         #expect(error(base.replacingOccurrences(of: "resnet", with: "transformer"))?.contains("family") == true)
         #expect(error("{not json") != nil)
         // Strides that shrink a 28×28 input below 1×1.
-        let tooDeep = base.replacingOccurrences(of: #"{"width":16,"stride":1,"blocks":[{"hidden":16}]}"#,
-                                                with: Array(repeating: #"{"width":16,"stride":4,"blocks":[{"hidden":16}]}"#, count: 4).joined(separator: ","))
+        let tooDeep = base.replacingOccurrences(
+            of: #"{"width":16,"stride":1,"blocks":[{"hidden":16}]}"#,
+            with: Array(repeating: #"{"width":16,"stride":4,"blocks":[{"hidden":16}]}"#, count: 4).joined(separator: ","))
         #expect(error(tooDeep)?.contains("stride") == true)
     }
 

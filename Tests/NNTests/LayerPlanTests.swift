@@ -38,11 +38,15 @@ import Testing
     /// A network small enough to count by hand: 1×4×4 input, stem 3×3 to 2 channels, one stage
     /// of one basic block (hidden 2, width 3, stride 2, so a projection shortcut), 5 classes.
     @Test func resourcesMatchAHandCount() throws {
-        let a = Architecture(family: .resnet, input: .init(channels: 1, height: 4, width: 4), classes: 5, stemWidth: 2,
-                             stages: [.init(width: 3, stride: 2, blocks: [.init(hidden: 2)])])
+        let a = Architecture(
+            family: .resnet, input: .init(channels: 1, height: 4, width: 4), classes: 5, stemWidth: 2,
+            stages: [.init(width: 3, stride: 2, blocks: [.init(hidden: 2)])])
         let plan = LayerPlan(a)
-        #expect(plan.layers.map(\.name) == ["stem.conv", "stem.bn", "stage0.block0.conv1", "stage0.block0.bn1", "stage0.block0.conv2",
-                                            "stage0.block0.bn2", "stage0.block0.shortcut.conv", "stage0.block0.shortcut.bn", "classifier"])
+        #expect(
+            plan.layers.map(\.name) == [
+                "stem.conv", "stem.bn", "stage0.block0.conv1", "stage0.block0.bn1", "stage0.block0.conv2",
+                "stage0.block0.bn2", "stage0.block0.shortcut.conv", "stage0.block0.shortcut.bn", "classifier",
+            ])
         // MACs: stem 9·1·2·16 = 288, its BN 2·16 = 32; conv1 9·2·2·4 = 144, bn1 8; conv2 9·2·3·4 = 216,
         // bn2 12; shortcut 1·2·3·4 = 24, its BN 12; classifier 3·5 = 15.
         #expect(plan.resources.macs == 288 + 32 + 144 + 8 + 216 + 12 + 24 + 12 + 15)
@@ -59,7 +63,10 @@ import Testing
         let r20 = LayerPlan(architecture("resnet20"))
         #expect(r20.layers[0].output == .stream(0))
         #expect(r20.stageDimensions == [.stream(0), .stream(1), .stream(2)])
-        #expect(r20.blocks.map(\.shortcut) == [.identity, .identity, .identity, .projection, .identity, .identity, .projection, .identity, .identity])
+        #expect(
+            r20.blocks.map(\.shortcut) == [
+                .identity, .identity, .identity, .projection, .identity, .identity, .projection, .identity, .identity,
+            ])
 
         var flat = Architecture.cifarResNet(depth: 14, input: mnist, classes: 10)
         flat.stages[1].width = flat.stages[0].width

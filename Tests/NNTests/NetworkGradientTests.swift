@@ -15,7 +15,9 @@ import _TestSupport
 /// of the logits (~1e-7·|z|/ε) and the O(ε²) truncation. Each operation's own gradient is
 /// checked tightly in Double in ReferenceBackendTests; this test proves the tape composes them.
 @Suite struct NetworkGradientTests {
-    static func loss(_ network: Network, _ x: Tensor, _ labels: Tensor, masks: (Tape) throws -> NetworkMasks = { _ in NetworkMasks() }) throws -> (Tape, Variable) {
+    static func loss(
+        _ network: Network, _ x: Tensor, _ labels: Tensor, masks: (Tape) throws -> NetworkMasks = { _ in NetworkMasks() }
+    ) throws -> (Tape, Variable) {
         let tape = Tape(backend: network.backend, training: true)
         let logits = try network.forward(tape.constant(x), on: tape, masks: try masks(tape))
         return (tape, try tape.softmaxCrossEntropy(logits, labels: labels).loss)
@@ -42,8 +44,9 @@ import _TestSupport
         let network = try Network(architecture, backend: backend, seed: seed)
         var rng = SeededRandom(seed: seed + 1)
         let input = architecture.input
-        let x = try backend.upload(rng.uniform(batch * input.channels * input.height * input.width),
-                                   shape: [batch, input.channels, input.height, input.width])
+        let x = try backend.upload(
+            rng.uniform(batch * input.channels * input.height * input.width),
+            shape: [batch, input.channels, input.height, input.width])
         let labels = try backend.upload((0..<batch).map { Float($0 % architecture.classes) }, shape: [batch])
         let (tape, loss) = try loss(network, x, labels)
         try tape.backward(from: loss)
@@ -101,9 +104,9 @@ import _TestSupport
         let tape = Tape(backend: backend, training: true)
         let w = Parameter(try backend.upload([2, -3], shape: [2]), name: "w")
         let x = tape.constant(try backend.upload([1, 2, 3, 4], shape: [2, 2]))
-        let once = try tape.channelMask(x, mask: w)       // [[2,-6],[6,-12]] per column: x[n,c]·w[c]
-        let twice = try tape.channelMask(once, mask: w)   // x·w²
-        let y = try tape.add(twice, once)                 // x·(w² + w)
+        let once = try tape.channelMask(x, mask: w)  // [[2,-6],[6,-12]] per column: x[n,c]·w[c]
+        let twice = try tape.channelMask(once, mask: w)  // x·w²
+        let y = try tape.add(twice, once)  // x·(w² + w)
         try tape.backward(from: y)
         // ∂/∂w_c Σ_n x[n,c](w_c² + w_c) = Σ_n x[n,c]·(2w_c + 1)
         #expect(try backend.download(try #require(tape.gradient(of: w))) == [(1 + 3) * 5, (2 + 4) * -5])

@@ -17,11 +17,15 @@ import Testing
     }
 
     @Test func readsAHandMadeFileAndWritesTheSameBytes() throws {
-        let header = #"{"__metadata__":{"format":"pt"},"a":{"data_offsets":[0,8],"dtype":"F32","shape":[2]},"b":{"data_offsets":[8,32],"dtype":"F32","shape":[2,3]}}"#
+        let header =
+            #"{"__metadata__":{"format":"pt"},"a":{"data_offsets":[0,8],"dtype":"F32","shape":[2]},"b":{"data_offsets":[8,32],"dtype":"F32","shape":[2,3]}}"#
         let file = Self.handMade(header: header, data: [1, -2, 0.5, 3, 4, 5, 6, 7.25])
         let (entries, metadata) = try SafeTensors.decode(file)
-        #expect(entries == [SafeTensors.Entry(name: "a", shape: [2], values: [1, -2]),
-                            SafeTensors.Entry(name: "b", shape: [2, 3], values: [0.5, 3, 4, 5, 6, 7.25])])
+        #expect(
+            entries == [
+                SafeTensors.Entry(name: "a", shape: [2], values: [1, -2]),
+                SafeTensors.Entry(name: "b", shape: [2, 3], values: [0.5, 3, 4, 5, 6, 7.25]),
+            ])
         #expect(metadata == ["format": "pt"])
         // The writer produces exactly the hand-made bytes (sorted keys, 8-byte padding, name order).
         #expect(try SafeTensors.encode(entries, metadata: metadata) == file)
@@ -53,7 +57,10 @@ import Testing
             ("not JSON", Self.handMade(header: "nope", data: [])),
             ("float64", Self.handMade(header: #"{"a":{"data_offsets":[0,16],"dtype":"F64","shape":[2]}}"#, data: [1, 2, 3, 4])),
             ("offsets too short", Self.handMade(header: #"{"a":{"data_offsets":[0,4],"dtype":"F32","shape":[2]}}"#, data: [1, 2])),
-            ("huge shape", Self.handMade(header: #"{"a":{"data_offsets":[0,8],"dtype":"F32","shape":[4294967296,4294967296]}}"#, data: [1, 2])),
+            (
+                "huge shape",
+                Self.handMade(header: #"{"a":{"data_offsets":[0,8],"dtype":"F32","shape":[4294967296,4294967296]}}"#, data: [1, 2])
+            ),
             ("gap", Self.handMade(header: #"{"a":{"data_offsets":[4,12],"dtype":"F32","shape":[2]}}"#, data: [0, 1, 2])),
             ("trailing data", Self.handMade(header: good, data: [1, 2, 3])),
             ("truncated data", Self.handMade(header: good, data: [1])),

@@ -12,14 +12,17 @@ import _TestSupport
 /// sum convolutions and batch-norm statistics in different orders, which changes Float32
 /// rounding by a few ulps per layer; 1e-3 relative leaves room for that through ~10 layers
 /// while catching any indexing or formula error (those are O(1)).
-@Suite("training step: OpenCL matches reference", .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+@Suite(
+    "training step: OpenCL matches reference",
+    .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
 struct TrainingStepEquivalenceTests {
     static func step(_ backend: any Backend, architecture: Architecture, batch: Int) throws -> [(String, [Float])] {
         let network = try Network(architecture, backend: backend, seed: 7)
         var rng = SeededRandom(seed: 8)
         let input = architecture.input
-        let x = try backend.upload(rng.uniform(batch * input.channels * input.height * input.width),
-                                   shape: [batch, input.channels, input.height, input.width])
+        let x = try backend.upload(
+            rng.uniform(batch * input.channels * input.height * input.width),
+            shape: [batch, input.channels, input.height, input.width])
         let labels = try backend.upload((0..<batch).map { Float(($0 * 7) % architecture.classes) }, shape: [batch])
         let tape = Tape(backend: backend, training: true)
         let (loss, _) = try tape.softmaxCrossEntropy(network.forward(tape.constant(x), on: tape), labels: labels)
@@ -41,7 +44,8 @@ struct TrainingStepEquivalenceTests {
     @Test(arguments: ["resnet", "mobilenetv2"])
     func fullStepMatches(family: String) throws {
         let input = Architecture.Input(channels: 1, height: 12, width: 12)
-        let architecture = family == "resnet"
+        let architecture =
+            family == "resnet"
             ? Architecture.cifarResNet(depth: 8, baseWidth: 4, input: input, classes: 10)
             : Architecture.smallMobileNetV2(widthMultiplier: 0.25, input: input, classes: 10)
         let device = try Self.step(try SharedBackends.requireOpenCL(), architecture: architecture, batch: 4)

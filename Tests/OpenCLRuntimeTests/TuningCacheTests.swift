@@ -13,8 +13,10 @@ struct TuningCacheTests {
     static func device() throws -> Device { try SharedBackends.requireOpenCL().device }
 
     /// A record as the tuner writes it, with non-default choices.
-    static func record(for device: Device, formatVersion: Int = TuningKey.currentFormatVersion,
-                       registerTile: KernelTunables.RegisterTile = .init(rows: 4, vectors: 1)) throws -> TuningRecord {
+    static func record(
+        for device: Device, formatVersion: Int = TuningKey.currentFormatVersion,
+        registerTile: KernelTunables.RegisterTile = .init(rows: 4, vectors: 1)
+    ) throws -> TuningRecord {
         var chosen = KernelTunables.defaults
         chosen.registerTile = registerTile
         chosen.directOutputChannels = 4
@@ -24,12 +26,17 @@ struct TuningCacheTests {
     }
 
     /// `cache.resolve(policy)` with a stub search; returns the tuning, the search count and the log.
-    static func resolve(_ cache: TuningCache, _ policy: TuningPolicy, environment: [String: String] = [:],
-                        tune: () throws -> TuningRecord) throws -> (tuning: DeviceTuning, searches: Int, log: [String]) {
+    static func resolve(
+        _ cache: TuningCache, _ policy: TuningPolicy, environment: [String: String] = [:],
+        tune: () throws -> TuningRecord
+    ) throws -> (tuning: DeviceTuning, searches: Int, log: [String]) {
         let device = try device()
         var searches = 0, log: [String] = []
-        let tuning = cache.resolve(policy, key: try OpenCLBackend.tuningKey(for: device), device: device, environment: environment,
-                                   tune: { searches += 1; return try tune() }, log: { log.append($0) })
+        let tuning = cache.resolve(
+            policy, key: try OpenCLBackend.tuningKey(for: device), device: device, environment: environment,
+            tune: {
+                searches += 1; return try tune()
+            }, log: { log.append($0) })
         return (tuning, searches, log)
     }
 
@@ -47,7 +54,9 @@ struct TuningCacheTests {
         // Only the record is left: the temporary file was renamed over it.
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.directory!.path) == [url.lastPathComponent])
 
-        let resolved = try Self.resolve(cache, .tuneIfNeeded) { Issue.record("searched despite a cached record"); return record }
+        let resolved = try Self.resolve(cache, .tuneIfNeeded) {
+            Issue.record("searched despite a cached record"); return record
+        }
         #expect(resolved.tuning.tunables == record.chosen && resolved.tuning.origin == .cached(path: url.path))
         #expect(resolved.searches == 0 && resolved.log.isEmpty)
     }
@@ -111,7 +120,9 @@ struct TuningCacheTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = TuningCache(directory: dir), good = try Self.record(for: device)
         let file = try #require(cache.fileURL(for: good.key))
-        let impostors = [try Self.record(for: device, formatVersion: 0), try Self.record(for: device, registerTile: .init(rows: 99, vectors: 3))]
+        let impostors = [
+            try Self.record(for: device, formatVersion: 0), try Self.record(for: device, registerTile: .init(rows: 99, vectors: 3)),
+        ]
         for impostor in impostors {
             try impostor.jsonData().write(to: file)  // at the good key's file name
             guard case .unreadable(let url, let reason) = cache.lookup(good.key, device: device) else {

@@ -75,9 +75,15 @@ struct ConvolutionTests {
         func numeric(_ count: Int, _ perturbed: (Int, Double) -> Double) -> [Double] {
             (0..<count).map { i in (perturbed(i, h) - perturbed(i, -h)) / (2 * h) }
         }
-        let dxNumeric = numeric(xd.count) { i, step in var v = xd; v[i] += step; return loss(v, wd, bd) }
-        let dwNumeric = numeric(wd.count) { i, step in var v = wd; v[i] += step; return loss(xd, v, bd) }
-        let dbNumeric = numeric(bd.count) { i, step in var v = bd; v[i] += step; return loss(xd, wd, v) }
+        let dxNumeric = numeric(xd.count) { i, step in
+            var v = xd; v[i] += step; return loss(v, wd, bd)
+        }
+        let dwNumeric = numeric(wd.count) { i, step in
+            var v = wd; v[i] += step; return loss(xd, v, bd)
+        }
+        let dbNumeric = numeric(bd.count) { i, step in
+            var v = bd; v[i] += step; return loss(xd, wd, v)
+        }
 
         let xt = try backend.upload(x, shape: xShape), wt = try backend.upload(w, shape: wShape)
         let dx = try backend.download(backend.conv2dBackwardInput(dy, weight: wt, inputShape: xShape, params: params))
@@ -109,7 +115,8 @@ struct ConvolutionTests {
                                 for q in 0..<g.kernelW {
                                     let h = i * s.strideH - s.padH + p * s.dilationH, v = j * s.strideW - s.padW + q * s.dilationW
                                     guard h >= 0 && h < g.inHeight && v >= 0 && v < g.inWidth else { continue }
-                                    sum += x[((n * g.inChannels + c) * g.inHeight + h) * g.inWidth + v]
+                                    sum +=
+                                        x[((n * g.inChannels + c) * g.inHeight + h) * g.inWidth + v]
                                         * w[((o * g.inChannelsPerGroup + cg) * g.kernelH + p) * g.kernelW + q]
                                 }
                             }
@@ -130,13 +137,18 @@ struct ConvolutionTests {
         var rng = SeededRandom(seed: 7)
         let (n, cin, cout, hw) = (2, 6, 4, 5)
         let x = rng.uniform(n * cin * hw * hw), w = rng.uniform(cout * 3 * 9), dyValues = rng.uniform(n * cout * hw * hw)
-        let grouped = try backend.conv2d(backend.upload(x, shape: [n, cin, hw, hw]), weight: backend.upload(w, shape: [cout, 3, 3, 3]),
-                                         bias: nil, params: params)
+        let grouped = try backend.conv2d(
+            backend.upload(x, shape: [n, cin, hw, hw]), weight: backend.upload(w, shape: [cout, 3, 3, 3]),
+            bias: nil, params: params)
         let dy = try backend.upload(dyValues, shape: [n, cout, hw, hw])
-        let dx = try backend.download(backend.conv2dBackwardInput(dy, weight: backend.upload(w, shape: [cout, 3, 3, 3]),
-                                                                  inputShape: [n, cin, hw, hw], params: params))
-        let dw = try backend.download(backend.conv2dBackwardWeight(dy, input: backend.upload(x, shape: [n, cin, hw, hw]),
-                                                                   weightShape: [cout, 3, 3, 3], params: params))
+        let dx = try backend.download(
+            backend.conv2dBackwardInput(
+                dy, weight: backend.upload(w, shape: [cout, 3, 3, 3]),
+                inputShape: [n, cin, hw, hw], params: params))
+        let dw = try backend.download(
+            backend.conv2dBackwardWeight(
+                dy, input: backend.upload(x, shape: [n, cin, hw, hw]),
+                weightShape: [cout, 3, 3, 3], params: params))
         let y = try backend.download(grouped)
         let plane = hw * hw
         /// Channels `range` of every image of an [N, C, H, W] array with `channels` channels.
@@ -149,12 +161,15 @@ struct ConvolutionTests {
             let wg = try backend.upload(Array(w[group * 2 * 27..<(group + 1) * 2 * 27]), shape: [2, 3, 3, 3])
             let dyg = try backend.upload(slice(dyValues, channels: cout, group * 2..<group * 2 + 2), shape: [n, 2, hw, hw])
             // Same taps in the same order, so equality is exact.
-            assertClose(try backend.download(backend.conv2d(xg, weight: wg, bias: nil, params: single)),
-                        slice(y, channels: cout, group * 2..<group * 2 + 2), "y of group \(group)")
-            assertClose(try backend.download(backend.conv2dBackwardInput(dyg, weight: wg, inputShape: [n, 3, hw, hw], params: single)),
-                        slice(dx, channels: cin, group * 3..<group * 3 + 3), "dx of group \(group)")
-            assertClose(try backend.download(backend.conv2dBackwardWeight(dyg, input: xg, weightShape: [2, 3, 3, 3], params: single)),
-                        Array(dw[group * 54..<(group + 1) * 54]), "dw of group \(group)")
+            assertClose(
+                try backend.download(backend.conv2d(xg, weight: wg, bias: nil, params: single)),
+                slice(y, channels: cout, group * 2..<group * 2 + 2), "y of group \(group)")
+            assertClose(
+                try backend.download(backend.conv2dBackwardInput(dyg, weight: wg, inputShape: [n, 3, hw, hw], params: single)),
+                slice(dx, channels: cin, group * 3..<group * 3 + 3), "dx of group \(group)")
+            assertClose(
+                try backend.download(backend.conv2dBackwardWeight(dyg, input: xg, weightShape: [2, 3, 3, 3], params: single)),
+                Array(dw[group * 54..<(group + 1) * 54]), "dw of group \(group)")
         }
     }
 
@@ -183,10 +198,19 @@ struct ConvolutionTests {
         #expect(throws: TensorError.self) { try conv([2, 4, 3, 3], bias: [3]) }
         // Backward passes: dy must have the forward output shape [1, 2, 3, 3].
         let w = try backend.zeros([2, 4, 3, 3])
-        #expect(throws: TensorError.self) { try backend.conv2dBackwardInput(backend.zeros([1, 2, 3, 4]), weight: w, inputShape: [1, 4, 5, 5], params: Conv2dParams()) }
-        #expect(throws: TensorError.self) { try backend.conv2dBackwardInput(backend.zeros([1, 2, 3, 3]), weight: w, inputShape: [1, 3, 5, 5], params: Conv2dParams()) }
-        #expect(throws: TensorError.self) { try backend.conv2dBackwardWeight(backend.zeros([1, 3, 3, 3]), input: x, weightShape: [2, 4, 3, 3], params: Conv2dParams()) }
-        #expect(throws: TensorError.self) { try backend.conv2dBackwardWeight(backend.zeros([1, 2, 3, 3]), input: x, weightShape: [2, 4, 3, 3], params: Conv2dParams(groups: 2)) }
+        #expect(throws: TensorError.self) {
+            try backend.conv2dBackwardInput(backend.zeros([1, 2, 3, 4]), weight: w, inputShape: [1, 4, 5, 5], params: Conv2dParams())
+        }
+        #expect(throws: TensorError.self) {
+            try backend.conv2dBackwardInput(backend.zeros([1, 2, 3, 3]), weight: w, inputShape: [1, 3, 5, 5], params: Conv2dParams())
+        }
+        #expect(throws: TensorError.self) {
+            try backend.conv2dBackwardWeight(backend.zeros([1, 3, 3, 3]), input: x, weightShape: [2, 4, 3, 3], params: Conv2dParams())
+        }
+        #expect(throws: TensorError.self) {
+            try backend.conv2dBackwardWeight(
+                backend.zeros([1, 2, 3, 3]), input: x, weightShape: [2, 4, 3, 3], params: Conv2dParams(groups: 2))
+        }
         #expect(throws: TensorError.self) { try backend.conv2dBackwardBias(backend.zeros([2, 3])) }
         _ = try backend.conv2dBackwardInput(backend.zeros([1, 2, 3, 3]), weight: w, inputShape: [1, 4, 5, 5], params: Conv2dParams())
     }

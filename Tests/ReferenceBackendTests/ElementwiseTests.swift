@@ -72,8 +72,9 @@ struct ElementwiseTests {
         let shape = [2, 3, 2, 2]
         var rng = SeededRandom(seed: 5)
         let x = rng.uniform(24), dy = rng.uniform(24), mask = rng.uniform(3, in: 0...1)
-        let grads = try backend.channelMaskBackward(try backend.upload(dy, shape: shape), input: try backend.upload(x, shape: shape),
-                                                    mask: try backend.upload(mask, shape: [3]))
+        let grads = try backend.channelMaskBackward(
+            try backend.upload(dy, shape: shape), input: try backend.upload(x, shape: shape),
+            mask: try backend.upload(mask, shape: [3]))
         let dyd = dy.map(Double.init)
         func loss(_ x: [Double], _ m: [Double]) -> Double {
             var total = 0.0
@@ -82,7 +83,8 @@ struct ElementwiseTests {
         }
         let (xd, md) = (x.map(Double.init), mask.map(Double.init))
         assertClose(try backend.download(grads.input).map(Double.init), numericGradient(xd) { loss($0, md) }, atol: 1e-6, rtol: 1e-6, "dx")
-        assertClose(try backend.download(grads.mask).map(Double.init), numericGradient(md) { loss(xd, $0) }, atol: 1e-6, rtol: 1e-6, "dmask")
+        assertClose(
+            try backend.download(grads.mask).map(Double.init), numericGradient(md) { loss(xd, $0) }, atol: 1e-6, rtol: 1e-6, "dmask")
     }
 
     /// dx and ds against central differences of L = Σ dy·x·s[index] in Double.
@@ -90,8 +92,9 @@ struct ElementwiseTests {
         var rng = SeededRandom(seed: 6)
         let x = rng.uniform(15), dy = rng.uniform(15), s = rng.uniform(4)
         let index = 2
-        let grads = try backend.scaleByElementBackward(try backend.upload(dy, shape: [3, 5]), input: try backend.upload(x, shape: [3, 5]),
-                                                       try backend.upload(s, shape: [4]), index: index)
+        let grads = try backend.scaleByElementBackward(
+            try backend.upload(dy, shape: [3, 5]), input: try backend.upload(x, shape: [3, 5]),
+            try backend.upload(s, shape: [4]), index: index)
         #expect(grads.scale.shape == [1])
         let dyd = dy.map(Double.init)
         func loss(_ x: [Double], _ s: [Double]) -> Double { zip(dyd, x).reduce(0) { $0 + $1.0 * $1.1 * s[index] } }

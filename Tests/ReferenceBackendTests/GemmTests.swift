@@ -12,16 +12,19 @@ struct GemmTests {
     // A = [[1, 2, 3], [4, 5, 6]], B = [[7, 8], [9, 10], [11, 12]]: A·B = [[58, 64], [139, 154]]
     // (58 = 1·7 + 2·9 + 3·11, 64 = 1·8 + 2·10 + 3·12, 139 = 4·7 + 5·9 + 6·11, 154 = 4·8 + 5·10 + 6·12).
     static let a: [Float] = [1, 2, 3, 4, 5, 6]
-    static let aT: [Float] = [1, 4, 2, 5, 3, 6]         // Aᵀ stored [3, 2]
+    static let aT: [Float] = [1, 4, 2, 5, 3, 6]  // Aᵀ stored [3, 2]
     static let b: [Float] = [7, 8, 9, 10, 11, 12]
-    static let bT: [Float] = [7, 9, 11, 8, 10, 12]      // Bᵀ stored [2, 3]
+    static let bT: [Float] = [7, 9, 11, 8, 10, 12]  // Bᵀ stored [2, 3]
     static let product: [Float] = [58, 64, 139, 154]
 
-    func multiply(_ a: [Float], _ aShape: [Int], _ b: [Float], _ bShape: [Int], c: [Float], _ cShape: [Int],
-                  transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1, beta: Float = 0) throws -> [Float] {
+    func multiply(
+        _ a: [Float], _ aShape: [Int], _ b: [Float], _ bShape: [Int], c: [Float], _ cShape: [Int],
+        transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1, beta: Float = 0
+    ) throws -> [Float] {
         let cTensor = try backend.upload(c, shape: cShape)
-        try backend.gemm(backend.upload(a, shape: aShape), backend.upload(b, shape: bShape), into: cTensor,
-                         transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
+        try backend.gemm(
+            backend.upload(a, shape: aShape), backend.upload(b, shape: bShape), into: cTensor,
+            transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
         return try backend.download(cTensor)
     }
 
@@ -91,15 +94,25 @@ struct GemmTests {
         #expect(throws: TensorError.self) { try backend.gemm(a, b, into: c, transposeA: false, transposeB: true, alpha: 1, beta: 0) }
         #expect(throws: TensorError.self) { try backend.gemm(a, a, into: c, transposeA: false, transposeB: false, alpha: 1, beta: 0) }
         // C of the wrong shape, wrong rank, mismatched batch, batched operand with rank-2 C.
-        #expect(throws: TensorError.self) { try backend.gemm(a, b, into: backend.zeros([2, 3]), transposeA: false, transposeB: false, alpha: 1, beta: 0) }
-        #expect(throws: TensorError.self) { try backend.gemm(a, b, into: backend.zeros([4]), transposeA: false, transposeB: false, alpha: 1, beta: 0) }
+        #expect(throws: TensorError.self) {
+            try backend.gemm(a, b, into: backend.zeros([2, 3]), transposeA: false, transposeB: false, alpha: 1, beta: 0)
+        }
+        #expect(throws: TensorError.self) {
+            try backend.gemm(a, b, into: backend.zeros([4]), transposeA: false, transposeB: false, alpha: 1, beta: 0)
+        }
         let a3 = try backend.zeros([3, 2, 3])
-        #expect(throws: TensorError.self) { try backend.gemm(a3, b, into: backend.zeros([2, 2, 2]), transposeA: false, transposeB: false, alpha: 1, beta: 0) }
+        #expect(throws: TensorError.self) {
+            try backend.gemm(a3, b, into: backend.zeros([2, 2, 2]), transposeA: false, transposeB: false, alpha: 1, beta: 0)
+        }
         #expect(throws: TensorError.self) { try backend.gemm(a3, b, into: c, transposeA: false, transposeB: false, alpha: 1, beta: 0) }
-        #expect(throws: TensorError.self) { try backend.gemm(backend.zeros([1, 2, 2, 3]), b, into: c, transposeA: false, transposeB: false, alpha: 1, beta: 0) }
+        #expect(throws: TensorError.self) {
+            try backend.gemm(backend.zeros([1, 2, 2, 3]), b, into: c, transposeA: false, transposeB: false, alpha: 1, beta: 0)
+        }
         // C aliasing an operand.
         let square = try backend.zeros([2, 2])
-        #expect(throws: TensorError.self) { try backend.gemm(square, square, into: square, transposeA: false, transposeB: false, alpha: 1, beta: 0) }
+        #expect(throws: TensorError.self) {
+            try backend.gemm(square, square, into: square, transposeA: false, transposeB: false, alpha: 1, beta: 0)
+        }
         // addBias: bias length, ranks.
         #expect(throws: TensorError.self) { try backend.addBias(a, bias: backend.zeros([2])) }
         #expect(throws: TensorError.self) { try backend.addBias(backend.zeros([6]), bias: backend.zeros([6])) }

@@ -61,8 +61,9 @@ struct LossTests {
         }
         let labels = try backend.upload(labelValues, shape: [n])
         let (loss, p) = try backend.softmaxCrossEntropy(logits: backend.upload(z, shape: [n, k]), labels: labels)
-        assertClose([Double(try backend.download(loss)[0])], [objective(z.map(Double.init)) / Double(upstream)],
-                    atol: 0, rtol: 1e-6, "loss")
+        assertClose(
+            [Double(try backend.download(loss)[0])], [objective(z.map(Double.init)) / Double(upstream)],
+            atol: 0, rtol: 1e-6, "loss")
         let dz = try backend.download(backend.softmaxCrossEntropyBackward(probabilities: p, labels: labels, upstream: upstream))
         let step = 1e-5
         let numeric = z.indices.map { i -> Double in
@@ -75,10 +76,13 @@ struct LossTests {
     }
 
     @Test func argmaxTakesFirstMaximum() throws {
-        let x = try backend.upload([1, 3, 3, 2,
-                                    -1, -1, -1, -1,
-                                    0, 0, 0, 5,
-                                    .nan, 1, 2, 1], shape: [4, 4])
+        let x = try backend.upload(
+            [
+                1, 3, 3, 2,
+                -1, -1, -1, -1,
+                0, 0, 0, 5,
+                .nan, 1, 2, 1,
+            ], shape: [4, 4])
         // Ties keep the first index; a row whose first entry is NaN never moves (NaN compares false).
         #expect(try backend.download(backend.argmax(x)) == [1, 0, 3, 0])
         let single = try backend.upload([4, -2], shape: [2, 1])
@@ -124,7 +128,7 @@ struct LossTests {
     @Test func infiniteLogitsGiveDefinedValues() throws {
         let backend = ReferenceBackend()
         let inf = Float.infinity
-        let logits = try backend.upload([1, -inf, 2,   -inf, 0.5, 3,   inf, 0, 1,   0.25, -1, 2], shape: [4, 3])
+        let logits = try backend.upload([1, -inf, 2, -inf, 0.5, 3, inf, 0, 1, 0.25, -1, 2], shape: [4, 3])
         let (loss, probabilities) = try backend.softmaxCrossEntropy(logits: logits, labels: backend.upload([0, 0, 1, 2], shape: [4]))
         let p = try backend.download(probabilities)
         #expect(p[1] == 0 && p[3] == 0, "exp(−inf) is an exact zero: \(p)")

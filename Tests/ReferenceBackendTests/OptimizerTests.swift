@@ -90,7 +90,7 @@ struct OptimizerTests {
         let step = try adam([1, -1, 0.5], [[0.5, -2, 0]], AdamParameters(learningRate: 0.1))[0]
         close(step.p, [1 - 0.1 * 0.5 / (0.5 + 1e-8), -1 + 0.1 * 2 / (2 + 1e-8), 0.5], "p1")
         close(step.m, [0.05, -0.2, 0], "m1")
-        let oneMinusBeta2 = 1 - Double(Float(0.999))             // exact in Float (Sterbenz)
+        let oneMinusBeta2 = 1 - Double(Float(0.999))  // exact in Float (Sterbenz)
         assertClose(step.v.map(Double.init), [0.25, 4, 0].map { oneMinusBeta2 * $0 }, atol: 0, rtol: 1e-6, "v1")
     }
 
@@ -109,8 +109,9 @@ struct OptimizerTests {
         var rng = SeededRandom(seed: 31)
         let n = 13
         let p0 = rng.normal(n), grads = (0..<4).map { _ in rng.normal(n, std: 2) }
-        let hyper = AdamParameters(learningRate: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-6, weightDecay: 0.05,
-                                   decoupledWeightDecay: decoupled)
+        let hyper = AdamParameters(
+            learningRate: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-6, weightDecay: 0.05,
+            decoupledWeightDecay: decoupled)
         let (b1, b2, lr, eps, wd) = (Double(hyper.beta1), Double(hyper.beta2), 0.01, Double(hyper.epsilon), 0.05)
         let steps = try adam(p0, grads, hyper)
         var p = p0.map(Double.init), m = [Double](repeating: 0, count: n), v = m

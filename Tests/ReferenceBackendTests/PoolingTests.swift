@@ -58,7 +58,8 @@ struct PoolingTests {
         let corner: Float = 1.0 / 4 + 1.0 / 6 + 1.0 / 6 + 1.0 / 9
         let center: Float = 4 * (1.0 / 4) + 4 * (1.0 / 6) + 1.0 / 9
         assertClose([dx[0], dx[4]], [corner, center], rtol: 1e-6, "avg pool backward")
-        let dxIncluded = try backend.download(backend.avgPool2dBackward(ones, inputShape: [1, 1, 3, 3], params: params, countIncludePad: true))
+        let dxIncluded = try backend.download(
+            backend.avgPool2dBackward(ones, inputShape: [1, 1, 3, 3], params: params, countIncludePad: true))
         assertClose([dxIncluded[0], dxIncluded[1], dxIncluded[4]], [4.0 / 9, 6.0 / 9, 1], rtol: 1e-6, "avg pool backward, pad counted")
     }
 
@@ -88,10 +89,13 @@ struct PoolingTests {
             let outShape = try params.outputShape(input: shape)
             let w = rng.uniform(outShape.reduce(1, *))
             let forward: ([Double]) -> [Double] = { Self.pool($0, shape, params, mode: countIncludePad ? .averageIncludingPad : .average) }
-            let y = try backend.download(backend.avgPool2d(backend.upload(xs, shape: shape), params: params, countIncludePad: countIncludePad))
+            let y = try backend.download(
+                backend.avgPool2d(backend.upload(xs, shape: shape), params: params, countIncludePad: countIncludePad))
             assertClose(y.map(Double.init), forward(xs.map(Double.init)), atol: 1e-6, rtol: 1e-6, "avg forward \(params)")
-            let dx = try backend.download(backend.avgPool2dBackward(backend.upload(w, shape: outShape), inputShape: shape,
-                                                                    params: params, countIncludePad: countIncludePad))
+            let dx = try backend.download(
+                backend.avgPool2dBackward(
+                    backend.upload(w, shape: outShape), inputShape: shape,
+                    params: params, countIncludePad: countIncludePad))
             let numeric = Self.numericGradient(of: forward, at: xs.map(Double.init), weights: w.map(Double.init), step: 1e-3)
             assertClose(dx.map(Double.init), numeric, atol: 1e-5, rtol: 1e-5, "avg gradient \(params) includePad \(countIncludePad)")
         }
@@ -108,8 +112,10 @@ struct PoolingTests {
         let forward: ([Double]) -> [Double] = { Self.pool($0, shape, params, mode: .maximum) }
         let y = try backend.download(backend.maxPool2d(backend.upload(xs, shape: shape), params: params))
         assertClose(y.map(Double.init), forward(xs.map(Double.init)), atol: 0, rtol: 0, "max forward \(params)")
-        let dx = try backend.download(backend.maxPool2dBackward(backend.upload(w, shape: outShape),
-                                                                input: backend.upload(xs, shape: shape), params: params))
+        let dx = try backend.download(
+            backend.maxPool2dBackward(
+                backend.upload(w, shape: outShape),
+                input: backend.upload(xs, shape: shape), params: params))
         let numeric = Self.numericGradient(of: forward, at: xs.map(Double.init), weights: w.map(Double.init), step: 1e-3)
         assertClose(dx.map(Double.init), numeric, atol: 1e-6, rtol: 1e-6, "max gradient \(params)")
     }
@@ -139,7 +145,9 @@ struct PoolingTests {
         #expect(throws: TensorError.self) { try backend.avgPool2d(x3, params: params, countIncludePad: true) }
         // Padding over half the window, a window larger than the padded image, a zero stride.
         #expect(throws: TensorError.self) { try backend.maxPool2d(x, params: Pool2dParams(kernel: 3, stride: 1, padding: 2)) }
-        #expect(throws: TensorError.self) { try backend.avgPool2d(x, params: Pool2dParams(kernel: 7, stride: 1, padding: 1), countIncludePad: false) }
+        #expect(throws: TensorError.self) {
+            try backend.avgPool2d(x, params: Pool2dParams(kernel: 7, stride: 1, padding: 1), countIncludePad: false)
+        }
         #expect(throws: TensorError.self) { try backend.maxPool2d(x, params: Pool2dParams(kernel: 2, stride: 0)) }
         // dy not of the forward output shape.
         let wrong = try backend.zeros([1, 1, 3, 3])

@@ -15,8 +15,10 @@ struct TopKTests {
     }
 
     func mask(_ normalized: [Float], a: Float, lambda: Float) throws -> [Float] {
-        try backend.download(backend.softMask(normalized: backend.upload(normalized, shape: [normalized.count]),
-                                              ratio: backend.upload([a], shape: [1]), lambda: lambda))
+        try backend.download(
+            backend.softMask(
+                normalized: backend.upload(normalized, shape: [normalized.count]),
+                ratio: backend.upload([a], shape: [1]), lambda: lambda))
     }
 
     /// `r/N` as rankNormalize must return it (correctly rounded).
@@ -51,7 +53,7 @@ struct TopKTests {
     @Test(arguments: [1, 2, 7, 31, 93, 1000, 4099])
     func ranksArePermutationRespectingOrder(n: Int) throws {
         var rng = SeededRandom(seed: UInt64(n))
-        let c = rng.integers(n, in: -20...20).map { $0 * 0.25 }         // many ties
+        let c = rng.integers(n, in: -20...20).map { $0 * 0.25 }  // many ties
         let out = try rank(c)
         var seen = [Bool](repeating: false, count: n + 1)
         var positionOf = [Int](repeating: 0, count: n)
@@ -77,7 +79,7 @@ struct TopKTests {
     @Test(arguments: [10, 7, 31, 93, 1000])
     func officialKeptCount(n: Int) throws {
         var rng = SeededRandom(seed: 7 + UInt64(n))
-        let c = (0..<n).map { _ in rng.nextUnit() + Float(rng.next() % 1000) }   // distinct with overwhelming odds
+        let c = (0..<n).map { _ in rng.nextUnit() + Float(rng.next() % 1000) }  // distinct with overwhelming odds
         try #require(Set(c).count == n)
         let normalized = try rank(c)
         for a: Float in [0, 0.3, 0.5, 0.7, 1] {
@@ -118,8 +120,10 @@ struct TopKTests {
         func loss(_ a: Double) -> Double { Double(g) * Self.sigmoid(lambda * (0.5 - a)) }
         let h = 1e-6
         let numeric = (loss(Double(a) + h) - loss(Double(a) - h)) / (2 * h)
-        let m = try backend.softMask(normalized: backend.upload([1], shape: [1]), ratio: backend.upload([a], shape: [1]), lambda: Float(lambda))
-        let analytic = try backend.download(backend.softMaskGradRatio(mask: m, gradMask: backend.upload([g], shape: [1]), lambda: Float(lambda)))[0]
+        let m = try backend.softMask(
+            normalized: backend.upload([1], shape: [1]), ratio: backend.upload([a], shape: [1]), lambda: Float(lambda))
+        let analytic = try backend.download(
+            backend.softMaskGradRatio(mask: m, gradMask: backend.upload([g], shape: [1]), lambda: Float(lambda)))[0]
         #expect(numeric < 0 && analytic < 0)
         assertClose([Double(analytic)], [numeric], atol: 1e-6, rtol: 1e-5, "N = 1, a \(a)")
     }
@@ -151,10 +155,13 @@ struct TopKTests {
             }
             let h = 1e-6 / lambda
             let numeric = (loss(Double(a) + h) - loss(Double(a) - h)) / (2 * h)
-            let m = try backend.softMask(normalized: backend.upload(normalized, shape: [n]),
-                                         ratio: backend.upload([a], shape: [1]), lambda: Float(lambda))
-            let analytic = try backend.download(backend.softMaskGradRatio(mask: m, gradMask: backend.upload(g, shape: [n]),
-                                                                          lambda: Float(lambda)))
+            let m = try backend.softMask(
+                normalized: backend.upload(normalized, shape: [n]),
+                ratio: backend.upload([a], shape: [1]), lambda: Float(lambda))
+            let analytic = try backend.download(
+                backend.softMaskGradRatio(
+                    mask: m, gradMask: backend.upload(g, shape: [n]),
+                    lambda: Float(lambda)))
             // Float masks carry ≈ 2⁻²⁴ absolute error, which reaches each term as λ·|g_i|·2⁻²⁴;
             // the finite difference itself is accurate to ≈ (λh)² relative.
             let atol = lambda * g.map { Double(abs($0)) }.reduce(0, +) * 0x1p-22
@@ -166,14 +173,19 @@ struct TopKTests {
     @Test func gradRatioOneHotIsElementDerivative() throws {
         let normalized: [Float] = (1...10).map { Self.ratio($0, 10) }
         let (a, lambda): (Float, Double) = (0.45, 10)
-        let m = try backend.softMask(normalized: backend.upload(normalized, shape: [10]),
-                                     ratio: backend.upload([a], shape: [1]), lambda: Float(lambda))
+        let m = try backend.softMask(
+            normalized: backend.upload(normalized, shape: [10]),
+            ratio: backend.upload([a], shape: [1]), lambda: Float(lambda))
         var analytic: [Double] = [], numeric: [Double] = []
         for i in 0..<10 {
             var e = [Float](repeating: 0, count: 10)
             e[i] = 1
-            analytic.append(Double(try backend.download(backend.softMaskGradRatio(mask: m, gradMask: backend.upload(e, shape: [10]),
-                                                                                lambda: Float(lambda)))[0]))
+            analytic.append(
+                Double(
+                    try backend.download(
+                        backend.softMaskGradRatio(
+                            mask: m, gradMask: backend.upload(e, shape: [10]),
+                            lambda: Float(lambda)))[0]))
             let h = 1e-7
             let c = Double(normalized[i])
             numeric.append((Self.sigmoid(lambda * (c - Double(a) - h)) - Self.sigmoid(lambda * (c - Double(a) + h))) / (2 * h))
@@ -185,10 +197,11 @@ struct TopKTests {
 
     @Test func taylorUpdateHandValues() throws {
         let c = try backend.upload([1, 2, 0], shape: [3])
-        let applied = try backend.taylorImportanceUpdate(c, mask: backend.upload([0.5, 1, 0.25], shape: [3]),
-                                                         gradMask: backend.upload([2, 3, -4], shape: [3]), decay: 0.5)
+        let applied = try backend.taylorImportanceUpdate(
+            c, mask: backend.upload([0.5, 1, 0.25], shape: [3]),
+            gradMask: backend.upload([2, 3, -4], shape: [3]), decay: 0.5)
         #expect(applied)
-        #expect(try backend.download(c) == [1, 5.5, 0.5])                   // 0.5·c + 0.5·(m·g)²
+        #expect(try backend.download(c) == [1, 5.5, 0.5])  // 0.5·c + 0.5·(m·g)²
     }
 
     @Test func taylorUpdateMovingAverage() throws {
@@ -196,8 +209,10 @@ struct TopKTests {
         let m: [Float] = [0.1, 0.5, 0.9, 1], g: [Float] = [3, -2, 0.5, 0]
         var expected = [Double](repeating: 0, count: 4)
         for _ in 0..<3 {
-            #expect(try backend.taylorImportanceUpdate(c, mask: backend.upload(m, shape: [4]),
-                                                       gradMask: backend.upload(g, shape: [4]), decay: 0.99))
+            #expect(
+                try backend.taylorImportanceUpdate(
+                    c, mask: backend.upload(m, shape: [4]),
+                    gradMask: backend.upload(g, shape: [4]), decay: 0.99))
             for i in 0..<4 { expected[i] = 0.99 * expected[i] + 0.01 * pow(Double(m[i]) * Double(g[i]), 2) }
         }
         assertClose(try backend.download(c).map(Double.init), expected, atol: 0, rtol: 1e-6)
@@ -207,8 +222,9 @@ struct TopKTests {
     func taylorUpdateSkipsNonFiniteScores(bad: Float) throws {
         let start: [Float] = [0.5, 1.5, 2.5]
         let c = try backend.upload(start, shape: [3])
-        let applied = try backend.taylorImportanceUpdate(c, mask: backend.upload([1, 0.75, 0.5], shape: [3]),
-                                                         gradMask: backend.upload([1, bad, 2], shape: [3]), decay: 0.9)
+        let applied = try backend.taylorImportanceUpdate(
+            c, mask: backend.upload([1, 0.75, 0.5], shape: [3]),
+            gradMask: backend.upload([1, bad, 2], shape: [3]), decay: 0.9)
         #expect(!applied)
         #expect(try backend.download(c) == start)
     }

@@ -22,7 +22,9 @@ import _TestSupport
             // L_task = Σ_{i<6} w_i(1 − m_i) with noisy w_i > 0; ∂L/∂m_i = −w_i for useful, small noise otherwise.
             let g: [Float] = (0..<n).map { i in i < useful ? -(0.2 + 0.1 * rng.nextUnit()) : 0.01 * (rng.nextUnit() - 0.5) }
             let gTensor = try backend.upload(g, shape: [n])
-            #expect(try backend.taylorImportanceUpdate(unit.importance, mask: unit.mask!.value, gradMask: gTensor, decay: 0.9), "finite scores are applied")
+            #expect(
+                try backend.taylorImportanceUpdate(unit.importance, mask: unit.mask!.value, gradMask: gTensor, decay: 0.9),
+                "finite scores are applied")
             // Resource: count Σm, target 6, λ_res = 2: ∂L_res/∂m_i = 2/count when above target.
             let count = Double(m.filter { $0 >= 0.5 }.count)
             let target = Double(n) * pow(Double(useful) / Double(n), min(Double(step) / 200, 1))
@@ -37,8 +39,10 @@ import _TestSupport
         #expect(hard == (0..<n).map { $0 < useful }, "kept \(hard.enumerated().filter(\.element).map(\.offset))")
     }
 
-    static func search(steps: Int, target fraction: Double, backend: any Backend = ReferenceBackend(), architecture: Architecture? = nil,
-                       seed: UInt64 = 3) throws -> DMSSearch {
+    static func search(
+        steps: Int, target fraction: Double, backend: any Backend = ReferenceBackend(), architecture: Architecture? = nil,
+        seed: UInt64 = 3
+    ) throws -> DMSSearch {
         let data = try stripesDataset(count: 256)
         let a = architecture ?? .mlp(hidden: [128, 128], input: .init(channels: 1, height: 8, width: 8), classes: 4)
         let network = try Network(a, backend: backend, seed: seed)
@@ -49,8 +53,9 @@ import _TestSupport
         config.structureLearningRate = 0.005
         config.augment = false
         config.seed = seed
-        return try DMSSearch(network: network, train: data, normalization: nil, resource: .macs,
-                             target: fraction * Double(a.resources.macs), configuration: config)
+        return try DMSSearch(
+            network: network, train: data, normalization: nil, resource: .macs,
+            target: fraction * Double(a.resources.macs), configuration: config)
     }
 
     /// The searched network's hard MACs land within ±2% of the target, and its accuracy stays high
@@ -76,11 +81,12 @@ import _TestSupport
     func prunedWeightsReproduceMaskedSupernet(family: String) throws {
         let backend = ReferenceBackend()
         let input = Architecture.Input(channels: 1, height: 8, width: 8)
-        let a: Architecture = switch family {
-        case "resnet": .cifarResNet(depth: 14, baseWidth: 6, input: input, classes: 4)
-        case "mobilenet": .smallMobileNetV2(widthMultiplier: 0.25, input: input, classes: 4)
-        default: .mlp(hidden: [12, 9], input: input, classes: 4)
-        }
+        let a: Architecture =
+            switch family {
+            case "resnet": .cifarResNet(depth: 14, baseWidth: 6, input: input, classes: 4)
+            case "mobilenet": .smallMobileNetV2(widthMultiplier: 0.25, input: input, classes: 4)
+            default: .mlp(hidden: [12, 9], input: input, classes: 4)
+            }
         let search = try Self.search(steps: 1, target: 0.9, backend: backend, architecture: a)
         // Give the supernet trained-looking batch-norm statistics and an arbitrary pruning state.
         var rng = SeededRandom(seed: 9)
@@ -115,8 +121,9 @@ import _TestSupport
         var config = TrainingConfiguration()
         config.epochs = 6; config.batchSize = 32; config.learningRate = 0.05; config.augment = false; config.warmupEpochs = 0
         config.schedule = .constant
-        let trainer = try Trainer(network: try Network(decoded, backend: ReferenceBackend(), seed: 1), train: data, test: data,
-                                  normalization: nil, configuration: config)
+        let trainer = try Trainer(
+            network: try Network(decoded, backend: ReferenceBackend(), seed: 1), train: data, test: data,
+            normalization: nil, configuration: config)
         var metrics: PassMetrics?
         for _ in 0..<6 { metrics = try trainer.trainEpoch() }
         let accuracy = try trainer.evaluate().accuracy

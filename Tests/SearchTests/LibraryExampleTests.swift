@@ -21,8 +21,9 @@ import Training
         search.steps = 10; search.batchSize = 16; search.augment = false
         var retrain = TrainingConfiguration()
         retrain.epochs = 1; retrain.batchSize = 16; retrain.augment = false
-        var plan = SearchPlan(base: base, supernet: base.scaled(width: 1.5), target: 0.5 * Double(base.resources.macs),
-                              search: search, retrain: retrain)
+        var plan = SearchPlan(
+            base: base, supernet: base.scaled(width: 1.5), target: 0.5 * Double(base.resources.macs),
+            search: search, retrain: retrain)
         plan.repeats = 2
         let pipeline = try SearchPipeline(plan: plan, splits: splits, backend: ReferenceBackend(), folder: folder)
         let report = try pipeline.run()

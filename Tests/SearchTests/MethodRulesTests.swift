@@ -42,7 +42,8 @@ import _TestSupport
         for k in 0..<n {
             for a in [Float(Double(k) / Double(n)), Float(Double(k) / Double(n) + 0.3 / Double(n))] {
                 for lambda in [Float(n), 4 * Float(n)] {
-                    let m = try backend.download(backend.softMask(normalized: normalized, ratio: backend.upload([a], shape: [1]), lambda: lambda))
+                    let m = try backend.download(
+                        backend.softMask(normalized: normalized, ratio: backend.upload([a], shape: [1]), lambda: lambda))
                     let kept = m.filter(TopKUnit.keeps).count
                     #expect(kept == n - k, "N \(n) a \(a) λ \(lambda): kept \(kept)")
                     #expect(TopKUnit.keptCount(size: n, ratio: a) == kept)
@@ -55,7 +56,7 @@ import _TestSupport
     /// is refused before any work while the minimum itself is accepted.
     @Test func minimumIsTheClampedSmallestNetwork() throws {
         let input = Architecture.Input(channels: 1, height: 8, width: 8)
-        let a = Architecture.cifarResNet(depth: 14, baseWidth: 4, input: input, classes: 4)   // 2-2-2 blocks
+        let a = Architecture.cifarResNet(depth: 14, baseWidth: 4, input: input, classes: 4)  // 2-2-2 blocks
         let space = SearchSpace(a)
         let model = ResourceModel(space: space, kind: .macs)
         // Stage 0 (identity blocks only) keeps one block; stages 1 and 2 keep their projection block.
@@ -77,8 +78,9 @@ import _TestSupport
         var config = DMSConfiguration()
         config.steps = steps; config.batchSize = 16; config.augment = false; config.seed = 5
         config.structureLearningRate = 0.05; config.decayFraction = decayFraction
-        return try DMSSearch(network: try Network(a, backend: ReferenceBackend(), seed: 5), train: data, normalization: nil,
-                             resource: .macs, target: target * Double(a.resources.macs), configuration: config)
+        return try DMSSearch(
+            network: try Network(a, backend: ReferenceBackend(), seed: 5), train: data, normalization: nil,
+            resource: .macs, target: target * Double(a.resources.macs), configuration: config)
     }
 
     /// After the decay phase depth ratios no longer change and depth masks are exactly 0 or 1;
@@ -103,7 +105,7 @@ import _TestSupport
         let search = try Self.resnetSearch(steps: 1, target: 0.9)
         let depth = try #require(search.units.first { $0.key == .depth(0) })
         try backend.copy(backend.upload([0, 1], shape: [2]), into: depth.importance)
-        try depth.setRatio(0.75)                                       // N = 2: keeps 2 − ⌊1.5⌋ = 1 block
+        try depth.setRatio(0.75)  // N = 2: keeps 2 − ⌊1.5⌋ = 1 block
         for unit in search.units { try unit.makeMask() }
         let rows = try SearchCharts.widthRows(search: search, base: search.network.architecture)
         let removed = rows.filter(\.blockRemoved)
@@ -123,8 +125,9 @@ import _TestSupport
         let data = try stripesDataset(count: 32)
         var config = DMSConfiguration()
         config.steps = 1; config.batchSize = 16; config.augment = false
-        let search = try DMSSearch(network: try Network(a, backend: backend, seed: 1), train: data, normalization: nil,
-                                   resource: .macs, target: 0.9 * Double(a.resources.macs), configuration: config)
+        let search = try DMSSearch(
+            network: try Network(a, backend: backend, seed: 1), train: data, normalization: nil,
+            resource: .macs, target: 0.9 * Double(a.resources.macs), configuration: config)
         #expect(search.units.contains { $0.key.isDepth && $0.size == 1 }, "no single-block stage in \(LayerWidths.depths(a))")
         for unit in search.units { try unit.makeMask() }
         #expect(LayerWidths.depths(try search.exportArchitecture()) == LayerWidths.depths(a))

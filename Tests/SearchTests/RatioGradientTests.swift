@@ -24,8 +24,9 @@ import _TestSupport
         var config = DMSConfiguration()
         config.steps = 10; config.decayFraction = 0.6; config.batchSize = 16; config.augment = false; config.seed = 8
         config.trainWeights = false; config.resourceWeight = 2
-        return try DMSSearch(network: try Network(architecture, backend: ReferenceBackend(), seed: 8), train: data, normalization: nil,
-                             resource: .macs, target: 0.05 * Double(architecture.resources.macs), configuration: config)
+        return try DMSSearch(
+            network: try Network(architecture, backend: ReferenceBackend(), seed: 8), train: data, normalization: nil,
+            resource: .macs, target: 0.05 * Double(architecture.resources.macs), configuration: config)
     }
 
     @Test func everyUnitsGradientMatchesFiniteDifferences() throws {
@@ -55,7 +56,11 @@ import _TestSupport
         var counts: [UnitKey: Double] = [:], gates: [UnitKey: [Double]] = [:]
         for unit in baseSearch.units {
             let m = try backend.download(unit.mask!.value)
-            if unit.key.isDepth { gates[unit.key] = m.map { TopKUnit.keeps($0) ? 1 : 0 } } else { counts[unit.key] = Double(m.filter(TopKUnit.keeps).count) }
+            if unit.key.isDepth {
+                gates[unit.key] = m.map { TopKUnit.keeps($0) ? 1 : 0 }
+            } else {
+                counts[unit.key] = Double(m.filter(TopKUnit.keeps).count)
+            }
         }
         let (hard, resourceGradient) = baseSearch.resourceModel.evaluate(counts: counts, gates: gates)
         #expect(hard == base.hardResource)
@@ -67,7 +72,8 @@ import _TestSupport
             let (down, downSearch) = try step(perturbing: index, by: -h)
             let delta = Double(Float(0.3) + h) - Double(Float(0.3) - h)
             let taskDifference = (Double(up.taskLoss) - Double(down.taskLoss)) / delta
-            let mUp = try backend.download(upSearch.units[index].mask!.value), mDown = try backend.download(downSearch.units[index].mask!.value)
+            let mUp = try backend.download(upSearch.units[index].mask!.value),
+                mDown = try backend.download(downSearch.units[index].mask!.value)
             let g = resourceGradient[unit.key]!
             var softSum = 0.0
             for i in 0..<unit.size { softSum += g[i] * (Double(mUp[i]) - Double(mDown[i])) }

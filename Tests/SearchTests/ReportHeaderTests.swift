@@ -12,9 +12,13 @@ import Training
         retrain.epochs = 5
         var plan = SearchPlan(base: base, supernet: base, target: 100, search: DMSConfiguration(), retrain: retrain)
         plan.pipeline = pipeline
-        let results = arms.map { ArmResult(arm: $0, repeatIndex: 1, seed: 42, macs: 100, parameters: 10, depths: "1", testAccuracy: 0.9,
-                                           validationAccuracy: nil, trainSeconds: 1, searchSeconds: nil, note: nil) }
-        return SearchReport(plan: plan, results: results, dataName: "d", trainCount: 1, validationCount: 0, testCount: 1, device: "x").markdown()
+        let results = arms.map {
+            ArmResult(
+                arm: $0, repeatIndex: 1, seed: 42, macs: 100, parameters: 10, depths: "1", testAccuracy: 0.9,
+                validationAccuracy: nil, trainSeconds: 1, searchSeconds: nil, note: nil)
+        }
+        return SearchReport(plan: plan, results: results, dataName: "d", trainCount: 1, validationCount: 0, testCount: 1, device: "x")
+            .markdown()
     }
 
     @Test func pMinusDoesNotClaimTheDMSArmWasTrained() {

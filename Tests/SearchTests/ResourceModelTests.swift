@@ -7,10 +7,12 @@ import Testing
     static let architectures: [(String, Architecture)] = {
         var bottleneck = Architecture.cifarResNet(depth: 14, baseWidth: 6, input: input, classes: 5)
         bottleneck.block = .bottleneck
-        return [("resnet", .cifarResNet(depth: 20, baseWidth: 8, input: input, classes: 5)),
-                ("bottleneck", bottleneck),
-                ("mobilenet", .smallMobileNetV2(widthMultiplier: 0.5, input: input, classes: 5)),
-                ("mlp", .mlp(hidden: [9, 7], input: input, classes: 5))]
+        return [
+            ("resnet", .cifarResNet(depth: 20, baseWidth: 8, input: input, classes: 5)),
+            ("bottleneck", bottleneck),
+            ("mobilenet", .smallMobileNetV2(widthMultiplier: 0.5, input: input, classes: 5)),
+            ("mlp", .mlp(hidden: [9, 7], input: input, classes: 5)),
+        ]
     }()
 
     /// With every element kept, the model equals the analytic count of the architecture.
@@ -58,7 +60,7 @@ import Testing
         #expect(model.minimum > 0 && model.minimum < model.full / 20)
         let s = TargetSchedule(full: 100, target: 25, totalSteps: 100, decayFraction: 0.5)
         #expect(s.target(at: 0) == 100)
-        #expect(abs(s.target(at: 25) - 50) < 1e-9)   // 100·0.25^0.5
+        #expect(abs(s.target(at: 25) - 50) < 1e-9)  // 100·0.25^0.5
         #expect(abs(s.target(at: 50) - 25) < 1e-9)
         #expect(abs(s.target(at: 90) - 25) < 1e-9)
     }

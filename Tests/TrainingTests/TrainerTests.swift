@@ -23,8 +23,9 @@ import _TestSupport
         var config = TrainingConfiguration()
         config.epochs = epochs; config.batchSize = 16; config.learningRate = 0.05; config.warmupEpochs = 0.5
         let architecture = Architecture.cifarResNet(depth: 8, baseWidth: 4, input: .init(channels: 1, height: 8, width: 8), classes: 3)
-        return try Trainer(network: try Network(architecture, backend: ReferenceBackend(), seed: 5), train: try data(48, seed: 1),
-                           test: try data(24, seed: 2), normalization: nil, configuration: config)
+        return try Trainer(
+            network: try Network(architecture, backend: ReferenceBackend(), seed: 5), train: try data(48, seed: 1),
+            test: try data(24, seed: 2), normalization: nil, configuration: config)
     }
 
     /// Two epochs in one go equal one epoch, a checkpoint, a new process's restore and one more epoch — bit for bit.
@@ -50,18 +51,22 @@ import _TestSupport
         let small = try Self.trainer(epochs: 1)
         var config = TrainingConfiguration()
         config.epochs = 1; config.batchSize = 16
-        let other = try Trainer(network: try Network(.mlp(hidden: [5], input: .init(channels: 1, height: 8, width: 8), classes: 3),
-                                                     backend: ReferenceBackend(), seed: 1),
-                                train: try Self.data(16, seed: 1), test: try Self.data(8, seed: 2), normalization: nil, configuration: config)
+        let other = try Trainer(
+            network: try Network(
+                .mlp(hidden: [5], input: .init(channels: 1, height: 8, width: 8), classes: 3),
+                backend: ReferenceBackend(), seed: 1),
+            train: try Self.data(16, seed: 1), test: try Self.data(8, seed: 2), normalization: nil, configuration: config)
         #expect(throws: CheckpointError.self) { try other.restore(from: try small.makeCheckpoint()) }
     }
 
     @Test func nonFiniteLossStopsTraining() throws {
         var config = TrainingConfiguration()
         config.epochs = 1; config.batchSize = 16; config.learningRate = 1e30; config.warmupEpochs = 0; config.schedule = .constant
-        let trainer = try Trainer(network: try Network(.mlp(hidden: [8], input: .init(channels: 1, height: 8, width: 8), classes: 3),
-                                                       backend: ReferenceBackend(), seed: 1),
-                                  train: try Self.data(64, seed: 1), test: try Self.data(8, seed: 2), normalization: nil, configuration: config)
+        let trainer = try Trainer(
+            network: try Network(
+                .mlp(hidden: [8], input: .init(channels: 1, height: 8, width: 8), classes: 3),
+                backend: ReferenceBackend(), seed: 1),
+            train: try Self.data(64, seed: 1), test: try Self.data(8, seed: 2), normalization: nil, configuration: config)
         #expect(throws: TrainingError.self) { _ = try trainer.trainEpoch() }
     }
 }

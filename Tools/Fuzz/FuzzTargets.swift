@@ -20,8 +20,8 @@ import Training
 
 enum FuzzTarget: String, CaseIterable {
     case npy, idxImages = "idx-images", idxLabels = "idx-labels", gzip, cifar, npyFolder = "npy-folder", architecture,
-         checkpoint, trainCheckpoint = "train-checkpoint", searchCheckpoint = "search-checkpoint", tuningCache = "tuning-cache",
-         safetensors
+        checkpoint, trainCheckpoint = "train-checkpoint", searchCheckpoint = "search-checkpoint", tuningCache = "tuning-cache",
+        safetensors
 }
 
 nonisolated(unsafe) var target: FuzzTarget = .npy
@@ -35,24 +35,29 @@ func makeFixtures() throws {
     let backend = ReferenceBackend()
     let input = Architecture.Input(channels: 1, height: 8, width: 8)
     let architecture = Architecture.cifarResNet(depth: 8, baseWidth: 2, input: input, classes: 2)
-    let data = try Dataset(name: "fuzz", images: [Float](repeating: 0.5, count: 4 * 64), labels: [0, 1, 0, 1],
-                           sampleShape: [1, 8, 8], classCount: 2)
+    let data = try Dataset(
+        name: "fuzz", images: [Float](repeating: 0.5, count: 4 * 64), labels: [0, 1, 0, 1],
+        sampleShape: [1, 8, 8], classCount: 2)
     var train = TrainingConfiguration()
     train.epochs = 1; train.batchSize = 2
-    trainer = try Trainer(network: try Network(architecture, backend: backend, seed: 1), train: data, test: data, normalization: nil,
-                          configuration: train)
+    trainer = try Trainer(
+        network: try Network(architecture, backend: backend, seed: 1), train: data, test: data, normalization: nil,
+        configuration: train)
     var config = DMSConfiguration()
     config.steps = 2; config.batchSize = 2
-    search = try DMSSearch(network: try Network(architecture, backend: backend, seed: 1), train: data, normalization: nil,
-                           resource: .macs, target: 0.8 * Double(architecture.resources.macs), configuration: config)
+    search = try DMSSearch(
+        network: try Network(architecture, backend: backend, seed: 1), train: data, normalization: nil,
+        resource: .macs, target: 0.8 * Double(architecture.resources.macs), configuration: config)
 }
 
 /// Valid inputs for `target`, the starting corpus.
 func seeds() throws -> [Data] {
     switch target {
     case .npy:
-        return [NPYFile.encode(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]), NPYFile.encode(shape: [1, 1, 2, 2], values: [0, -1, 2.5, 7]),
-                NPYFile.encode(shape: [0], values: [])]
+        return [
+            NPYFile.encode(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]), NPYFile.encode(shape: [1, 1, 2, 2], values: [0, -1, 2.5, 7]),
+            NPYFile.encode(shape: [0], values: []),
+        ]
     case .idxImages:
         return [Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + (0..<8).map { UInt8($0 * 30) })]
     case .idxLabels:
@@ -65,16 +70,20 @@ func seeds() throws -> [Data] {
         return [NPYFile.encode(shape: [2, 1, 2, 2], values: [Float](repeating: 0.25, count: 8))]
     case .architecture:
         let input = Architecture.Input(channels: 1, height: 8, width: 8)
-        return try [Architecture.cifarResNet(depth: 8, baseWidth: 2, input: input, classes: 2).encoded(),
-                    Architecture.smallMobileNetV2(widthMultiplier: 0.25, input: input, classes: 3).encoded(),
-                    Architecture.mlp(hidden: [4, 3], input: input, classes: 2).encoded()]
+        return try [
+            Architecture.cifarResNet(depth: 8, baseWidth: 2, input: input, classes: 2).encoded(),
+            Architecture.smallMobileNetV2(widthMultiplier: 0.25, input: input, classes: 3).encoded(),
+            Architecture.mlp(hidden: [4, 3], input: input, classes: 2).encoded(),
+        ]
     case .checkpoint, .trainCheckpoint:
         return [try trainer!.makeCheckpoint().encoded()]
     case .searchCheckpoint:
         return [try search!.makeCheckpoint().encoded()]
     case .safetensors:
-        return [try trainer!.makeCheckpoint().safetensors(),
-                try SafeTensors.encode([SafeTensors.Entry(name: "w", shape: [2, 2], values: [1, 2, 3, 4])], metadata: ["k": "v"])]
+        return [
+            try trainer!.makeCheckpoint().safetensors(),
+            try SafeTensors.encode([SafeTensors.Entry(name: "w", shape: [2, 2], values: [1, 2, 3, 4])], metadata: ["k": "v"]),
+        ]
     case .tuningCache:
         guard let tuning else { return [] }
         let record = TuningRecord(key: tuning.key, chosen: .defaults, measurements: [], tunedAt: "2026-01-01T00:00:00Z", seconds: 1)
@@ -128,10 +137,13 @@ func exercise(_ bytes: Data) {
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>>>) -> CInt {
+public func fuzzerInitialize(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>>>
+) -> CInt {
     let environment = ProcessInfo.processInfo.environment
     guard let name = environment["DIFFNAS_FUZZ_TARGET"], let chosen = FuzzTarget(rawValue: name) else {
-        FileHandle.standardError.write(Data("set DIFFNAS_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
+        FileHandle.standardError.write(
+            Data("set DIFFNAS_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
         exit(2)
     }
     target = chosen
@@ -165,8 +177,10 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
 
 /// libFuzzer's driver, for SwiftPM's renamed entry point of an executable module.
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
 
 /// SwiftPM links an executable module's entry as `<module>_main`; hand control to libFuzzer.
 @_cdecl("diffnas_fuzz_main")
