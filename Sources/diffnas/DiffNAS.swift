@@ -13,7 +13,7 @@ struct DiffNAS: ParsableCommand {
             """,
         subcommands: [
             DevicesCommand.self, VerifyCommand.self, OpCommand.self, TrainCommand.self, SearchCommand.self, BenchCommand.self,
-            TuneCommand.self, ExportCommand.self,
+            TuneCommand.self, ExportCommand.self, EvaluateCommand.self,
         ]
     )
 

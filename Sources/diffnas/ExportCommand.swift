@@ -30,34 +30,8 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "Output file.") var out: String
 
     func run() throws {
-        let url = URL(fileURLWithPath: weights)
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CLIError("cannot read \(weights): \(FileErrorDescription.reason(error as NSError))")
-        }
-        let source: Checkpoint
-        do {
-            source =
-                data.starts(with: Checkpoint.magic)
-                ? try Checkpoint.decode(data, name: weights) : try Checkpoint(safetensors: data, name: weights)
-        } catch let error as CheckpointError { throw CLIError("\(error)") }
-        let architecture: Architecture
-        if let arch {
-            do { architecture = try Architecture.load(contentsOf: URL(fileURLWithPath: arch)) } catch let error as ArchitectureError {
-                throw CLIError("\(arch): \(error)")
-            }
-        } else {
-            guard let text = source.metadata["architecture"], let a = try? Architecture.decode(Data(text.utf8)) else {
-                throw CLIError("\(weights) records no architecture; pass --arch FILE.json")
-            }
-            architecture = a
-        }
-        // Restoring into the network checks every name and shape; what is written is exactly its state.
         let backend = ReferenceBackend()
-        let network = try Network(architecture, backend: backend, seed: 0)
-        do { try source.restore(network.namedState, into: backend) } catch let error as CheckpointError {
-            throw CLIError("\(weights) does not fit the architecture: \(error)")
-        }
+        let (architecture, network) = try LoadedNetwork.load(weights: weights, arch: arch, backend: backend)
         var state = Checkpoint(metadata: [
             "architecture": String(decoding: try architecture.encoded(), as: UTF8.self), "format": "diffnas network state",
         ])

@@ -181,6 +181,50 @@ import _TestSupport
         #expect(junk.status != 0 && Self.oneLine(junk) && junk.standardError.contains("junk.safetensors"), "\(junk.standardError)")
     }
 
+    /// `evaluate` reads a trained checkpoint (or its safetensors export) and reports the accuracy
+    /// `train` reported, a confusion matrix over every test image, latency, and an SVG; bad
+    /// weights or a mismatched architecture are one-line errors.
+    @Test func evaluateReportsTheTrainedAccuracyAndRefusesBadInput() throws {
+        let data = try Self.makeData()
+        let dir = try makeTemporaryDirectory("diffnas-evaluate")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        let trained = try runDiffNAS([
+            "train", "--arch", "mlp", "--data", data.path, "--epochs", "2", "--batch", "16", "--backend", "reference", "--out", run.path,
+        ])
+        #expect(trained.status == 0, "\(trained.standardError)")
+        let trainReport = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("report.json"))) as? [String: Any])
+        let checkpoint = run.appendingPathComponent("checkpoint.bin").path
+        let svg = dir.appendingPathComponent("confusion.svg")
+        let common = ["evaluate", "--data", data.path, "--backend", "reference", "--runs", "2", "--latency-batch", "8"]
+        let r = try runDiffNAS(common + ["--weights", checkpoint, "--json", "--svg", svg.path])
+        #expect(r.status == 0, "\(r.standardError)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(r.standardOutput.utf8)) as? [String: Any])
+        #expect(report["test_accuracy"] as? Double == trainReport["test_accuracy"] as? Double)
+        let confusion = try #require(report["confusion"] as? [[Int]])
+        #expect(confusion.count == 4 && confusion.flatMap { $0 }.reduce(0, +) == 24)
+        let latency = try #require(report["latency"] as? [[String: Any]])
+        #expect(latency.compactMap { $0["batch"] as? Int } == [1, 8])
+        #expect(try String(contentsOf: svg, encoding: .utf8).components(separatedBy: "<rect").count - 1 == 16)
+
+        // The same weights through safetensors, as text.
+        let st = dir.appendingPathComponent("model.safetensors")
+        #expect(try runDiffNAS(["export", "--weights", checkpoint, "--out", st.path]).status == 0)
+        let text = try runDiffNAS(common + ["--weights", st.path])
+        #expect(text.status == 0 && text.standardOutput.contains("test accuracy") && text.standardOutput.contains("latency batch 8"))
+
+        let other = dir.appendingPathComponent("resnet.json")
+        try Architecture.cifarResNet(depth: 8, baseWidth: 4, input: .init(channels: 1, height: 8, width: 8), classes: 4).write(to: other)
+        let wrong = try runDiffNAS(common + ["--weights", checkpoint, "--arch", other.path])
+        #expect(wrong.status != 0 && Self.oneLine(wrong) && wrong.standardError.contains("does not fit"), "\(wrong.standardError)")
+        try Data("junk".utf8).write(to: dir.appendingPathComponent("junk.bin"))
+        let junk = try runDiffNAS(common + ["--weights", dir.appendingPathComponent("junk.bin").path])
+        #expect(junk.status != 0 && Self.oneLine(junk) && junk.standardError.contains("junk.bin"), "\(junk.standardError)")
+        let small = try runDiffNAS(common + ["--weights", checkpoint, "--runs", "0"])
+        #expect(small.status != 0 && small.standardError.contains("--runs"))
+    }
+
     /// Output paths that cannot be written give one line naming the path, for every writer.
     @Test func unwritableOutputsGiveOneLineNamingThePath() throws {
         let data = try Self.makeData()
