@@ -14,9 +14,11 @@ let package = Package(
         .library(name: "OpenCLRuntime", targets: ["OpenCLRuntime"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -52,6 +54,13 @@ let package = Package(
         .target(name: "Training", dependencies: ["NN", "Datasets", "TensorCore"], swiftSettings: strict),
         /// DMS: differentiable top-k units, resource models, the search loop, export.
         .target(name: "Search", dependencies: ["NN", "Training", "Datasets", "TensorCore"], swiftSettings: strict),
+        /// ONNX export of trained networks; `onnx.pb.swift` is generated from onnx.proto once and committed
+        /// (`Tools/scripts/generate-onnx-proto.sh`).
+        .target(
+            name: "ONNX",
+            dependencies: ["NN", "TensorCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
         /// `diffnas bench`: timed, reference-checked cases against comparators (CLBlast, O(N²) ranking, copy bandwidth).
         .target(
             name: "Benchmarks",
@@ -66,7 +75,7 @@ let package = Package(
             name: "diffnas",
             dependencies: [
                 "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification", "NN", "Datasets", "Training",
-                "Benchmarks", "Search",
+                "Benchmarks", "Search", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -95,6 +104,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BenchmarksTests", dependencies: ["Benchmarks", "NN", "OpenCLBackend", "TensorCore", "_TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ONNXTests",
+            dependencies: ["ONNX", "NN", "Datasets", "TensorCore", "Training", "Search", "OpenCLBackend", "_TestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "SearchTests", dependencies: ["Search", "NN", "Training", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"],

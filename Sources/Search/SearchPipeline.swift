@@ -58,6 +58,16 @@ public final class SearchPipeline {
     public var planURL: URL { folder.appendingPathComponent("plan.json") }
     func repeatFolder(_ r: Int) -> URL { folder.appendingPathComponent("repeat-\(r)") }
 
+    /// Where repeat `r`'s `arm` keeps its architecture, checkpoint (`checkpoint.bin`, or for p-
+    /// the evaluated `pruned.bin`) and logs.
+    public func armFolder(repeat r: Int, arm: Arm) -> URL { repeatFolder(r).appendingPathComponent(arm.rawValue) }
+
+    /// The final weights of repeat `r`'s `arm`: the trained checkpoint, or p-'s pruned weights.
+    public func finalWeights(repeat r: Int, arm: Arm) -> URL? {
+        ["checkpoint.bin", "pruned.bin"].map { armFolder(repeat: r, arm: arm).appendingPathComponent($0) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
     /// The resource model of the plan's supernet, after checking the target lies in
     /// `[minimum, full]` of the search space.
     @discardableResult
@@ -198,7 +208,7 @@ public final class SearchPipeline {
     // MARK: the arms of one repeat
 
     func runArm(_ arm: Arm, repeat r: Int, search: DMSSearch, searched: Architecture, searchSeconds: Double) throws -> ArmResult {
-        let dir = repeatFolder(r).appendingPathComponent(arm.rawValue)
+        let dir = armFolder(repeat: r, arm: arm)
         let resultURL = dir.appendingPathComponent("result.json")
         if let data = try? Data(contentsOf: resultURL), let done = try? JSONDecoder().decode(ArmResult.self, from: data) { return done }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -10,7 +10,8 @@ public enum ConfusionMatrixSVG {
         let cell = 36, left = 120, top = 60, right = 90
         let width = left + n * cell + right, height = top + n * cell + 50
         func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+                of: ">", with: "&gt;")
         }
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif" font-size="11">
@@ -20,7 +21,8 @@ public enum ConfusionMatrixSVG {
 
             """
         for (p, name) in names.enumerated() {
-            svg += "<text x=\"\(left + p * cell + cell / 2)\" y=\"\(top - 8)\" text-anchor=\"middle\">\(escape(String(name.prefix(5))))</text>\n"
+            svg +=
+                "<text x=\"\(left + p * cell + cell / 2)\" y=\"\(top - 8)\" text-anchor=\"middle\">\(escape(String(name.prefix(5))))</text>\n"
         }
         for (t, row) in confusion.enumerated() {
             let total = row.reduce(0, +)
@@ -33,7 +35,8 @@ public enum ConfusionMatrixSVG {
                 let fill = String(format: "#%02x%02x%02x", shade(31), shade(78), shade(160))
                 let x = left + p * cell
                 svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"\(fill)\" stroke=\"#ddd\"/>"
-                svg += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(fraction > 0.5 ? "#fff" : "#222")\">\(count)</text>\n"
+                svg +=
+                    "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(fraction > 0.5 ? "#fff" : "#222")\">\(count)</text>\n"
             }
             let accuracy = total > 0 ? String(format: "%.1f%%", 100 * Double(row[t]) / Double(total)) : "–"
             svg += "<text x=\"\(left + n * cell + 8)\" y=\"\(y + cell / 2 + 4)\">\(accuracy)</text>\n"

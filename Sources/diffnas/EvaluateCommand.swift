@@ -42,7 +42,8 @@ struct EvaluateCommand: ParsableCommand {
         let test = try splits.normalized().splits.test
         guard Array(test.sampleShape) == [architecture.input.channels, architecture.input.height, architecture.input.width] else {
             throw CLIError(
-                "\(data): images are \(test.sampleShape) but the architecture takes [\(architecture.input.channels), \(architecture.input.height), \(architecture.input.width)]")
+                "\(data): images are \(test.sampleShape) but the architecture takes [\(architecture.input.channels), \(architecture.input.height), \(architecture.input.width)]"
+            )
         }
         guard test.classCount <= architecture.classes else {
             throw CLIError("\(data) has \(test.classCount) classes but the network predicts \(architecture.classes)")
@@ -50,7 +51,8 @@ struct EvaluateCommand: ParsableCommand {
         if !json { printError("evaluating \(test.count) \(test.name) images on \(backend.deviceDescription)") }
         let report = try Evaluation.report(network, on: test, batchSize: batch, latencyBatches: [1, latencyBatch], runs: runs)
         if let svg {
-            let picture = ConfusionMatrixSVG.render(report.confusion, classNames: test.classNames, title: "\(architecture.notes["name"] ?? "network") on \(test.name)")
+            let picture = ConfusionMatrixSVG.render(
+                report.confusion, classNames: test.classNames, title: "\(architecture.notes["name"] ?? "network") on \(test.name)")
             do { try Data(picture.utf8).write(to: URL(fileURLWithPath: svg), options: .atomic) } catch {
                 throw CLIError("cannot write \(svg): \(FileErrorDescription.reason(error as NSError))")
             }
@@ -61,17 +63,23 @@ struct EvaluateCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print(String(format: "test accuracy %.2f%% (%d images); %@ MACs, %@ parameters", report.testAccuracy * 100, report.images,
-                     ResourceCount.human(report.macs), ResourceCount.human(report.parameters)))
+        print(
+            String(
+                format: "test accuracy %.2f%% (%d images); %@ MACs, %@ parameters", report.testAccuracy * 100, report.images,
+                ResourceCount.human(report.macs), ResourceCount.human(report.parameters)))
         let names = test.classNames.count == report.confusion.count ? test.classNames : report.confusion.indices.map(String.init)
         var table = TextTable(["true \\ predicted"] + report.confusion.indices.map(String.init) + ["accuracy"])
         for (t, row) in report.confusion.enumerated() {
-            table.add(["\(t) \(names[t])"] + row.map(String.init) + [report.perClassAccuracy[t].map { String(format: "%.1f%%", $0 * 100) } ?? "–"])
+            table.add(
+                ["\(t) \(names[t])"] + row.map(String.init) + [report.perClassAccuracy[t].map { String(format: "%.1f%%", $0 * 100) } ?? "–"]
+            )
         }
         print(table.render())
         for l in report.latency {
-            print(String(format: "latency batch %d: median %.3f ms (min %.3f, %d runs), %.0f images/s", l.batch, l.medianMilliseconds,
-                         l.minimumMilliseconds, l.runs, l.imagesPerSecond))
+            print(
+                String(
+                    format: "latency batch %d: median %.3f ms (min %.3f, %d runs), %.0f images/s", l.batch, l.medianMilliseconds,
+                    l.minimumMilliseconds, l.runs, l.imagesPerSecond))
         }
         if let svg { print("confusion matrix: \(svg)") }
     }

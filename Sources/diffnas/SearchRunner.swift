@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import NN
+import ONNX
 import Search
 import TensorCore
 import Training
@@ -44,7 +45,7 @@ struct SearchRunner {
             throw CLIError("cannot create output folder \(outDir.path): \(FileErrorDescription.reason(error as NSError))")
         }
         let backend = try command.options.makeBackend(tuning: .tuneIfNeeded)
-        let (normalized, _) = try splits.normalized()
+        let (normalized, normalization) = try splits.normalized()
         printError(
             "DMS \(plan.pipeline.rawValue) on \(splits.train.name), backend \(backend.deviceDescription); "
                 + "base \(ResourceCount.human(Int(kind.value(of: base)))) \(kind.rawValue), supernet \(LayerWidths.depths(supernet)) "
@@ -82,6 +83,18 @@ struct SearchRunner {
             throw CLIError("\(error); what finished is kept in \(outDir.path) (--resume continues)")
         }
         print(report.markdown())
+        // The DMS result of repeat 1 as ONNX, with this run's input normalization as its first nodes.
+        if plan.arms.contains(.dms), let weights = pipeline.finalWeights(repeat: 1, arm: .dms) {
+            let architecture = pipeline.armFolder(repeat: 1, arm: .dms).appendingPathComponent("architecture.json")
+            let (_, network) = try LoadedNetwork.load(weights: weights.path, arch: architecture.path, backend: backend)
+            let onnx = outDir.appendingPathComponent("model.onnx")
+            do {
+                try ONNXExport.model(network, normalization: (normalization.mean, normalization.std)).write(to: onnx, options: .atomic)
+            } catch let error as CocoaError {
+                throw CLIError("cannot write \(onnx.path): \(FileErrorDescription.reason(error as NSError))")
+            }
+            print("ONNX model of the DMS result (repeat 1): \(onnx.path)")
+        }
         print("results in \(outDir.path)")
     }
 

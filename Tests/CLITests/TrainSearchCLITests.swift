@@ -92,7 +92,7 @@ import _TestSupport
         for file in [
             "plan.json", "architecture.json", "report.md", "report.json", "widths.svg", "search.svg", "kept.svg",
             "repeat-1/search/search.jsonl", "repeat-1/search/search-checkpoint.bin", "repeat-1/dms/result.json",
-            "repeat-1/uniform/result.json", "repeat-1/random/result.json", "repeat-1/random/architecture.json",
+            "repeat-1/uniform/result.json", "repeat-1/random/result.json", "repeat-1/random/architecture.json", "model.onnx",
         ] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "missing \(file)")
         }
@@ -213,6 +213,32 @@ import _TestSupport
         #expect(try runDiffNAS(["export", "--weights", checkpoint, "--out", st.path]).status == 0)
         let text = try runDiffNAS(common + ["--weights", st.path])
         #expect(text.status == 0 && text.standardOutput.contains("test accuracy") && text.standardOutput.contains("latency batch 8"))
+
+        // The ONNX export, run in ONNX Runtime on the raw test images (its graph normalizes them),
+        // predicts what `evaluate` counted.
+        let model = dir.appendingPathComponent("model.onnx")
+        let exported = try runDiffNAS(["export", "--weights", checkpoint, "--format", "onnx", "--data", data.path, "--out", model.path])
+        #expect(exported.status == 0 && exported.standardOutput.contains("ONNX"), "\(exported.standardError)")
+        let python = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../.build/onnx-venv/bin/python3")
+        if FileManager.default.isExecutableFile(atPath: python.path) {
+            let logits = dir.appendingPathComponent("logits.npy")
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tools/onnx/run_onnx.py")
+            let run = Process()
+            run.executableURL = python
+            run.arguments = [script.path, model.path, data.appendingPathComponent("test_x.npy").path, logits.path]
+            run.standardOutput = FileHandle.nullDevice
+            try run.run()
+            run.waitUntilExit()
+            #expect(run.terminationStatus == 0)
+            let (shape, values) = try NPYFile.read(contentsOf: logits)
+            let labels = try NPYFile.read(contentsOf: data.appendingPathComponent("test_y.npy")).values.map { Int($0) }
+            func predicted(_ n: Int) -> Int { (0..<4).max { a, b in values[n * 4 + a] < values[n * 4 + b] } ?? -1 }
+            let correct = (0..<shape[0]).filter { predicted($0) == labels[$0] }.count
+            #expect(Double(correct) / Double(shape[0]) == report["test_accuracy"] as? Double)
+        } else {
+            Issue.record("\(python.path) is missing: Tools/scripts/test.sh makes it")
+        }
 
         let other = dir.appendingPathComponent("resnet.json")
         try Architecture.cifarResNet(depth: 8, baseWidth: 4, input: .init(channels: 1, height: 8, width: 8), classes: 4).write(to: other)

@@ -33,7 +33,9 @@ import Training
             #expect(report.perClassAccuracy[c] == Double(row[c]) / Double(row.reduce(0, +)))
         }
         #expect(report.macs == trainer.network.architecture.resources.macs)
-        #expect(report.latency.map(\.batch) == [1, 5] && report.latency.allSatisfy { $0.runs == 3 && $0.minimumMilliseconds <= $0.medianMilliseconds })
+        #expect(
+            report.latency.map(\.batch) == [1, 5]
+                && report.latency.allSatisfy { $0.runs == 3 && $0.minimumMilliseconds <= $0.medianMilliseconds })
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]
         #expect(json?["test_accuracy"] as? Double == report.testAccuracy)
     }

@@ -5,7 +5,8 @@
 # `Tools/scripts/check-format.sh --fix` rewrites the files with `swift format` first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-files=$(git ls-files '*.swift')
+# Generated code (Sources/ONNX/Generated) is left as protoc-gen-swift writes it.
+files=$(git ls-files '*.swift' ':!:Sources/ONNX/Generated/*'; git ls-files --others --exclude-standard '*.swift' ':!:Sources/ONNX/Generated/*')
 if [ "${1:-}" = "--fix" ]; then swift format --configuration .swift-format -i $files; fi
 status=0
 unformatted=()

@@ -11,5 +11,11 @@ for v in $(compgen -e | grep '^DIFFNAS_' || true); do
     [ "$v" = DIFFNAS_REQUIRE_DEVICE ] || unset "$v"
 done
 Tools/scripts/install-deps.sh
+# ONNX Runtime for the ONNX parity test (Tests/ONNXTests), in a virtual environment in the build folder.
+venv=.build/onnx-venv
+if ! "$venv/bin/python3" -c "import onnx, onnxruntime, numpy" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check onnx==1.23.2 onnxruntime==1.32.0 numpy
+fi
 swift build --build-tests
 swift test --skip-build "$@"
