@@ -71,6 +71,10 @@ let package = Package(
         ),
         /// Device-vs-reference checks shared by `diffnas verify` and the test suite.
         .target(name: "Verification", dependencies: ["TensorCore", "ReferenceBackend"], swiftSettings: strict),
+        /// The library example: a tiny search, evaluation and ONNX export from Swift code (run in CI).
+        .executableTarget(
+            name: "diffnas-example", dependencies: ["NN", "Datasets", "TensorCore", "ReferenceBackend", "Training", "Search", "ONNX"],
+            path: "Examples/SearchAndExport", swiftSettings: strict),
         .executableTarget(
             name: "diffnas",
             dependencies: [

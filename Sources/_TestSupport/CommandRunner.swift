@@ -27,8 +27,8 @@ public final class DiffNASProcess: @unchecked Sendable {
     let group = DispatchGroup()
     var outData = Data(), errData = Data()
 
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = diffnasExecutable()
+    public init(_ arguments: [String], environment: [String: String] = [:], executable: String = "diffnas") throws {
+        process.executableURL = builtExecutable(executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DIFFNAS_") }
         env["DIFFNAS_TUNE"] = "off"
@@ -82,14 +82,17 @@ public func runDiffNAS(_ arguments: [String], environment: [String: String] = [:
 }
 
 /// `.build/<config>/diffnas`, found beside the running test bundle.
-public func diffnasExecutable() -> URL {
+public func diffnasExecutable() -> URL { builtExecutable("diffnas") }
+
+/// The package's executable `name` (`.build/<config>/<name>`), found beside the running test bundle.
+public func builtExecutable(_ name: String) -> URL {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("diffnas")
+        let candidate = dir.appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         dir = dir.deletingLastPathComponent()
     }
-    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("diffnas")
+    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
 }
 
 /// A fresh temporary directory, removed by the caller.
