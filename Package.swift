@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "ONNX", targets: ["ONNX"]),
+        .library(name: "CellSearch", targets: ["CellSearch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,6 +55,9 @@ let package = Package(
         .target(name: "Training", dependencies: ["NN", "Datasets", "TensorCore"], swiftSettings: strict),
         /// DMS: differentiable top-k units, resource models, the search loop, export.
         .target(name: "Search", dependencies: ["NN", "Training", "Datasets", "TensorCore"], swiftSettings: strict),
+        /// The DARTS family: cell search spaces (NAS-Bench-201, DARTS), their operations, genotypes,
+        /// and the cell searches (DARTS first order, GDAS).
+        .target(name: "CellSearch", dependencies: ["NN", "Training", "Datasets", "TensorCore"], swiftSettings: strict),
         /// ONNX export of trained networks; `onnx.pb.swift` is generated from onnx.proto once and committed
         /// (`Tools/scripts/generate-onnx-proto.sh`).
         .target(
@@ -79,7 +83,7 @@ let package = Package(
             name: "diffnas",
             dependencies: [
                 "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "Verification", "NN", "Datasets", "Training",
-                "Benchmarks", "Search", "ONNX",
+                "Benchmarks", "Search", "ONNX", "CellSearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -115,6 +119,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SearchTests", dependencies: ["Search", "NN", "Training", "Datasets", "TensorCore", "ReferenceBackend", "_TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CellSearchTests",
+            dependencies: ["CellSearch", "NN", "Datasets", "TensorCore", "ReferenceBackend", "OpenCLBackend", "_TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["TensorCore", "_TestSupport"], swiftSettings: strict),
     ]

@@ -17,7 +17,7 @@
 //                                    one work-item per 4 channels walking the N rows
 //   dot_partial_group_tree           stage 1 of a full dot product: work-group g sums its
 //                                    contiguous chunk of float4s into partial[g]
-//   sum_final_group_tree             stage 2: one work-group sums `count` partials into out[0]
+//   sum_final_group_tree             stage 2: one work-group sums `count` partials into out[index]
 //
 // Tunables (-D):
 //   EW_GROUP_SIZE  work-items per group of the *_group_tree kernels; a power of two, and the
@@ -194,15 +194,15 @@ void dot_partial_group_tree(__global const float* p, __global const float* q, co
     if (lid == 0) partial[g] = total;
 }
 
-// Stage 2: out[0] = Σ partial[0 … count−1], by one work-group of EW_GROUP_SIZE work-items.
+// Stage 2: out[index] = Σ partial[0 … count−1], by one work-group of EW_GROUP_SIZE work-items.
 __kernel __attribute__((reqd_work_group_size(EW_GROUP_SIZE, 1, 1)))
-void sum_final_group_tree(__global const float* partial, const int count, __global float* out) {
+void sum_final_group_tree(__global const float* partial, const int count, __global float* out, const int index) {
     __local float scratch[EW_GROUP_SIZE];
     const int lid = get_local_id(0);
     float sum = 0.0f;
     for (int k = lid; k < count; k += EW_GROUP_SIZE) sum += partial[k];
     const float total = ew_group_sum(sum, scratch);
-    if (lid == 0) out[0] = total;
+    if (lid == 0) out[index] = total;
 }
 
 // ---- S = 1: x is [N, C], channels contiguous within a row -------------------------------------

@@ -168,10 +168,10 @@ extension OpenCLBackend {
         return (dx, ds)
     }
 
-    /// `out[0] = Σ p·q` over all elements: stage 1 gives each of `groups` work-groups a
+    /// `out[index] = Σ p·q` over all elements: stage 1 gives each of `groups` work-groups a
     /// contiguous chunk of float4s (at least 8 per work-item; at most 4 groups per compute unit
     /// on the CPU device, 512 on GPUs), stage 2 sums the partials in one work-group.
-    private func dot(_ p: Tensor, _ q: Tensor, into out: Tensor) throws {
+    func dot(_ p: Tensor, _ q: Tensor, into out: Tensor, at index: Int = 0) throws {
         let n = p.count
         try requireInt32Elements("dot", n)
         let groupSize = channelReductionGroupSize
@@ -188,6 +188,6 @@ extension OpenCLBackend {
         try launch(
             "elementwise.cl", "sum_final_group_tree", defines: elementwiseDefines,
             global: [groupSize], local: [groupSize],
-            [.buffer(buffer(partial)), .index(groups), .buffer(buffer(out))])
+            [.buffer(buffer(partial)), .index(groups), .buffer(buffer(out)), .index(index)])
     }
 }

@@ -113,6 +113,24 @@ public protocol Backend: AnyObject, Sendable {
     /// Mean over `axes`.
     func mean(_ x: Tensor, axes: [Int]) throws -> Tensor
 
+    // MARK: Cell operations (the DARTS family)
+    /// Copies channels `[from, from + count)` of `source: [N, C_s, …]` into channels `[at, at + count)`
+    /// of `destination: [N, C_d, …]` (same N and trailing dimensions), in place on `destination`.
+    /// Concatenation along channels is one copy per input; a channel slice is one copy out.
+    func copyChannels(_ source: Tensor, from: Int, into destination: Tensor, at: Int, count: Int) throws
+    /// `y[n, j·g + i, …] = x[n, i·(C/g) + j, …]` for `x: [N, C, …]`, `i < g`, `j < C/g`: view the channels
+    /// as `[g, C/g]`, transpose, flatten (PC-DARTS' shuffle). `groups: C/g` is its inverse.
+    func channelShuffle(_ x: Tensor, groups: Int) throws -> Tensor
+    /// `y = Σ_i w[i]·x_i` over `inputs` of one shape, with `weights: [n]` a device tensor (the mixed
+    /// operation of a DARTS edge).
+    func weightedSum(_ inputs: [Tensor], weights: Tensor) throws -> Tensor
+    /// `(∂L/∂x_i = w[i]·dy, ∂L/∂w[i] = Σ dy·x_i)`, the second a `[n]` tensor.
+    func weightedSumBackward(_ dy: Tensor, inputs: [Tensor], weights: Tensor) throws -> (inputs: [Tensor], weights: Tensor)
+    /// `y[n, c, i, j] = x[n, c, top + i, left + j]` for `i < height`, `j < width` (`x: [N, C, H, W]`).
+    func cropSpatial(_ x: Tensor, top: Int, left: Int, height: Int, width: Int) throws -> Tensor
+    /// `∂L/∂x`: `dy` placed at `(top, left)` in zeros of `inputShape`.
+    func cropSpatialBackward(_ dy: Tensor, inputShape: [Int], top: Int, left: Int) throws -> Tensor
+
     // MARK: Differentiable top-k (DMS)
     /// `c'_i = #{j : c_j ≤ c_i} / N` with ties broken by index, i.e. `(rank_i + 1)/N` for the
     /// ascending stable order; NaN ranks below every number. O(N log N).

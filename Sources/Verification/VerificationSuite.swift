@@ -13,6 +13,7 @@ public enum VerificationSuite {
     public static var all: [VerifyCase] {
         gemmCases() + convolutionCases() + normalizationCases() + elementwiseCases() + poolingCases()
             + lossCases() + reductionCases() + topKCases() + optimizerCases() + realValuedCases()
+            + cellCases()
     }
 
     /// The cases of one family.

@@ -22,7 +22,7 @@ public struct NamedOutput: Sendable {
 /// The operation families of the verification suite (`diffnas verify --family`), one
 /// `Cases+<Family>.swift` each.
 public enum VerifyFamily: String, CaseIterable, Sendable, CustomStringConvertible {
-    case gemm, conv, norm, elementwise, pool, loss, reduce, topk, optim
+    case gemm, conv, norm, elementwise, pool, loss, reduce, topk, optim, cells
     public var description: String { rawValue }
 }
 

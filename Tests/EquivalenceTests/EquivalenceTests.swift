@@ -30,6 +30,7 @@ struct EquivalenceTests {
     @Test(arguments: VerificationSuite.cases(family: .reduce)) func reduction(_ c: VerifyCase) throws { try Self.run(c) }
     @Test(arguments: VerificationSuite.cases(family: .topk)) func topK(_ c: VerifyCase) throws { try Self.run(c) }
     @Test(arguments: VerificationSuite.cases(family: .optim)) func optimizers(_ c: VerifyCase) throws { try Self.run(c) }
+    @Test(arguments: VerificationSuite.cases(family: .cells)) func cells(_ c: VerifyCase) throws { try Self.run(c) }
 
     @Test func everyFamilyHasCases() {
         for family in VerifyFamily.allCases {

@@ -123,6 +123,22 @@ final class FaultyBackend: Backend, @unchecked Sendable {
     func sum(_ x: Tensor, axes: [Int]) throws -> Tensor { try perturb(reference.sum(x, axes: axes)) }
     func mean(_ x: Tensor, axes: [Int]) throws -> Tensor { try perturb(reference.mean(x, axes: axes)) }
 
+    func copyChannels(_ source: Tensor, from: Int, into destination: Tensor, at: Int, count: Int) throws {
+        try reference.copyChannels(source, from: from, into: destination, at: at, count: count)
+        try perturb(destination)
+    }
+    func channelShuffle(_ x: Tensor, groups: Int) throws -> Tensor { try perturb(reference.channelShuffle(x, groups: groups)) }
+    func weightedSum(_ inputs: [Tensor], weights: Tensor) throws -> Tensor { try perturb(reference.weightedSum(inputs, weights: weights)) }
+    func weightedSumBackward(_ dy: Tensor, inputs: [Tensor], weights: Tensor) throws -> (inputs: [Tensor], weights: Tensor) {
+        let r = try reference.weightedSumBackward(dy, inputs: inputs, weights: weights)
+        return (try r.inputs.map { try perturb($0) }, try perturb(r.weights))
+    }
+    func cropSpatial(_ x: Tensor, top: Int, left: Int, height: Int, width: Int) throws -> Tensor {
+        try perturb(reference.cropSpatial(x, top: top, left: left, height: height, width: width))
+    }
+    func cropSpatialBackward(_ dy: Tensor, inputShape: [Int], top: Int, left: Int) throws -> Tensor {
+        try perturb(reference.cropSpatialBackward(dy, inputShape: inputShape, top: top, left: left))
+    }
     func rankNormalize(_ importance: Tensor) throws -> Tensor { try perturb(reference.rankNormalize(importance)) }
     func softMask(normalized: Tensor, ratio a: Tensor, lambda: Float) throws -> Tensor {
         try perturb(reference.softMask(normalized: normalized, ratio: a, lambda: lambda))
@@ -169,7 +185,7 @@ final class FaultyBackend: Backend, @unchecked Sendable {
     }
 
     /// The exact families notice a single ulp.
-    @Test(arguments: [VerifyFamily.gemm, .conv, .elementwise, .pool, .reduce, .topk])
+    @Test(arguments: [VerifyFamily.gemm, .conv, .elementwise, .pool, .reduce, .topk, .cells])
     func oneUlpFailsTheExactFamilies(_ family: VerifyFamily) {
         let caught = Self.cases.filter { $0.family == family && $0.tolerance == .exact }
             .filter { !Verifier.check($0, device: FaultyBackend(ulps: 1)).passed }
