@@ -24,8 +24,11 @@ public final class DARTSNetwork: CellNetwork {
     var dropPathRandom: SeededRandom
 
     /// The search supernet: every DARTS operation on every edge.
-    public static func supernet(_ size: CellNetworkSize, backend: any Backend, seed: UInt64) throws -> DARTSNetwork {
-        try DARTSNetwork(size, genotype: nil, auxiliary: false, backend: backend, seed: seed)
+    /// `partialChannels` K > 1: PC-DARTS' partial-channel edges.
+    public static func supernet(
+        _ size: CellNetworkSize, partialChannels: Int = 1, backend: any Backend, seed: UInt64
+    ) throws -> DARTSNetwork {
+        try DARTSNetwork(size, genotype: nil, auxiliary: false, partialChannels: partialChannels, backend: backend, seed: seed)
     }
 
     /// The evaluation network of `genotype`.
@@ -35,7 +38,9 @@ public final class DARTSNetwork: CellNetwork {
         try DARTSNetwork(size, genotype: genotype, auxiliary: auxiliary, backend: backend, seed: seed)
     }
 
-    init(_ size: CellNetworkSize, genotype: DARTSGenotype?, auxiliary: Bool, backend: any Backend, seed: UInt64) throws {
+    init(
+        _ size: CellNetworkSize, genotype: DARTSGenotype?, auxiliary: Bool, partialChannels: Int = 1, backend: any Backend, seed: UInt64
+    ) throws {
         try require(size.channels >= 1 && size.cells >= 1 && size.nodes >= 1, "darts: channels, cells and nodes must be ≥ 1, got \(size)")
         if let genotype {
             try require(
@@ -60,7 +65,8 @@ public final class DARTSNetwork: CellNetwork {
             if reduction { current *= 2 }
             let cell = try DARTSCell(
                 nodes: size.nodes, channelsPrevPrev: previousPrevious, channelsPrev: previous, channels: current, reduction: reduction,
-                reductionPrevious: reductionPrevious, genotype: genotype, name: "cells.\(i)", backend: backend, rng: &rng)
+                reductionPrevious: reductionPrevious, genotype: genotype, partialChannels: partialChannels, name: "cells.\(i)",
+                backend: backend, rng: &rng)
             cells.append(cell)
             reductionPrevious = reduction
             (previousPrevious, previous) = (previous, cell.outputChannels)
@@ -107,7 +113,7 @@ final class DARTSCell {
 
     init(
         nodes: Int, channelsPrevPrev: Int, channelsPrev: Int, channels c: Int, reduction: Bool, reductionPrevious: Bool,
-        genotype: DARTSGenotype?, name: String, backend: any Backend, rng: inout SeededRandom
+        genotype: DARTSGenotype?, partialChannels: Int, name: String, backend: any Backend, rng: inout SeededRandom
     ) throws {
         self.reduction = reduction
         let affine = genotype != nil
@@ -147,7 +153,7 @@ final class DARTSCell {
                         (
                             try CellEdge(
                                 CellSpace.darts.operations, channelsIn: c, channelsOut: c, stride: stride, style: style,
-                                name: "\(name).ops.\(index)", backend: backend, rng: &rng), input, index
+                                partialChannels: partialChannels, name: "\(name).ops.\(index)", backend: backend, rng: &rng), input, index
                         ))
                     index += 1
                 }
@@ -167,6 +173,7 @@ final class DARTSCell {
             var sum: Variable?
             for (edge, input, index) in edges {
                 var y = try edge.forward(states[input], on: tape, mix: try mixing.edge(index, reduction: reduction))
+                if let scale = mixing.edgeScale(reduction: reduction) { y = try tape.scaleByElement(y, scale, index: index) }
                 if dropPath > 0 && edge.operations != [.skipConnect] {
                     y = try dropPathScale(y, probability: dropPath, on: tape, rng: &rng)
                 }

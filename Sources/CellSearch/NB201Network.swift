@@ -24,7 +24,8 @@ public final class NB201Network: CellNetwork {
     /// one in an evaluation network). `style`: `.search(.nb201)` (BN without affine parameters or
     /// running statistics) or `.evaluation(.nb201)`.
     public init(
-        _ size: CellNetworkSize, operations: [[CellOperation]], style: OperationStyle, backend: any Backend, seed: UInt64
+        _ size: CellNetworkSize, operations: [[CellOperation]], style: OperationStyle, partialChannels: Int = 1, backend: any Backend,
+        seed: UInt64
     ) throws {
         try require(size.channels >= 1 && size.cells >= 1 && size.nodes >= 1, "nb201: channels, cells and nodes must be ≥ 1, got \(size)")
         try require(
@@ -53,7 +54,7 @@ public final class NB201Network: CellNetwork {
                         edges.append(
                             try CellEdge(
                                 operations[e], channelsIn: width, channelsOut: width, stride: 1, style: style,
-                                name: "\(name).edges.\(node)<-\(from)",
+                                partialChannels: partialChannels, name: "\(name).edges.\(node)<-\(from)",
                                 backend: backend, rng: &rng))
                     }
                 }
@@ -76,7 +77,8 @@ public final class NB201Network: CellNetwork {
                 for _ in 1...size.nodes {
                     var sum: Variable?
                     for from in nodes.indices {
-                        let y = try edges[e].forward(nodes[from], on: tape, mix: try mixing.edge(e, reduction: false))
+                        var y = try edges[e].forward(nodes[from], on: tape, mix: try mixing.edge(e, reduction: false))
+                        if let scale = mixing.edgeScale(reduction: false) { y = try tape.scaleByElement(y, scale, index: e) }
                         sum = try sum.map { try tape.add($0, y) } ?? y
                         e += 1
                     }

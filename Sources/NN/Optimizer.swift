@@ -43,6 +43,9 @@ public final class SGD: Optimizer {
         }
     }
 
+    /// The momentum buffer `v` of `parameter` (zeros before the first step).
+    public func velocity(of parameter: Parameter) -> Tensor? { velocity[ObjectIdentifier(parameter)]?.1 }
+
     public var state: [(name: String, tensor: Tensor)] {
         velocity.values.map { (name: "\($0.0.name).momentum", tensor: $0.1) }.sorted { $0.name < $1.name }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import OpenCLRuntime
+import TensorCore
 
 /// Reuses device buffers: creating a `cl_mem` per intermediate tensor costs far more than the
 /// small kernels that fill it. Buffers are binned by byte size rounded up to a size class
@@ -13,6 +14,8 @@ final class BufferPool: @unchecked Sendable {
     private var idle: [Int: [Buffer]] = [:]
     private var idleBytes = 0
     private let lock = NSLock()
+    /// Bytes of buffers handed out and not yet returned, and their peak.
+    let memory = MemoryCounter()
 
     init(context: Context, maxIdleBytes: Int = 1 << 30) {
         self.context = context
@@ -29,6 +32,7 @@ final class BufferPool: @unchecked Sendable {
 
     func take(byteCount: Int) throws -> Buffer {
         let size = BufferPool.sizeClass(byteCount)
+        memory.allocate(size)
         lock.lock()
         if var list = idle[size], let buffer = list.popLast() {
             idle[size] = list
@@ -41,6 +45,7 @@ final class BufferPool: @unchecked Sendable {
     }
 
     func recycle(_ buffer: Buffer) {
+        memory.release(buffer.byteCount)
         lock.lock()
         defer { lock.unlock() }
         guard idleBytes + buffer.byteCount <= maxIdleBytes else { return }  // released by ARC

@@ -157,6 +157,9 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
 
     public func synchronize() throws { try queue.finish() }
+
+    public func memoryUsage() -> MemoryUsage { pool.memory.usage }
+    public func resetPeakMemory() { pool.memory.resetPeak() }
 }
 
 extension KernelArgument {

@@ -9,12 +9,25 @@ import TensorCore
 public final class ReferenceStorage: TensorStorage, @unchecked Sendable {
     public var values: [Float]
     public var count: Int { values.count }
-    public init(_ values: [Float]) { self.values = values }
+    /// Bytes (4 per value) are counted from creation to release, per backend that made them.
+    private let counter: MemoryCounter?
+    private let bytes: Int
+    public init(_ values: [Float], counter: MemoryCounter? = nil) {
+        self.values = values
+        self.counter = counter
+        bytes = values.count * MemoryLayout<Float>.stride
+        counter?.allocate(bytes)
+    }
+    deinit { counter?.release(bytes) }
 }
 
 /// The CPU reference backend. Stateless; every operation is a direct transcription of its formula.
 public final class ReferenceBackend: Backend, @unchecked Sendable {
+    let memory = MemoryCounter()
     public init() {}
+
+    public func memoryUsage() -> MemoryUsage { memory.usage }
+    public func resetPeakMemory() { memory.resetPeak() }
 
     public var name: String { "reference" }
     public var deviceDescription: String { "CPU reference (plain Swift loops)" }
@@ -34,7 +47,7 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
 
     /// A new tensor holding `values`.
     func make(_ shape: [Int], _ values: [Float]) -> Tensor {
-        Tensor(shape: shape, storage: ReferenceStorage(values))
+        Tensor(shape: shape, storage: ReferenceStorage(values, counter: memory))
     }
 
     // MARK: Memory

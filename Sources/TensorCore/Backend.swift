@@ -26,6 +26,11 @@ public protocol Backend: AnyObject, Sendable {
     func fill(_ tensor: Tensor, with value: Float) throws
     /// Waits until all queued work has finished.
     func synchronize() throws
+    /// Bytes of tensor storage alive now, and the most alive at once since `resetPeakMemory()`
+    /// (device buffers for OpenCL, rounded up to the pool's size classes; host arrays for the reference).
+    func memoryUsage() -> MemoryUsage
+    /// Starts a new peak measurement at the bytes alive now.
+    func resetPeakMemory()
 
     // MARK: Matrix multiply
     /// `C[b] = α·op(A[b])·op(B[b]) + β·C[b]`, in place on `c`.

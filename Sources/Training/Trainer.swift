@@ -28,7 +28,8 @@ public struct StepReport: Sendable {
 /// epoch, so a run restored from a checkpoint continues exactly as an uninterrupted one (bit
 /// for bit on the reference backend).
 public final class Trainer {
-    public let network: Network
+    /// What is trained (a `Network`, or a cell network from a genotype).
+    public let model: any TrainableModel
     public let backend: any Backend
     public let configuration: TrainingConfiguration
     public let trainLoader: BatchLoader
@@ -40,24 +41,28 @@ public final class Trainer {
     /// Optimizer steps taken.
     public internal(set) var step = 0
 
-    public init(
+    public convenience init(
         network: Network, train: Dataset, test: Dataset, normalization: ChannelNormalization?,
         configuration: TrainingConfiguration
     ) throws {
-        let input = network.architecture.input
-        guard train.sampleShape == [input.channels, input.height, input.width] else {
-            throw TrainingError.incompatibleData(
-                "the data's images are \(train.sampleShape) but the architecture expects [\(input.channels), \(input.height), \(input.width)]"
-            )
+        try self.init(model: network, train: train, test: test, normalization: normalization, configuration: configuration)
+    }
+
+    public init(
+        model network: any TrainableModel, train: Dataset, test: Dataset, normalization: ChannelNormalization?,
+        configuration: TrainingConfiguration
+    ) throws {
+        let input = network.inputShape
+        guard train.sampleShape == input else {
+            throw TrainingError.incompatibleData("the data's images are \(train.sampleShape) but the model expects \(input)")
         }
-        guard train.classCount <= network.architecture.classes else {
-            throw TrainingError.incompatibleData(
-                "the data has \(train.classCount) classes but the architecture has \(network.architecture.classes)")
+        guard train.classCount <= network.classCount else {
+            throw TrainingError.incompatibleData("the data has \(train.classCount) classes but the model has \(network.classCount)")
         }
-        self.network = network
+        self.model = network
         backend = network.backend
         self.configuration = configuration
-        let augmentation = configuration.augment ? Augmentation.standard(imageSize: input.height) : .disabled
+        let augmentation = configuration.augment ? Augmentation.standard(imageSize: input[1]) : .disabled
         trainLoader = try BatchLoader(
             dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: false,
             augmentation: augmentation, normalization: normalization, seed: configuration.seed)
@@ -82,15 +87,18 @@ public final class Trainer {
         let x = try backend.upload(batch.images, shape: batch.shape)
         let labels = try backend.upload(batch.labels, shape: [batch.count])
         let tape = Tape(backend: backend, training: true)
-        let logits = try network.forward(tape.constant(x), on: tape)
-        let (loss, _) = try tape.softmaxCrossEntropy(logits, labels: labels)
+        let (logits, auxiliary) = try model.classify(tape.constant(x), on: tape)
+        var (loss, _) = try tape.softmaxCrossEntropy(logits, labels: labels)
+        for (extra, weight) in auxiliary {
+            loss = try tape.add(loss, tape.scale(try tape.softmaxCrossEntropy(extra, labels: labels).loss, by: weight))
+        }
         let lossValue = try backend.download(loss.value)[0]
         guard lossValue.isFinite else {
             throw TrainingError.nonFiniteLoss(epoch: completedEpochs, step: step, value: lossValue)
         }
         try tape.backward(from: loss)
         optimizer.learningRate = schedule.rate(at: step)
-        try optimizer.step(network.parameters.compactMap { p in tape.gradient(of: p).map { (p, $0) } })
+        try optimizer.step(model.parameters.compactMap { p in tape.gradient(of: p).map { (p, $0) } })
         step += 1
         let predictions = try backend.download(backend.argmax(logits.value))
         return (lossValue, zip(predictions, batch.labels).filter { $0 == $1 }.count)
@@ -99,6 +107,7 @@ public final class Trainer {
     /// Trains one epoch (the next one), calling `progress` after every step.
     public func trainEpoch(progress: (StepReport) -> Void = { _ in }) throws -> PassMetrics {
         let epoch = completedEpochs
+        model.willTrainEpoch(epoch, of: configuration.epochs)
         let start = Date()
         var lossSum = 0.0, correct = 0, images = 0
         for batch in trainLoader.batches(epoch: epoch) {
@@ -122,7 +131,28 @@ public final class Trainer {
 
     /// Loss and accuracy on the test split with batch norm in inference mode.
     public func evaluate() throws -> PassMetrics {
-        try Trainer.evaluate(network, loader: testLoader)
+        try Trainer.evaluate(model, loader: testLoader)
+    }
+
+    /// Loss and accuracy of any trainable model over every batch of `loader` (inference mode).
+    public static func evaluate(_ model: any TrainableModel, loader: BatchLoader) throws -> PassMetrics {
+        if let network = model as? Network { return try evaluate(network, loader: loader) }
+        let backend = model.backend
+        let start = Date()
+        var lossSum = 0.0, correct = 0, images = 0
+        for batch in loader.batches(epoch: 0) {
+            let tape = Tape(backend: backend, training: false)
+            let logits = try model.classify(tape.constant(try backend.upload(batch.images, shape: batch.shape)), on: tape).logits
+            let labels = try backend.upload(batch.labels, shape: [batch.count])
+            let (loss, _) = try backend.softmaxCrossEntropy(logits: logits.value, labels: labels)
+            lossSum += Double(try backend.download(loss)[0]) * Double(batch.count)
+            let predictions = try backend.download(backend.argmax(logits.value))
+            correct += zip(predictions, batch.labels).filter { $0 == $1 }.count
+            images += batch.count
+        }
+        return PassMetrics(
+            loss: lossSum / Double(max(images, 1)), accuracy: Double(correct) / Double(max(images, 1)),
+            images: images, seconds: Date().timeIntervalSince(start))
     }
 
     /// Loss and accuracy of `network` over every batch of `loader` (epoch 0 order).

@@ -88,7 +88,7 @@ public final class TrainingRun {
             let train = try trainer.trainEpoch(progress: onStep)
             seconds += train.seconds
             images += train.images
-            let validation = try validationLoader.map { try Trainer.evaluate(trainer.network, loader: $0) }
+            let validation = try validationLoader.map { try Trainer.evaluate(trainer.model, loader: $0) }
             let test = evaluateTestEachEpoch || epoch + 1 == epochs ? try trainer.evaluate() : nil
             try trainer.makeCheckpoint(extra: ["seconds": "\(seconds)", "images": "\(images)"]).write(to: checkpointURL)
             var line: [String: Any] = [
@@ -104,7 +104,7 @@ public final class TrainingRun {
             lastValidation = validation
         }
         let test = try lastTest ?? trainer.evaluate()
-        let validation = try lastValidation ?? validationLoader.map { try Trainer.evaluate(trainer.network, loader: $0) }
+        let validation = try lastValidation ?? validationLoader.map { try Trainer.evaluate(trainer.model, loader: $0) }
         return TrainingRunResult(test: test, validation: validation, epochs: epochs, trainSeconds: seconds, trainImages: images)
     }
 }

@@ -33,6 +33,8 @@ final class FaultyBackend: Backend, @unchecked Sendable {
     func copy(_ source: Tensor, into destination: Tensor) throws { try reference.copy(source, into: destination) }
     func fill(_ tensor: Tensor, with value: Float) throws { try reference.fill(tensor, with: value) }
     func synchronize() throws {}
+    func memoryUsage() -> MemoryUsage { reference.memoryUsage() }
+    func resetPeakMemory() { reference.resetPeakMemory() }
 
     func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float) throws {
         var operand = b

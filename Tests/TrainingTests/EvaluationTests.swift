@@ -25,14 +25,15 @@ import Training
         let trainer = try TrainerTests.trainer(epochs: 2)
         for _ in 0..<2 { _ = try trainer.trainEpoch() }
         let test = try TrainerTests.data(24, seed: 2)
-        let report = try Evaluation.report(trainer.network, on: test, batchSize: 7, latencyBatches: [1, 5], runs: 3)
+        let network = try #require(trainer.model as? Network)
+        let report = try Evaluation.report(network, on: test, batchSize: 7, latencyBatches: [1, 5], runs: 3)
         let reference = try trainer.evaluate()
         #expect(report.testAccuracy == reference.accuracy)
         #expect(report.images == 24 && report.confusion.flatMap { $0 }.reduce(0, +) == 24)
         for (c, row) in report.confusion.enumerated() {
             #expect(report.perClassAccuracy[c] == Double(row[c]) / Double(row.reduce(0, +)))
         }
-        #expect(report.macs == trainer.network.architecture.resources.macs)
+        #expect(report.macs == network.architecture.resources.macs)
         #expect(
             report.latency.map(\.batch) == [1, 5]
                 && report.latency.allSatisfy { $0.runs == 3 && $0.minimumMilliseconds <= $0.medianMilliseconds })
