@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Search", dependencies: ["NN", "Training", "Datasets", "TensorCore"], swiftSettings: strict),
         /// The DARTS family: cell search spaces (NAS-Bench-201, DARTS), their operations, genotypes,
         /// and the cell searches (DARTS first order, GDAS).
-        .target(name: "CellSearch", dependencies: ["NN", "Training", "Datasets", "TensorCore"], swiftSettings: strict),
+        .target(name: "CellSearch", dependencies: ["NN", "Training", "Datasets", "TensorCore", "Search"], swiftSettings: strict),
         /// ONNX export of trained networks; `onnx.pb.swift` is generated from onnx.proto once and committed
         /// (`Tools/scripts/generate-onnx-proto.sh`).
         .target(

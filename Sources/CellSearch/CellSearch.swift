@@ -87,7 +87,7 @@ public final class CellSearch {
     }
 
     public var stepsPerEpoch: Int { trainLoader.batchesPerEpoch }
-    public var totalSteps: Int { configuration.epochs * stepsPerEpoch }
+    public var totalSteps: Int { min(configuration.epochs * stepsPerEpoch, configuration.stepLimit ?? Int.max) }
     public var epoch: Int { step / stepsPerEpoch }
     public var finished: Bool { step >= totalSteps }
 

@@ -45,6 +45,8 @@ public struct CellSearchConfiguration: Sendable, Equatable, Codable {
     public var evaluationImages: Int
     /// Steps between snapshots of α in the history (the α-evolution charts).
     public var recordInterval: Int
+    /// Stop after this many iterations (`--search-steps`), even inside an epoch; nil: all epochs.
+    public var stepLimit: Int?
     public var seed: UInt64
 
     /// The official settings of `method` (see `../shared/darts-family.md`): DARTS batch 64, w-SGD
@@ -60,7 +62,7 @@ public struct CellSearchConfiguration: Sendable, Equatable, Codable {
             momentum: 0.9, weightDecay: 3e-4, nesterov: false, gradientClip: 5, architectureLearningRate: 3e-4,
             architectureWeightDecay: 1e-3, architectureBeta1: 0.5, architectureBeta2: 0.999, partialChannels: 1,
             architectureWarmupFraction: 0, temperatureMax: 10, temperatureMin: 0.1, augment: true, evaluationImages: 10_000,
-            recordInterval: 10, seed: 42)
+            recordInterval: 10, stepLimit: nil, seed: 42)
         switch method {
         case .darts, .darts2: break
         case .pcdarts:

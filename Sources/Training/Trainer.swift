@@ -136,7 +136,7 @@ public final class Trainer {
 
     /// Loss and accuracy of any trainable model over every batch of `loader` (inference mode).
     public static func evaluate(_ model: any TrainableModel, loader: BatchLoader) throws -> PassMetrics {
-        if let network = model as? Network { return try evaluate(network, loader: loader) }
+        if let network = model as? Network { return try evaluate(network, loader: loader, masks: { _ in NetworkMasks() }) }
         let backend = model.backend
         let start = Date()
         var lossSum = 0.0, correct = 0, images = 0

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellSearch
 import Datasets
 import Foundation
 import NN
@@ -7,6 +8,13 @@ import TensorCore
 import Training
 
 extension Pipeline: ExpressibleByArgument {}
+extension CellSpace: ExpressibleByArgument {}
+
+/// `--method`: DMS (width/depth scaling) or a cell search of the DARTS family.
+enum SearchMethod: String, ExpressibleByArgument, CaseIterable {
+    case dms, darts, darts2, pcdarts, gdas
+    var cellMethod: CellMethod? { CellMethod(rawValue: rawValue) }
+}
 extension StructureSchedule: ExpressibleByArgument {}
 
 /// Search sizes: the default finishes in about 25 minutes on a 2-core CPU through PoCL.
@@ -30,9 +38,22 @@ struct SearchCommand: ParsableCommand {
             architecture.json, widths.svg, search.svg, kept.svg and one folder per repeat with every \
             checkpoint and log. --resume continues an interrupted run (and may add repeats).
             --target: a fraction of the base model (0.25) or an absolute count (300M, 1.2M, 25K) of --resource.
+            --method darts|darts2|pcdarts|gdas runs a cell search of the DARTS family instead, on --space \
+            nb201 (default) or darts: the training split is halved into the w and α halves, the genotype is \
+            derived as the official code does, retrained from scratch on the whole training split and tested; \
+            the folder holds report.md/report.json, genotype.json, alpha-*.svg, weights.svg, cells.svg, \
+            search.ckpt and retrain/. The quick preset is the reduced search of ../shared/darts-family.md \
+            (16×16 images; NB201 C = 8, 2 cells per stage; DARTS C = 8, 5 cells).
             """
     )
 
+    @Option(name: .long, help: "Method: dms (default), darts, darts2, pcdarts or gdas.") var method: SearchMethod = .dms
+    @Option(name: .long, help: "Cell space of the darts/darts2/pcdarts/gdas methods: nb201 (default) or darts.") var space: CellSpace?
+    @Option(name: .long, help: "Cell methods: channels C of the search network.") var channels: Int?
+    @Option(name: .long, help: "Cell methods: cells per stage (nb201) or in all (darts) of the search network.") var cells: Int?
+    @Option(name: .customLong("search-epochs"), help: "Cell methods: search epochs over the w half.") var searchEpochs: Int?
+    @Option(name: .customLong("image-side"), help: "Cell methods: image side the data is averaged down to (multiple of 4).") var imageSide:
+        Int?
     @Option(name: .long, help: "Pipeline: np (default), p, or p-.") var pipeline: Pipeline = .np
     @Option(name: .long, help: "Preset sizes: quick (default, ~25 min on 2 CPU cores) or paper.") var preset: Preset = .quick
     @Option(name: .long, help: "Base family: resnet20, resnet32, resnet56, mobilenetv2, mlp, or an architecture JSON file.") var base =
@@ -64,6 +85,29 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
+        if method.cellMethod != nil {
+            if pipeline != .np || weights != nil || expandWidth != nil || expandDepth != nil || pretrainEpochs != nil || structureLR != nil
+                || base != "resnet20" || noBaseline || repeats != 1
+            {
+                throw ValidationError(
+                    "--method \(method.rawValue) is a cell search: --pipeline, --base, --expand-*, --pretrain-epochs, --structure-lr, --weights, --repeats and --no-baseline belong to --method dms"
+                )
+            }
+            for (name, value) in [
+                ("--channels", channels), ("--cells", cells), ("--search-epochs", searchEpochs), ("--search-steps", searchSteps),
+                ("--retrain-epochs", retrainEpochs), ("--batch", batch), ("--limit", limit),
+            ] {
+                if let value, value < 1 { throw ValidationError("\(name) must be ≥ 1") }
+            }
+            if let imageSide, imageSide < 4 || imageSide % 4 != 0 { throw ValidationError("--image-side must be a multiple of 4") }
+            if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
+            return
+        }
+        if space != nil || channels != nil || cells != nil || searchEpochs != nil || imageSide != nil {
+            throw ValidationError(
+                "--space, --channels, --cells, --search-epochs and --image-side belong to the cell methods (--method darts|darts2|pcdarts|gdas)"
+            )
+        }
         guard ResourceKind(rawValue: resource) != nil else { throw ValidationError("--resource must be macs or parameters") }
         guard (try? TargetSpec.parse(target)) != nil else {
             throw ValidationError("--target \(target): give a fraction in (0, 1] such as 0.5, or an absolute count such as 300M, 1.2M, 25K")
@@ -110,7 +154,11 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try SearchRunner(command: self, settings: settings).run()
+        if let cellMethod = method.cellMethod {
+            try CellSearchRunner(command: self, method: cellMethod).run()
+        } else {
+            try SearchRunner(command: self, settings: settings).run()
+        }
     }
 }
 

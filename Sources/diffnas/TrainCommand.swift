@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellSearch
 import Datasets
 import Foundation
 import NN
@@ -14,6 +15,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             --arch takes an architecture JSON file (as `diffnas search` exports) or a built-in name: \
             \(ArchitectureChoice.builtInNames.joined(separator: ", ")). Built-ins adapt to the data's image size and classes.
+            A genotype JSON file (genotype.json of a cell search) trains its evaluation network: \
+            --channels/--cells/--nodes size it (NAS-Bench-201 default C = 16, 5 cells per stage; DARTS C = 36, \
+            20 cells), --auxiliary and --drop-path are DARTS' options, --image-side averages the data down.
             The output folder receives checkpoint.bin (every epoch, atomically), metrics.jsonl (one line \
             per epoch), architecture.json and report.json.
             """
@@ -38,6 +42,13 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Output folder.") var out: String?
     @Flag(name: .long, help: "Continue the run whose checkpoint is in --out.") var resume = false
     @Flag(name: .long, help: "Print per-kernel device time at the end (OpenCL backend).") var profile = false
+    @Option(name: .long, help: "Genotype networks: channels C.") var channels: Int?
+    @Option(name: .long, help: "Genotype networks: cells per stage (nb201) or in all (darts).") var cells: Int?
+    @Flag(name: .long, help: "Genotype networks (darts): the auxiliary head, loss weight 0.4.") var auxiliary = false
+    @Option(name: .customLong("drop-path"), help: "Genotype networks (darts): drop-path probability at the last epoch.") var dropPath:
+        Float = 0
+    @Option(name: .customLong("image-side"), help: "Genotype networks: average the images down to this side (multiple of 4).")
+    var imageSide: Int?
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
@@ -71,6 +82,16 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if arch.hasSuffix(".json"), FileManager.default.fileExists(atPath: arch),
+            let object = (try? Data(contentsOf: URL(fileURLWithPath: arch))).flatMap({
+                try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
+            }),
+            object["space"] != nil
+        {
+            let genotype: Genotype
+            do { genotype = try Genotype.load(URL(fileURLWithPath: arch)) } catch let error as TensorError { throw CLIError("\(error)") }
+            return try trainGenotype(genotype)
+        }
         let splits = try DatasetLocation.load(data, limit: limit)
         let architecture = try ArchitectureChoice.resolve(arch, for: splits.train)
         let outDir = URL(fileURLWithPath: out ?? "runs/train-\(RunFolder.timestamp())")
@@ -140,5 +161,74 @@ struct TrainCommand: ParsableCommand {
                 final.accuracy * 100, ResourceCount.human(resources.parameters), ResourceCount.human(resources.macs),
                 trainSeconds > 0 ? Double(trainImages) / trainSeconds : 0, outDir.path))
         if let profiler { print(try ProfileReport.render(profiler)) }
+    }
+
+    /// Trains a genotype's evaluation network with the same loop, checkpoints and log.
+    func trainGenotype(_ genotype: Genotype) throws {
+        let raw = try DatasetLocation.load(data, limit: limit)
+        let side = imageSide ?? (raw.train.height % 4 == 0 ? raw.train.height : 16)
+        let splits: DatasetSplits
+        do {
+            splits = DatasetSplits(train: try CellData.resized(raw.train, side: side), test: try CellData.resized(raw.test, side: side))
+        } catch let error as TensorError { throw CLIError("\(error)") }
+        var size =
+            genotype.space == .nb201
+            ? CellNetworkSize(channels: 16, cells: 5, nodes: 3) : CellNetworkSize(channels: 36, cells: 20, nodes: 4)
+        if case .nb201(let g) = genotype { size.nodes = g.nodes }
+        if case .darts(let g) = genotype { size.nodes = g.normal.count / 2 }
+        if let channels { size.channels = channels }
+        if let cells { size.cells = cells }
+        size.inputChannels = splits.train.channels
+        size.classes = splits.train.classCount
+        let outDir = URL(fileURLWithPath: out ?? "runs/train-\(RunFolder.timestamp())")
+        let checkpointURL = outDir.appendingPathComponent("checkpoint.bin")
+        try RunFolder.prepare(outDir, checkpoint: checkpointURL, resume: resume)
+        let backend = try options.makeBackend(tuning: .tuneIfNeeded)
+        let model: GenotypeNetwork
+        do {
+            model = try GenotypeNetwork(
+                genotype, size: size, imageSize: side, auxiliary: auxiliary, dropPath: dropPath, backend: backend, seed: options.seed)
+        } catch let error as TensorError { throw CLIError("\(error)") }
+        let (normalized, _) = try splits.normalized()
+        let trainer = try Trainer(
+            model: model, train: normalized.train, test: normalized.test, normalization: nil, configuration: trainingConfiguration)
+        let run = try TrainingRun(trainer: trainer, folder: outDir)
+        if resume {
+            try run.resumeIfPossible()
+            printError("resuming after epoch \(trainer.completedEpochs) from \(checkpointURL.path)")
+        } else {
+            try? FileManager.default.removeItem(at: run.metricsURL)
+        }
+        try JSONEncoder().encode(genotype).write(to: outDir.appendingPathComponent("genotype.json"), options: .atomic)
+        printError(
+            "training \(genotype.text) (C = \(size.channels), \(size.cells) cells, \(ResourceCount.human(model.network.parameterCount)) parameters) "
+                + "on \(splits.train.name) at \(side)×\(side), backend \(backend.deviceDescription)")
+        var bar: ProgressBar?
+        let result: TrainingRunResult
+        do {
+            result = try run.run(
+                onStep: { r in
+                    if bar == nil { bar = ProgressBar(title: "epoch \(r.epoch + 1)/\(epochs)", total: r.batchesPerEpoch) }
+                    bar?.update(r.batchIndex + 1, String(format: "loss %.4f acc %.3f %.0f img/s", r.loss, r.accuracy, r.imagesPerSecond))
+                },
+                onEpoch: { record in
+                    bar?.finish(); bar = nil
+                    print(
+                        String(
+                            format: "epoch %d/%d  train loss %.4f acc %.4f  test acc %.4f", record.epoch, epochs, record.train.loss,
+                            record.train.accuracy, record.test?.accuracy ?? .nan))
+                })
+        } catch let error as TrainingError {
+            bar?.finish()
+            throw CLIError("\(error); the last good checkpoint is kept in \(checkpointURL.path)")
+        }
+        let report: [String: Any] = [
+            "genotype": genotype.text, "test_accuracy": result.test.accuracy, "test_loss": result.test.loss,
+            "parameters": model.network.parameterCount, "epochs": epochs, "train_seconds": result.trainSeconds,
+            "device": backend.deviceDescription, "data": splits.train.name,
+        ]
+        try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            .write(to: outDir.appendingPathComponent("report.json"), options: .atomic)
+        print(String(format: "final: test accuracy %.2f%%; results in %@", result.test.accuracy * 100, outDir.path))
     }
 }

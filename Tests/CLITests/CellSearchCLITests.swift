@@ -1,0 +1,64 @@
+import Foundation
+import TensorCore
+import Testing
+import _TestSupport
+
+/// `diffnas search --method …` for the cell methods, and `diffnas train --arch genotype.json`, as a user runs them.
+@Suite(.serialized, .timeLimit(.minutes(10))) struct CellSearchCLITests {
+    @Test(arguments: ["darts", "gdas"])
+    func cellSearchRunsReportsAndItsGenotypeRetrains(_ method: String) throws {
+        let data = try TrainSearchCLITests.makeData()
+        let root = try makeTemporaryDirectory("diffnas-cells")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("search")
+        let args = [
+            "search", "--method", method, "--space", "nb201", "--data", data.path, "--image-side", "8", "--channels", "4", "--cells", "1",
+            "--batch", "8", "--search-steps", "5", "--retrain-epochs", "1", "--out", out.path,
+        ]
+        let r = try runDiffNAS(args)
+        #expect(r.status == 0, "\(r.standardError)")
+        #expect(r.standardOutput.contains("**Genotype:**") && r.standardOutput.contains("test accuracy"))
+        for file in [
+            "report.md", "report.json", "genotype.json", "alpha-normal.svg", "weights.svg", "cells.svg", "search.ckpt", "plan.json",
+        ] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
+        }
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        #expect((report["peakBytes"] as? Int ?? 0) > 0)
+        let genotype = try String(contentsOf: out.appendingPathComponent("genotype.json"), encoding: .utf8)
+        #expect(genotype.contains("\"space\" : \"nb201\""))
+
+        // Running again over it is refused; --resume finishes at once with the same genotype.
+        let again = try runDiffNAS(args)
+        #expect(again.status != 0 && again.standardError.contains("--resume"), "\(again.standardError)")
+        let resumed = try runDiffNAS(args + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(try String(contentsOf: out.appendingPathComponent("genotype.json"), encoding: .utf8) == genotype)
+
+        // The genotype trains with `diffnas train --arch`.
+        let trained = root.appendingPathComponent("train")
+        let t = try runDiffNAS([
+            "train", "--arch", out.appendingPathComponent("genotype.json").path, "--data", data.path, "--image-side", "8", "--channels",
+            "4",
+            "--cells", "1", "--epochs", "1", "--batch", "16", "--out", trained.path,
+        ])
+        #expect(t.status == 0, "\(t.standardError)")
+        #expect(t.standardOutput.contains("final: test accuracy"))
+    }
+
+    @Test func badCellOptionsAreRefusedInOneLine() throws {
+        for args in [
+            ["search", "--method", "darts", "--base", "mobilenetv2"],
+            ["search", "--space", "darts"],
+            ["search", "--method", "gdas", "--image-side", "10"],
+        ] {
+            let r = try runDiffNAS(args)
+            #expect(r.status != 0 && r.standardError.contains("Error"), "\(args): \(r.standardError)")
+        }
+        let file = try makeTemporaryDirectory("diffnas-genotype").appendingPathComponent("genotype.json")
+        try Data(#"{"space": "nb201", "genotype": "|conv~0|"}"#.utf8).write(to: file)
+        let r = try runDiffNAS(["train", "--arch", file.path, "--epochs", "1"])
+        #expect(r.status != 0 && r.standardError.contains("unknown operation"), "\(r.standardError)")
+    }
+}
