@@ -70,6 +70,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "Search", "CCLBlast",
+                "CellSearch",
             ],
             swiftSettings: strict
         ),

@@ -77,7 +77,7 @@ public enum StepSuite {
                 searchStep(
                     name: "DMS search step", detail: "ResNet-8 width 4 ×1.25 supernet, 1×12×12, target 50% MACs",
                     architecture: defaultSupernet(quick: true), batch: 8, checkBatch: 2),
-            ]
+            ] + cellSearchSteps(quick: true)
         }
         let input = Architecture.Input(channels: 3, height: 32, width: 32)
         return [
@@ -87,7 +87,7 @@ public enum StepSuite {
             searchStep(
                 name: "DMS search step", detail: "default search supernet: ResNet-20 ×1.25 width, 1×28×28 (Fashion-MNIST), target 50% MACs",
                 architecture: defaultSupernet(quick: false), batch: 128, checkBatch: 2),
-        ]
+        ] + cellSearchSteps(quick: false)
     }
 
     /// Forward, softmax cross-entropy (the loss read back, as `Trainer` does), backward and an

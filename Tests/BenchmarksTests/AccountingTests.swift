@@ -90,9 +90,16 @@ import Testing
         #expect(TopKSuite.sizes(quick: false) == [1_000, 10_000, 100_000, 1_000_000, 10_000_000])
         #expect(MaskSuite.sizes(quick: false) == [10_000, 100_000, 1_000_000, 10_000_000])
         #expect(ConvSuite.problems(quick: false).contains { $0.problem.isDepthwise })
-        // The step cases: ResNet-20 training and the default search's DMS step, batch 128.
-        #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128])
-        #expect(StepSuite.workloads(quick: false).map(\.name) == ["resnet20 SGD step", "DMS search step"])
+        // The step cases: ResNet-20 training and the default search's DMS step, batch 128;
+        // then one iteration of every cell search at its reduced preset's batch.
+        #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128, 64, 64, 128, 64, 32, 64])
+        #expect(
+            StepSuite.workloads(quick: false).map(\.name) == [
+                "resnet20 SGD step", "DMS search step", "darts search step", "darts2 search step", "pcdarts search step",
+                "gdas search step",
+                "darts search step", "pcdarts search step",
+            ])
+        #expect(StepSuite.workloads(quick: false).suffix(2).allSatisfy { $0.detail.hasPrefix("darts ") })
         #expect(
             StepSuite.defaultSupernet(quick: false).resources.macs
                 > Architecture.cifarResNet(

@@ -45,7 +45,10 @@ import _TestSupport
         }
         #expect(cases.contains { ($0["comparator"] as? [String: Any])?["name"] as? String == "CLBlast Sgemm" })
         let steps = try #require(json["steps"] as? [[String: Any]])
-        #expect(steps.map { $0["name"] as? String } == ["resnet8 SGD step", "DMS search step"])
+        #expect(
+            steps.map { $0["name"] as? String } == [
+                "resnet8 SGD step", "DMS search step", "darts search step", "darts2 search step", "pcdarts search step", "gdas search step",
+            ])
         for step in steps {
             #expect(step["status"] as? String == "ok", "\(step["name"] ?? ""): \(step["reason"] ?? "")")
             #expect(step["images_per_second"] as? Double != nil)
@@ -53,9 +56,12 @@ import _TestSupport
             #expect(kernels.count > 0, "the step lists its kernels")
         }
         // The search step runs the DMS kernels: rank sort, soft mask, its gradient, Taylor update.
-        let searchKernels = Set((steps.last?["kernels"] as? [[String: Any]] ?? []).compactMap { $0["kernel"] as? String })
+        let searchKernels = Set((steps[1]["kernels"] as? [[String: Any]] ?? []).compactMap { $0["kernel"] as? String })
         #expect(searchKernels.contains("soft_mask_sigmoid"), "\(searchKernels.sorted())")
         #expect(searchKernels.contains("soft_mask_grad_ratio_partial"))
+        // The cell steps run the mixed edges' weighted sum; PC-DARTS its shuffle.
+        let cellKernels = Set(steps[2...].flatMap { ($0["kernels"] as? [[String: Any]] ?? []).compactMap { $0["kernel"] as? String } })
+        #expect(cellKernels.contains("weighted_sum4") && cellKernels.contains("channel_shuffle"), "\(cellKernels.sorted())")
     }
 
     @Test func unknownSuiteIsAOneLineError() throws {
