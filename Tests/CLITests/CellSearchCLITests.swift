@@ -61,4 +61,21 @@ import _TestSupport
         let r = try runDiffNAS(["train", "--arch", file.path, "--epochs", "1"])
         #expect(r.status != 0 && r.standardError.contains("unknown operation"), "\(r.standardError)")
     }
+
+    /// `diffnas op channel-shuffle` is PC-DARTS' shuffle: reshape [N, g, C/g, …], swap, flatten.
+    @Test func channelShuffleOperation() throws {
+        let dir = try makeTemporaryDirectory("diffnas-shuffle")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let x = (0..<24).map(Float.init)  // [2, 4, 3]
+        try NPYFile.write(shape: [2, 4, 3], values: x, to: dir.appendingPathComponent("x.npy"))
+        let r = try runDiffNAS([
+            "op", "channel-shuffle", "--in", dir.appendingPathComponent("x.npy").path, "--out", dir.appendingPathComponent("y.npy").path,
+            "--param", "groups=2",
+        ])
+        #expect(r.status == 0, "\(r.standardError)")
+        let y = try NPYFile.read(contentsOf: dir.appendingPathComponent("y.npy"))
+        // Channel order 0, 2, 1, 3 in each sample.
+        let expected: [Float] = [0, 1, 2, 6, 7, 8, 3, 4, 5, 9, 10, 11, 12, 13, 14, 18, 19, 20, 15, 16, 17, 21, 22, 23]
+        #expect(y.values == expected && y.shape == [2, 4, 3])
+    }
 }
