@@ -20,6 +20,10 @@ extension OpenCLBackend {
     public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.forward(input: x.shape, weight: weight.shape, bias: bias?.shape, params: params)
         let y = try empty(g.outputShape)
+        if usesDepthwiseKernels(g) {
+            try depthwiseForward(x, weight: weight, bias: bias, g, into: y)
+            return y
+        }
         if g.isDepthwise {
             // One work-item per output element; the bias argument is ignored when hasBias = 0.
             try launch(

@@ -25,6 +25,7 @@ extension OpenCLBackend {
         let geometryArguments: [KernelArgument] = try [
             .index(g.inChannels), .index(g.inHeight), .index(g.inWidth),
         ]
+        if usesDepthwiseKernels(g), try depthwiseBackwardInput(dy, weight: weight, g, into: dx) { return dx }
         if g.isDepthwise {
             try launch(
                 "conv.cl", "conv2d_depthwise_backward_input_direct", global: [g.inWidth, g.inHeight, g.batch * g.inChannels],
@@ -75,6 +76,10 @@ extension OpenCLBackend {
     public func conv2dBackwardWeight(_ dy: Tensor, input x: Tensor, weightShape: [Int], params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.backwardWeight(dy: dy.shape, input: x.shape, weightShape: weightShape, params: params)
         let dw = try empty(g.weightShape)
+        if usesDepthwiseKernels(g) && g.batch > 0 {
+            try depthwiseBackwardWeight(dy, input: x, g, into: dw)
+            return dw
+        }
         if g.isDepthwise {
             let taps = g.kernelH * g.kernelW
             let split = reductionSplit(batch: g.batch, outputs: g.outChannels * taps)

@@ -3,7 +3,7 @@ import ReferenceBackend
 import TensorCore
 
 // The cell operations of the DARTS family: channel copies (concatenation, slices), channel
-// shuffle, weighted sums and spatial crops.
+// shuffle, weighted sums and spatial crops; and the depthwise convolutions their operations use.
 //
 // Copies, shuffles and crops only move values: any wrong index shows as a wrong element, so they
 // are `.exact` on integer inputs. The weighted sum is exact on integer inputs and weights too
@@ -79,6 +79,26 @@ extension VerificationSuite {
                     let dy = try integers(b, &rng, [n, c, h - 1, w - 1])
                     return [try NamedOutput("dL/dx", b.cropSpatialBackward(dy, inputShape: shape, top: 1, left: 1), on: b)]
                 }
+            }
+        }
+        // The depthwise convolutions of sep_conv/dil_conv (3×3, 5×5; dilation 1, 2; stride 1, 2),
+        // forward and both gradients, at a cell's shape and an odd one: exact on integers.
+        for (shape, k, d, stride) in [
+            ([4, 16, 16, 16], 3, 1, 1), ([4, 16, 16, 16], 5, 1, 2), ([4, 16, 16, 16], 3, 2, 1), ([4, 16, 16, 16], 5, 2, 2),
+            ([3, 7, 9, 11], 5, 2, 1), ([1, 5, 6, 6], 3, 1, 2),
+        ] {
+            let c = shape[1]
+            let params = Conv2dParams(stride: stride, padding: d * (k - 1) / 2, dilation: d, groups: c)
+            let label = "x\(shape) \(k)×\(k) dilation \(d) stride \(stride)"
+            add("depthwise conv fwd+bwd", label, quick: shape == [4, 16, 16, 16] && k == 3 && d == 1) { b, rng in
+                let x = try integers(b, &rng, shape), w = try integers(b, &rng, [c, 1, k, k]), bias = try integers(b, &rng, [c])
+                let y = try b.conv2d(x, weight: w, bias: bias, params: params)
+                let dy = try integers(b, &rng, y.shape)
+                return [
+                    try NamedOutput("y", y, on: b),
+                    try NamedOutput("dL/dx", b.conv2dBackwardInput(dy, weight: w, inputShape: shape, params: params), on: b),
+                    try NamedOutput("dL/dw", b.conv2dBackwardWeight(dy, input: x, weightShape: [c, 1, k, k], params: params), on: b),
+                ]
             }
         }
         cases.append(realWeightedSumCase(shape: [8, 16, 16, 16], count: 8, seed: 0xCE11_5EA1))

@@ -50,7 +50,8 @@ extension OpRegistry {
         ) { ctx in
             [
                 try ctx.backend.cropSpatial(
-                    ctx.inputs[0], top: try ctx.int("top", default: 0), left: try ctx.int("left", default: 0), height: try ctx.int("height"),
+                    ctx.inputs[0], top: try ctx.int("top", default: 0), left: try ctx.int("left", default: 0),
+                    height: try ctx.int("height"),
                     width: try ctx.int("width"))
             ]
         },

@@ -16,7 +16,8 @@ struct OpSpec: Sendable {
 
 /// Every operation of the compute core, by name.
 enum OpRegistry {
-    static let all: [OpSpec] = linearAlgebra + convolution + normalization + elementwise + pooling + loss + reduction + topK + optimizers + cells
+    static let all: [OpSpec] =
+        linearAlgebra + convolution + normalization + elementwise + pooling + loss + reduction + topK + optimizers + cells
 
     static func spec(named name: String) -> OpSpec? { all.first { $0.name == name } }
 

@@ -13,7 +13,7 @@ import _TestSupport
         let out = root.appendingPathComponent("search")
         let args = [
             "search", "--method", method, "--space", "nb201", "--data", data.path, "--image-side", "8", "--channels", "4", "--cells", "1",
-            "--batch", "8", "--search-steps", "5", "--retrain-epochs", "1", "--out", out.path,
+            "--batch", "8", "--search-steps", "5", "--retrain-epochs", "1", "--backend", "reference", "--out", out.path,
         ]
         let r = try runDiffNAS(args)
         #expect(r.status == 0, "\(r.standardError)")
@@ -41,7 +41,7 @@ import _TestSupport
         let t = try runDiffNAS([
             "train", "--arch", out.appendingPathComponent("genotype.json").path, "--data", data.path, "--image-side", "8", "--channels",
             "4",
-            "--cells", "1", "--epochs", "1", "--batch", "16", "--out", trained.path,
+            "--cells", "1", "--epochs", "1", "--batch", "16", "--backend", "reference", "--out", trained.path,
         ])
         #expect(t.status == 0, "\(t.standardError)")
         #expect(t.standardOutput.contains("final: test accuracy"))

@@ -123,7 +123,7 @@ struct ElementwiseDeviceTests {
             ])
         try cl.kernel("elementwise.cl", "sum_final_group_tree", defines: defines).launch(
             on: cl.queue, global: [256], local: [256],
-            arguments: [.buffer(try deviceBuffer(partial)), .int(Int32(groups)), .buffer(try deviceBuffer(ds))])
+            arguments: [.buffer(try deviceBuffer(partial)), .int(Int32(groups)), .buffer(try deviceBuffer(ds)), .int(0)])
         #expect(try cl.download(ds) == reference.download(scaleGrads.scale), "ds \(shape)")
     }
 
