@@ -100,16 +100,15 @@ public final class FactorizedReduce: Layer {
     public var buffers: [(name: String, tensor: Tensor)] { norm.buffers }
 }
 
-/// DARTS' `sep_conv_k`: [ReLU → depthwise k×k (stride s) → 1×1 (C_in → C_in) → BN] then
-/// [ReLU → depthwise k×k → 1×1 (C_in → C_out) → BN].
-public final class SeparableConvolution: Layer {
-    let layers: [any Layer]
-
-    public init(
+/// DARTS' convolutional operations as layer sequences.
+public enum DARTSConvolutions {
+    /// `sep_conv_k`: [ReLU → depthwise k×k (stride s) → 1×1 (C_in → C_in) → BN] then
+    /// [ReLU → depthwise k×k → 1×1 (C_in → C_out) → BN].
+    public static func separable(
         _ channelsIn: Int, _ channelsOut: Int, kernelSize k: Int, stride: Int, affine: Bool, track: Bool, name: String,
         backend: any Backend, rng: inout SeededRandom
-    ) throws {
-        layers = [
+    ) throws -> Sequential {
+        Sequential([
             ReLU(),
             try Conv2d(
                 channelsIn, channelsIn, kernelSize: k, stride: stride, groups: channelsIn, name: "\(name).dw1", backend: backend, rng: &rng),
@@ -119,33 +118,21 @@ public final class SeparableConvolution: Layer {
             try Conv2d(channelsIn, channelsIn, kernelSize: k, groups: channelsIn, name: "\(name).dw2", backend: backend, rng: &rng),
             try Conv2d(channelsIn, channelsOut, kernelSize: 1, name: "\(name).pw2", backend: backend, rng: &rng),
             try makeNorm(channelsOut, affine: affine, track: track, name: "\(name).bn2", backend: backend),
-        ]
+        ])
     }
 
-    public func forward(_ x: Variable, on tape: Tape) throws -> Variable { try layers.reduce(x) { try $1.forward($0, on: tape) } }
-    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
-    public var buffers: [(name: String, tensor: Tensor)] { layers.flatMap(\.buffers) }
-}
-
-/// DARTS' `dil_conv_k`: ReLU → depthwise k×k, dilation 2, stride s (padding k − 1) → 1×1 → BN.
-public final class DilatedConvolution: Layer {
-    let layers: [any Layer]
-
-    public init(
+    /// `dil_conv_k`: ReLU → depthwise k×k, dilation 2, stride s (padding k − 1) → 1×1 → BN.
+    public static func dilated(
         _ channelsIn: Int, _ channelsOut: Int, kernelSize k: Int, stride: Int, affine: Bool, track: Bool, name: String,
         backend: any Backend, rng: inout SeededRandom
-    ) throws {
-        layers = [
+    ) throws -> Sequential {
+        Sequential([
             ReLU(),
             try Conv2d(
                 channelsIn, channelsIn, kernelSize: k, stride: stride, padding: k - 1, dilation: 2, groups: channelsIn, name: "\(name).dw",
                 backend: backend, rng: &rng),
             try Conv2d(channelsIn, channelsOut, kernelSize: 1, name: "\(name).pw", backend: backend, rng: &rng),
             try makeNorm(channelsOut, affine: affine, track: track, name: "\(name).bn", backend: backend),
-        ]
+        ])
     }
-
-    public func forward(_ x: Variable, on tape: Tape) throws -> Variable { try layers.reduce(x) { try $1.forward($0, on: tape) } }
-    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
-    public var buffers: [(name: String, tensor: Tensor)] { layers.flatMap(\.buffers) }
 }

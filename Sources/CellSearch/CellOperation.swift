@@ -83,12 +83,12 @@ extension CellOperation {
                 max: self == .maxPool3x3, stride: stride, normalizedChannels: normalize ? channelsOut : nil, name: name, backend: backend)
         case .sepConv3x3, .sepConv5x5:
             let k = self == .sepConv3x3 ? 3 : 5
-            return try SeparableConvolution(
+            return try DARTSConvolutions.separable(
                 channelsIn, channelsOut, kernelSize: k, stride: stride, affine: affine, track: track, name: name, backend: backend,
                 rng: &rng)
         case .dilConv3x3, .dilConv5x5:
             let k = self == .dilConv3x3 ? 3 : 5
-            return try DilatedConvolution(
+            return try DARTSConvolutions.dilated(
                 channelsIn, channelsOut, kernelSize: k, stride: stride, affine: affine, track: track, name: name, backend: backend,
                 rng: &rng)
         }

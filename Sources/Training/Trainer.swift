@@ -136,40 +136,29 @@ public final class Trainer {
 
     /// Loss and accuracy of any trainable model over every batch of `loader` (inference mode).
     public static func evaluate(_ model: any TrainableModel, loader: BatchLoader) throws -> PassMetrics {
-        if let network = model as? Network { return try evaluate(network, loader: loader, masks: { _ in NetworkMasks() }) }
-        let backend = model.backend
-        let start = Date()
-        var lossSum = 0.0, correct = 0, images = 0
-        for batch in loader.batches(epoch: 0) {
-            let tape = Tape(backend: backend, training: false)
-            let logits = try model.classify(tape.constant(try backend.upload(batch.images, shape: batch.shape)), on: tape).logits
-            let labels = try backend.upload(batch.labels, shape: [batch.count])
-            let (loss, _) = try backend.softmaxCrossEntropy(logits: logits.value, labels: labels)
-            lossSum += Double(try backend.download(loss)[0]) * Double(batch.count)
-            let predictions = try backend.download(backend.argmax(logits.value))
-            correct += zip(predictions, batch.labels).filter { $0 == $1 }.count
-            images += batch.count
-        }
-        return PassMetrics(
-            loss: lossSum / Double(max(images, 1)), accuracy: Double(correct) / Double(max(images, 1)),
-            images: images, seconds: Date().timeIntervalSince(start))
+        try evaluate(backend: model.backend, loader: loader) { x, tape in try model.classify(x, on: tape).logits }
     }
 
     /// Loss and accuracy of `network` over every batch of `loader` (epoch 0 order).
     public static func evaluate(
         _ network: Network, loader: BatchLoader, masks: (Tape) throws -> NetworkMasks = { _ in NetworkMasks() }
     ) throws -> PassMetrics {
-        let backend = network.backend
+        try evaluate(backend: network.backend, loader: loader) { x, tape in try network.forward(x, on: tape, masks: try masks(tape)) }
+    }
+
+    /// The evaluation loop: `logits` on an evaluation tape per batch, mean loss and accuracy.
+    static func evaluate(
+        backend: any Backend, loader: BatchLoader, logits: (Variable, Tape) throws -> Variable
+    ) throws -> PassMetrics {
         let start = Date()
         var lossSum = 0.0, correct = 0, images = 0
         for batch in loader.batches(epoch: 0) {
             let tape = Tape(backend: backend, training: false)
-            let logits = try network.forward(
-                tape.constant(try backend.upload(batch.images, shape: batch.shape)), on: tape, masks: try masks(tape))
+            let output = try logits(tape.constant(try backend.upload(batch.images, shape: batch.shape)), tape)
             let labels = try backend.upload(batch.labels, shape: [batch.count])
-            let (loss, _) = try backend.softmaxCrossEntropy(logits: logits.value, labels: labels)
+            let (loss, _) = try backend.softmaxCrossEntropy(logits: output.value, labels: labels)
             lossSum += Double(try backend.download(loss)[0]) * Double(batch.count)
-            let predictions = try backend.download(backend.argmax(logits.value))
+            let predictions = try backend.download(backend.argmax(output.value))
             correct += zip(predictions, batch.labels).filter { $0 == $1 }.count
             images += batch.count
         }
