@@ -37,11 +37,6 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// `gemm_regblock` shrinks its groups (rows first) until at least this many are in flight
     /// (4 per compute unit), so a small product does not leave a core idle.
     public let minimumGemmGroups: Int
-    /// Work-items per group of `depthwise_weight_grad` (`DW_GROUP`, a power of two): 16 on CPU
-    /// devices, 64 on GPUs; and how many (channel, batch-split) groups it aims for: 8 per compute
-    /// unit on CPUs, 512 on GPUs.
-    public let depthwiseGroupSize: Int
-    public let depthwiseGroupsWanted: Int
 
     public init(tuning: DeviceTuning, device: Device) {
         let maxGroup = max(device.maxWorkGroupSize, 1)
@@ -60,13 +55,11 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         maskVectorWidth = tuning.isCPU ? 16 : 1
         registerBlockGroup = (columns: 4, rows: 16)
         minimumGemmGroups = 4 * device.computeUnits
-        depthwiseGroupSize = capped(tuning.isCPU ? 16 : 64)
-        depthwiseGroupsWanted = tuning.isCPU ? 8 * computeUnits : 512
     }
 
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
-            + "mask float\(maskVectorWidth), depthwise weight-gradient group \(depthwiseGroupSize), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups)"
+            + "mask float\(maskVectorWidth), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups)"
     }
 }

@@ -76,10 +76,6 @@ extension OpenCLBackend {
     public func conv2dBackwardWeight(_ dy: Tensor, input x: Tensor, weightShape: [Int], params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.backwardWeight(dy: dy.shape, input: x.shape, weightShape: weightShape, params: params)
         let dw = try empty(g.weightShape)
-        if usesDepthwiseKernels(g) && g.batch > 0 {
-            try depthwiseBackwardWeight(dy, input: x, g, into: dw)
-            return dw
-        }
         if g.isDepthwise {
             let taps = g.kernelH * g.kernelW
             let split = reductionSplit(batch: g.batch, outputs: g.outChannels * taps)

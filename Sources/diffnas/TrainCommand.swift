@@ -104,13 +104,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(
             network: network, train: normalized.train, test: normalized.test, normalization: nil,
             configuration: trainingConfiguration)
-        let run = try TrainingRun(trainer: trainer, folder: outDir)
-        if resume {
-            try run.resumeIfPossible()
-            printError("resuming after epoch \(trainer.completedEpochs) from \(checkpointURL.path)")
-        } else {
-            try? FileManager.default.removeItem(at: run.metricsURL)
-        }
+        let run = try startRun(trainer, in: outDir, checkpoint: checkpointURL)
         try architecture.write(to: outDir.appendingPathComponent("architecture.json"))
         let resources = architecture.resources
         printError(
@@ -192,13 +186,7 @@ struct TrainCommand: ParsableCommand {
         let (normalized, _) = try splits.normalized()
         let trainer = try Trainer(
             model: model, train: normalized.train, test: normalized.test, normalization: nil, configuration: trainingConfiguration)
-        let run = try TrainingRun(trainer: trainer, folder: outDir)
-        if resume {
-            try run.resumeIfPossible()
-            printError("resuming after epoch \(trainer.completedEpochs) from \(checkpointURL.path)")
-        } else {
-            try? FileManager.default.removeItem(at: run.metricsURL)
-        }
+        let run = try startRun(trainer, in: outDir, checkpoint: checkpointURL)
         try JSONEncoder().encode(genotype).write(to: outDir.appendingPathComponent("genotype.json"), options: .atomic)
         printError(
             "training \(genotype.text) (C = \(size.channels), \(size.cells) cells, \(ResourceCount.human(model.network.parameterCount)) parameters) "
@@ -230,5 +218,17 @@ struct TrainCommand: ParsableCommand {
         try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             .write(to: outDir.appendingPathComponent("report.json"), options: .atomic)
         print(String(format: "final: test accuracy %.2f%%; results in %@", result.test.accuracy * 100, outDir.path))
+    }
+
+    /// The training run in `outDir`: resumed from its checkpoint with `--resume`, else a fresh metrics log.
+    func startRun(_ trainer: Trainer, in outDir: URL, checkpoint: URL) throws -> TrainingRun {
+        let run = try TrainingRun(trainer: trainer, folder: outDir)
+        if resume {
+            try run.resumeIfPossible()
+            printError("resuming after epoch \(trainer.completedEpochs) from \(checkpoint.path)")
+        } else {
+            try? FileManager.default.removeItem(at: run.metricsURL)
+        }
+        return run
     }
 }
