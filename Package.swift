@@ -31,6 +31,11 @@ let package = Package(
 
         .systemLibrary(name: "CCLBlast", path: "Sources/CCLBlast", providers: [.apt(["libclblast-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        /// OpenBLAS and oneDNN, the native CPU comparators of `diffnas bench`, loaded with dlopen at run
+        /// time (a machine without them builds, and its report says which comparator is missing and why).
+        .target(
+            name: "CHostLibraries", path: "Sources/CHostLibraries",
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
 
         // MARK: - Public API
         /// Thin Swift wrapper over the OpenCL C API: no ML in it.
@@ -65,12 +70,13 @@ let package = Package(
             dependencies: ["NN", "TensorCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
-        /// `diffnas bench`: timed, reference-checked cases against comparators (CLBlast, O(N²) ranking, copy bandwidth).
+        /// `diffnas bench`: timed, reference-checked cases against comparators (CLBlast, OpenBLAS, oneDNN,
+        /// O(N²) ranking, copy and STREAM bandwidth).
         .target(
             name: "Benchmarks",
             dependencies: [
                 "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "Search", "CCLBlast",
-                "CellSearch",
+                "CHostLibraries", "CellSearch",
             ],
             swiftSettings: strict
         ),

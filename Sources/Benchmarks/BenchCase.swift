@@ -1,12 +1,14 @@
 /// The suites of `diffnas bench`.
 public enum BenchSuite: String, CaseIterable, Codable, Sendable {
-    /// Matrix multiplies: ours vs `CLBlastSgemm`.
+    /// Matrix multiplies: ours vs `CLBlastSgemm` and OpenBLAS `cblas_sgemm`.
     case gemm
-    /// Convolution forward, grad-input, grad-weight: ours vs `CLBlastSconvgemm` / im2col + `CLBlastSgemm`.
+    /// Convolution forward, grad-input, grad-weight: ours vs `CLBlastSconvgemm` / im2col +
+    /// `CLBlastSgemm`, and oneDNN's convolution primitives.
     case conv
     /// Importance normalization: our radix-sort ranks vs the O(N²) comparison matrix.
     case topk
-    /// Soft mask and its gradient: GB/s vs a plain copy kernel.
+    /// Memory-bound kernels (soft mask and its gradient, ReLU, add): GB/s vs a plain copy kernel
+    /// and the host's STREAM triad.
     case mask
     /// A whole training step: images/s and the per-kernel split.
     case step
@@ -22,6 +24,9 @@ public enum TimingMethod: String, Codable, Sendable {
     /// The sum of START→END of every kernel the backend launched during the run (recorded by a
     /// `KernelProfiler`): device busy time only.
     case kernelEvents = "kernel events"
+    /// Wall clock around one synchronous call on the host (the native CPU libraries and the
+    /// STREAM triad, which return when their work is done).
+    case hostClock = "host clock"
 }
 
 /// One implementation of a case: ours or the comparator.
@@ -35,17 +40,26 @@ public struct Contender {
     public var check: () throws -> CheckOutcome
     /// Its own work per run when it differs from the case's (the copy kernel of the mask suite).
     public var work: WorkAmount?
+    /// Its own timing when it differs from the case's (`hostClock` for a host library).
+    public var timing: TimingMethod?
 
     public init(
-        name: String, unavailable: String? = nil, work: WorkAmount? = nil, run: @escaping () throws -> Void,
-        check: @escaping () throws -> CheckOutcome
+        name: String, unavailable: String? = nil, work: WorkAmount? = nil, timing: TimingMethod? = nil,
+        run: @escaping () throws -> Void, check: @escaping () throws -> CheckOutcome
     ) {
-        self.name = name; self.unavailable = unavailable; self.work = work; self.run = run; self.check = check
+        self.name = name; self.unavailable = unavailable; self.work = work; self.timing = timing
+        self.run = run; self.check = check
+    }
+
+    /// A comparator that cannot run here, with why (a library that is not installed).
+    public static func missing(_ name: String, because reason: String) -> Contender {
+        Contender(name: name, unavailable: reason, run: {}, check: { .failed("", reason) })
     }
 }
 
 /// One benchmark case: the same problem, with its inputs already on the device, for ours and
-/// (optionally) a comparator measured in the same process on the same queue.
+/// the comparators measured in the same process (the OpenCL ones on the same queue, the host
+/// libraries on the same cores).
 public struct BenchCase {
     public var suite: BenchSuite
     /// e.g. "sgemm NN", "conv2d grad-weight", "rank normalize".
@@ -55,14 +69,14 @@ public struct BenchCase {
     public var work: WorkAmount
     public var timing: TimingMethod
     public var ours: Contender
-    public var comparator: Contender?
+    public var comparators: [Contender]
 
     public init(
         suite: BenchSuite, name: String, shape: String, work: WorkAmount, timing: TimingMethod,
-        ours: Contender, comparator: Contender?
+        ours: Contender, comparators: [Contender]
     ) {
         self.suite = suite; self.name = name; self.shape = shape; self.work = work; self.timing = timing
-        self.ours = ours; self.comparator = comparator
+        self.ours = ours; self.comparators = comparators
     }
 }
 
@@ -94,14 +108,20 @@ public struct ContenderResult: Codable, Sendable {
     public var reason: String?
     public var check: CheckOutcome?
     public var time: TimingStatistics?
+    /// How `time` was taken (the case's method unless the contender has its own).
+    public var timing: TimingMethod?
     /// Throughput at the median time, in the case's unit.
     public var rate: Double?
+    /// For a comparator: our throughput over its throughput (both at the median time); nil
+    /// unless both are ok.
+    public var ratio: Double?
 
     public init(
         name: String, status: Status, reason: String? = nil, check: CheckOutcome? = nil,
-        time: TimingStatistics? = nil, rate: Double? = nil
+        time: TimingStatistics? = nil, timing: TimingMethod? = nil, rate: Double? = nil, ratio: Double? = nil
     ) {
-        self.name = name; self.status = status; self.reason = reason; self.check = check; self.time = time; self.rate = rate
+        self.name = name; self.status = status; self.reason = reason; self.check = check; self.time = time
+        self.timing = timing; self.rate = rate; self.ratio = ratio
     }
 }
 
@@ -116,9 +136,11 @@ public struct CaseResult: Codable, Sendable {
     public var work: Double
     public var timing: TimingMethod
     public var ours: ContenderResult
-    public var comparator: ContenderResult?
-    /// Our throughput over the comparator's (both at the median time); nil unless both are ok.
-    public var ratio: Double?
+    /// Every comparator, in the case's order, each with its `ratio`.
+    public var comparators: [ContenderResult]
+
+    /// The comparator whose name starts with `prefix` ("CLBlast", "OpenBLAS", "oneDNN", …).
+    public func comparator(_ prefix: String) -> ContenderResult? { comparators.first { $0.name.hasPrefix(prefix) } }
 
     /// Our result was checked and correct (a comparator's failure does not fail the case).
     public var passed: Bool { ours.status == .ok }

@@ -20,6 +20,11 @@ public struct BenchReport: Codable, Sendable {
     public var repetitions: Int
     /// The plain copy kernel's bandwidth at the mask suite's largest N (beyond the caches), GB/s.
     public var copyBandwidthGBPerSecond: Double?
+    /// The host's STREAM triad bandwidth at the same N, GB/s.
+    public var streamBandwidthGBPerSecond: Double?
+    /// The native CPU comparators and what was loaded ("OpenBLAS sgemm (SkylakeX kernels, 2
+    /// threads)"), or why each is missing.
+    public var hostLibraries: [String: String]
     public var cases: [CaseResult]
     public var steps: [StepResult]
     /// No case or step of ours failed (comparators may be n/a or wrong without failing the run).
@@ -45,9 +50,21 @@ public struct BenchReport: Codable, Sendable {
         warmups = settings.warmups
         repetitions = settings.repetitions
         copyBandwidthGBPerSecond = MaskSuite.copyBandwidth(in: cases)
+        streamBandwidthGBPerSecond = MaskSuite.streamBandwidth(in: cases)
+        hostLibraries = [
+            "openblas": BenchReport.describe(OpenBLAS.availability),
+            "onednn": BenchReport.describe(OneDNNConvolution.availability),
+        ]
         self.cases = cases
         self.steps = steps
         passed = cases.allSatisfy(\.passed) && steps.allSatisfy { $0.status == .ok }
+    }
+
+    static func describe(_ availability: Result<String, HostLibraryError>) -> String {
+        switch availability {
+        case .success(let name): name
+        case .failure(let error): "missing: \(error.description)"
+        }
     }
 
     /// Pretty, key-sorted JSON with snake_case keys; non-finite numbers as "inf"/"nan" strings.

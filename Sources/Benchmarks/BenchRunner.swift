@@ -64,6 +64,10 @@ public final class BenchRunner {
             try backend.queue.finish()
             let (start, end) = (try before.profilingTimes().end, try after.profilingTimes().end)
             return end > start ? Double(end - start) / 1e6 : 0
+        case .hostClock:
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         case .kernelEvents:
             let saved = backend.profiler
             let profiler = KernelProfiler()
@@ -77,15 +81,17 @@ public final class BenchRunner {
 
     // MARK: Measuring a case
 
-    /// Checks and times ours and the comparator of `benchCase`.
+    /// Checks and times ours and every comparator of `benchCase`.
     public func measure(_ benchCase: BenchCase) -> CaseResult {
         let ours = measure(benchCase.ours, timing: benchCase.timing, work: benchCase.work, isComparator: false)
-        let comparator = benchCase.comparator.map { measure($0, timing: benchCase.timing, work: benchCase.work, isComparator: true) }
-        var ratio: Double?
-        if let mine = ours.rate, let theirs = comparator?.rate, theirs > 0 { ratio = mine / theirs }
+        let comparators = benchCase.comparators.map { contender in
+            var result = measure(contender, timing: benchCase.timing, work: benchCase.work, isComparator: true)
+            if let mine = ours.rate, let theirs = result.rate, theirs > 0 { result.ratio = mine / theirs }
+            return result
+        }
         return CaseResult(
             suite: benchCase.suite, name: benchCase.name, shape: benchCase.shape, unit: benchCase.work.unit,
-            work: benchCase.work.amount, timing: benchCase.timing, ours: ours, comparator: comparator, ratio: ratio)
+            work: benchCase.work.amount, timing: benchCase.timing, ours: ours, comparators: comparators)
     }
 
     /// Builds the case, then measures it; a case that cannot even be built is ours failing.
@@ -97,13 +103,14 @@ public final class BenchRunner {
                 suite: pending.suite, name: pending.name, shape: pending.shape, unit: "", work: 0,
                 timing: .kernelEvents,
                 ours: ContenderResult(name: "DiffNAS", status: .failed, reason: "setting up the case failed: \(error)"),
-                comparator: nil, ratio: nil)
+                comparators: [])
         }
     }
 
     /// First run, check, warm-up, timed runs. A comparator that throws is n/a (e.g. CLBlast
     /// rejects the shape); ours throwing or any wrong output is FAIL. Wrong outputs are not timed.
-    func measure(_ contender: Contender, timing: TimingMethod, work: WorkAmount, isComparator: Bool) -> ContenderResult {
+    func measure(_ contender: Contender, timing caseTiming: TimingMethod, work: WorkAmount, isComparator: Bool) -> ContenderResult {
+        let timing = contender.timing ?? caseTiming
         if let reason = contender.unavailable {
             return ContenderResult(name: contender.name, status: .unavailable, reason: reason)
         }
@@ -126,7 +133,7 @@ public final class BenchRunner {
             for _ in 0..<max(1, settings.repetitions) { samples.append(try time(timing, contender.run)) }
             let statistics = TimingStatistics(samples: samples)
             return ContenderResult(
-                name: contender.name, status: .ok, check: check, time: statistics,
+                name: contender.name, status: .ok, check: check, time: statistics, timing: timing,
                 rate: (contender.work ?? work).rate(milliseconds: statistics.medianMilliseconds))
         } catch {
             return ContenderResult(

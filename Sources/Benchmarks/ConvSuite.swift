@@ -7,6 +7,9 @@ import TensorCore
 /// marker span. Comparators (see `ConvComparator`): `CLBlastSconvgemm` for the forward pass;
 /// im2col + `CLBlastSgemm` (+ `CLBlastScol2im`) where convgemm does not apply (the gradients,
 /// and grouped convolutions, whose per-group GEMMs run as one `CLBlastSgemmStridedBatched`).
+/// On the host, oneDNN's convolution primitive of the same pass (direct algorithm, the layouts
+/// it prefers, inputs reordered into them before timing — what PyTorch runs on a CPU), timed
+/// by host clock.
 ///
 /// Inputs are integers in −3…3, so every output is an exact integer sum (below 2²⁴: at most
 /// 9·128·32·32 for a grad-weight element) whatever the order: checks are exact, against the
@@ -90,10 +93,34 @@ public enum ConvSuite {
                     latest.tensor = try backend.conv2dBackwardWeight(dy!, input: x, weightShape: p.weightShape, params: params)
                 }
             }, check: { try checkOutput(latest.tensor) })
-        let comparator = try ConvComparator.make(problem: p, pass: pass, x: x, w: w, dy: dy, backend: backend, check: checkOutput)
+        let clblast = try ConvComparator.make(problem: p, pass: pass, x: x, w: w, dy: dy, backend: backend, check: checkOutput)
+        let oneDNN = oneDNNContender(problem: p, pass: pass, data: data) {
+            try check($0, data: data, pass: pass, settings: runner.settings, reference: runner.reference)
+        }
         return BenchCase(
             suite: .conv, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
-            ours: ours, comparator: comparator)
+            ours: ours, comparators: [clblast, oneDNN])
+    }
+
+    /// oneDNN's primitive for `pass` on the host copies of the inputs; missing (with why) when
+    /// oneDNN is not installed or rejects the shape.
+    static func oneDNNContender(
+        problem p: ConvProblem, pass: ConvProblem.Pass, data: ConvData, check: @escaping ([Float]) throws -> CheckOutcome
+    ) -> Contender {
+        let library: String
+        switch OneDNNConvolution.availability {
+        case .failure(let error): return .missing("oneDNN", because: error.description)
+        case .success(let description): library = description
+        }
+        let convolution: OneDNNConvolution
+        do {
+            convolution = try OneDNNConvolution(problem: p, pass: pass, x: data.x, weight: data.w, dy: data.dy)
+        } catch {
+            return .missing(library, because: "\(error)")
+        }
+        return Contender(
+            name: "\(library) \(convolution.implementation)", timing: .hostClock, run: { try convolution.run() },
+            check: { try check(try convolution.output()) })
     }
 
     /// The host copies of one case's inputs (integer-valued).

@@ -4,7 +4,8 @@ import TensorCore
 
 /// Matrix multiplies: `OpenCLBackend.gemm` against `CLBlastSgemm` (or, for a batch of
 /// per-image products, `CLBlastSgemmStridedBatched` with the shared weights at stride 0) on the
-/// same queue and buffers, both timed by marker span.
+/// same queue and buffers, both timed by marker span, and against OpenBLAS's `cblas_sgemm` on
+/// the host's copies of the same inputs (one call per image for a batch), timed by host clock.
 ///
 /// Inputs are integers in −3…3: every product and partial sum is an integer below 2²⁴, exact in
 /// Float32 in any summation order, so both implementations must match the exact result bit for
@@ -91,9 +92,44 @@ public enum GemmSuite {
                         c: cBuffer, ldc: p.n, cStride: p.m * p.n, batch: p.batch)
                 }, check: { try checkOutput(theirs) })
         }
+        let openBLAS = openBLASContender(problem: p, a: aHost, b: bHost) {
+            try check($0, a: aHost, b: bHost, problem: p, settings: runner.settings, reference: runner.reference)
+        }
         return BenchCase(
             suite: .gemm, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
-            ours: oursContender, comparator: clblast)
+            ours: oursContender, comparators: [clblast, openBLAS])
+    }
+
+    /// OpenBLAS `cblas_sgemm` on the host arrays `a`, `b` (one call per item of a batch, the
+    /// shared operand at offset 0), writing its own host output; missing when OpenBLAS is.
+    static func openBLASContender(
+        problem p: GemmProblem, a: [Float], b: [Float], check: @escaping ([Float]) throws -> CheckOutcome
+    ) -> Contender {
+        let name: String
+        switch OpenBLAS.availability {
+        case .failure(let error): return .missing("OpenBLAS sgemm", because: error.description)
+        case .success(let description): name = description
+        }
+        let output = HostArray(count: p.cShape.reduce(1, *))
+        let (lda, ldb) = (p.transposeA ? p.m : p.k, p.transposeB ? p.k : p.n)
+        return Contender(
+            name: p.batch > 1 ? name + ", per image" : name, timing: .hostClock,
+            run: {
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        output.values.withUnsafeMutableBufferPointer { cp in
+                            for item in 0..<p.batch {
+                                let aOffset = p.sharedA || p.batch == 1 ? 0 : item * p.m * p.k
+                                let bOffset = p.sharedB || p.batch == 1 ? 0 : item * p.k * p.n
+                                OpenBLAS.sgemm(
+                                    transposeA: p.transposeA, transposeB: p.transposeB, m: p.m, n: p.n, k: p.k,
+                                    a: ap.baseAddress! + aOffset, lda: lda, b: bp.baseAddress! + bOffset, ldb: ldb,
+                                    c: cp.baseAddress! + item * p.m * p.n, ldc: p.n)
+                            }
+                        }
+                    }
+                }
+            }, check: { try check(output.values) })
     }
 
     /// `output` against the reference backend (small problems) or at sampled elements against

@@ -3,17 +3,19 @@ import OpenCLBackend
 import ReferenceBackend
 import TensorCore
 
-/// The soft mask `m = sigmoid(λ(c' − a))` and its gradient `∂L/∂a = Σ dm·(−λ m(1 − m))` at
-/// N = 10⁴ … 10⁷, in GB/s against a plain copy kernel (`bench_copy`) measured at the same N in
-/// the same run — the device's achievable bandwidth for a one-element-per-work-item kernel.
-/// Bytes are the least traffic each needs: soft mask reads c' and writes m (8N + 4 bytes with
-/// a), the gradient reads m and dm (8N, + 4 written), the copy reads and writes N floats (8N).
-/// All timed by the sum of their kernels' events.
+/// The memory-bound kernels — the soft mask `m = sigmoid(λ(c' − a))`, its gradient
+/// `∂L/∂a = Σ dm·(−λ m(1 − m))`, ReLU and add — at N = 10⁴ … 10⁷, in GB/s against a plain copy
+/// kernel (`bench_copy`, the device's achievable bandwidth for a one-element-per-work-item
+/// kernel) and the host's STREAM triad (`HostStreamTriad`, what a CPU program gets) at the same N
+/// in the same run. Bytes are the least traffic each needs: soft mask reads c' and writes m
+/// (8N + 4 bytes with a), the gradient reads m and dm (8N, + 4 written), ReLU reads and writes
+/// N floats (8N), add reads two and writes one (12N), the copy 8N, the triad 12N. Device kernels
+/// are timed by the sum of their kernels' events, the triad by host clock.
 ///
 /// Checks: the copy exactly; the soft mask against the reference backend within rtol 2e-6
 /// (OpenCL's exp and division are a few ulp from libm); the gradient against the reference
 /// backend's Double sum within (⌈log2 N⌉ + 20)·2⁻²⁴·Σ|terms| (the device's Float tree) — the
-/// tolerances of the verification suite.
+/// tolerances of the verification suite; ReLU and add exactly.
 public enum MaskSuite {
     public static let copyName = "copy kernel"
 
@@ -29,16 +31,28 @@ public enum MaskSuite {
     /// The device's copy bandwidth as measured in `cases`: the best copy at the largest N that
     /// has one (10⁷ floats = 80 MB, far beyond any cache; smaller N partly run from cache).
     public static func copyBandwidth(in cases: [CaseResult]) -> Double? {
-        let copies = cases.filter { $0.suite == .mask }.compactMap { c in
-            c.comparator.flatMap { $0.name == copyName && $0.rate != nil ? (bytes: c.work, rate: $0.rate!) : nil }
-        }
-        guard let largest = copies.map(\.bytes).max() else { return nil }
-        return copies.filter { $0.bytes == largest }.map(\.rate).max()
+        bestBandwidth(of: copyName, in: cases)
     }
+
+    /// The host's STREAM triad bandwidth, the best at the largest N (as `copyBandwidth`).
+    public static func streamBandwidth(in cases: [CaseResult]) -> Double? {
+        bestBandwidth(of: "host STREAM triad", in: cases)
+    }
+
+    static func bestBandwidth(of prefix: String, in cases: [CaseResult]) -> Double? {
+        let runs = cases.filter { $0.suite == .mask }.compactMap { c in
+            c.comparator(prefix).flatMap { $0.rate.map { rate in (count: c.shape, bytes: c.work, rate: rate) } }
+        }
+        guard let largest = runs.map(\.bytes).max() else { return nil }
+        let shape = runs.first { $0.bytes == largest }!.count
+        return runs.filter { $0.count == shape }.map(\.rate).max()
+    }
+
+    public static let kernels = ["soft mask", "soft mask grad", "relu", "add"]
 
     public static func cases(runner: BenchRunner) -> [PendingCase] {
         sizes(quick: runner.settings.quick).flatMap { n in
-            ["soft mask", "soft mask grad"].map { name in
+            kernels.map { name in
                 PendingCase(suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))") {
                     try makeCase(name: name, count: n, seed: runner.settings.seed &+ 3000 &+ UInt64(n), runner: runner)
                 }
@@ -62,8 +76,17 @@ public enum MaskSuite {
             })
         var output: Tensor?
         let ours: Contender
-        let bytes = name == "soft mask" ? softMaskBytes(count: n) : gradientBytes(count: n)
-        if name == "soft mask" {
+        var bytes = name == "soft mask" ? softMaskBytes(count: n) : gradientBytes(count: n)
+        if name == "relu" || name == "add" {
+            let xHost = rng.integers(n), yHost = rng.integers(n)
+            let x = try backend.upload(xHost, shape: [n]), y = try backend.upload(yHost, shape: [n])
+            let expected = name == "relu" ? xHost.map { max($0, 0) } : zip(xHost, yHost).map { $0 + $1 }
+            bytes = name == "relu" ? copyBytes(count: n) : 12 * Double(n)
+            ours = Contender(
+                name: "DiffNAS",
+                run: { output = name == "relu" ? try backend.relu(x) : try backend.add(x, y) },
+                check: { .compare(try backend.download(output!), expected, tolerance: .exact, method: "host \(name) of integers") })
+        } else if name == "soft mask" {
             ours = Contender(
                 name: "DiffNAS",
                 run: {
@@ -104,6 +127,7 @@ public enum MaskSuite {
         }
         return BenchCase(
             suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))", work: .bytes(bytes),
-            timing: .kernelEvents, ours: ours, comparator: copy)
+            timing: .kernelEvents, ours: ours,
+            comparators: [copy, HostStreamTriad(count: n, seed: seed &+ 1).contender])
     }
 }

@@ -23,11 +23,14 @@ extension StepSuite {
     }
 
     /// `CellSearch.runStep` on seeded data large enough that the steps never run out. Checked
-    /// outputs: after one iteration, α (and β) and every updated weight.
+    /// outputs: after one iteration, α (and β) and every updated weight, at batch 4: at batch 2
+    /// the batch norms see two images, and near-ties there (a max-pool argmax, a ReLU at 0) flip
+    /// under the backends' different summation orders — measured on the DARTS-space PC-DARTS
+    /// step, the updated `stem.bn.bias` differs by 4e-3 of its norm at batch 2 and by 4e-7 at 4.
     static func cellSearchStep(
         method: CellMethod, space: CellSpace, size: CellNetworkSize, side: Int, batch: Int, detail: String
     ) -> StepWorkload {
-        StepWorkload(name: "\(method.rawValue) search step", detail: detail, batch: batch, checkBatch: 2) { backend, batch in
+        StepWorkload(name: "\(method.rawValue) search step", detail: detail, batch: batch, checkBatch: 4) { backend, batch in
             var configuration = CellSearchConfiguration.reduced(method, space: space, epochs: 1000, stepsPerEpoch: 4)
             configuration.size = size
             configuration.batchSize = batch

@@ -87,6 +87,10 @@ public enum StepSuite {
             searchStep(
                 name: "DMS search step", detail: "default search supernet: ResNet-20 ×1.25 width, 1×28×28 (Fashion-MNIST), target 50% MACs",
                 architecture: defaultSupernet(quick: false), batch: 128, checkBatch: 2),
+            // The same supernet trained plainly: what the search step costs over ordinary training.
+            trainingStep(
+                name: "supernet SGD step", detail: "the DMS step's supernet without masks or structure update, SGD momentum 0.9",
+                architecture: defaultSupernet(quick: false), batch: 128, checkBatch: 2),
         ] + cellSearchSteps(quick: false)
     }
 

@@ -62,7 +62,7 @@ public enum TopKSuite {
             })
         return BenchCase(
             suite: .topk, name: "rank normalize", shape: "N=\(powerOfTen(n))", work: .elements(Double(n)),
-            timing: .kernelEvents, ours: oursContender, comparator: comparator)
+            timing: .kernelEvents, ours: oursContender, comparators: [comparator])
     }
 
     /// Our ranks against the reference backend (N ≤ 10⁶) or the O(N) certificate.

@@ -7,15 +7,19 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the kernels against CLBlast and other comparators, each result checked first.",
+        abstract: "Time the kernels against CLBlast, OpenBLAS, oneDNN and other comparators, each result checked first.",
         discussion: """
             Each case runs once on the device and is checked against the reference backend (or, when \
             too large for it, at sampled elements computed exactly on the host), then warms up and is \
-            timed over repeated runs with OpenCL profiling events: median, min and max. The comparator \
-            runs on the same queue and buffers and is checked the same way; ratio = our throughput / \
-            the comparator's. Suites: gemm (vs CLBlastSgemm), conv (vs CLBlastSconvgemm, im2col + \
-            CLBlastSgemm), topk (radix ranks vs the O(N²) comparison matrix), mask (soft mask and its \
-            gradient vs a copy kernel's GB/s), step (a training step: images/s and the slowest kernels).
+            timed over repeated runs with OpenCL profiling events: median, min and max. The OpenCL \
+            comparators run on the same queue and buffers, the native CPU libraries on host copies of \
+            the same inputs (timed by host clock), each checked the same way; ours ÷ it = our \
+            throughput / the comparator's. Suites: gemm (vs CLBlastSgemm and OpenBLAS cblas_sgemm), \
+            conv (vs CLBlastSconvgemm or im2col + CLBlastSgemm, and oneDNN), topk (radix ranks vs the \
+            O(N²) comparison matrix), mask (memory-bound kernels vs a copy kernel and the host's STREAM \
+            triad), step (a training step: images/s and the slowest kernels). A comparator that is not \
+            installed is listed as n/a with why. OpenBLAS picks its kernels at load: OPENBLAS_CORETYPE \
+            forces a set (the name shows which ran); unset it for the native ones.
             Exits non-zero when any of our results is wrong. Run it from a release build; other work on \
             the machine distorts the timings.
             """
@@ -88,27 +92,38 @@ enum BenchRendering {
     static func render(_ report: BenchReport) -> String {
         var sections: [String] = []
         if !report.cases.isEmpty {
-            var table = TextTable([
-                "suite", "case", "shape", "ours ms", "min–max", "ours", "comparator", "ms", "comparator rate", "ratio", "check",
-            ])
+            // One row for ours, then one per comparator with our ratio over it.
+            var table = TextTable(["suite", "case", "shape", "contender", "ms", "min–max", "rate", "ours ÷ it", "check"])
             var notes: [String] = []
             for c in report.cases {
-                let mine = c.ours, theirs = c.comparator
+                let mine = c.ours
                 table.add([
-                    c.suite.rawValue, c.name, c.shape, milliseconds(mine.time?.medianMilliseconds), spread(mine.time),
-                    rate(mine.rate, c.unit), theirs.map { $0.status == .ok ? $0.name : "\($0.name): \($0.status.rawValue)" } ?? "",
-                    milliseconds(theirs?.time?.medianMilliseconds), rate(theirs?.rate, c.unit),
-                    c.ratio.map { String(format: "%.2f×", $0) } ?? "", mine.status == .ok ? "pass" : mine.status.rawValue,
+                    c.suite.rawValue, c.name, c.shape, "DiffNAS", milliseconds(mine.time?.medianMilliseconds), spread(mine.time),
+                    rate(mine.rate, c.unit), "", mine.status == .ok ? "pass" : mine.status.rawValue,
                 ])
                 if mine.status != .ok { notes.append("\(mine.status.rawValue) \(c.name) \(c.shape): \(mine.reason ?? "")") }
-                if let theirs, theirs.status != .ok {
-                    notes.append("\(theirs.status.rawValue) \(theirs.name) for \(c.name) \(c.shape): \(theirs.reason ?? "")")
+                for theirs in c.comparators {
+                    table.add([
+                        "", "", "", theirs.name, milliseconds(theirs.time?.medianMilliseconds), spread(theirs.time),
+                        rate(theirs.rate, c.unit), theirs.ratio.map { String(format: "%.2f×", $0) } ?? "",
+                        theirs.status == .ok ? (theirs.timing == .hostClock ? "pass (host clock)" : "pass") : theirs.status.rawValue,
+                    ])
+                    if theirs.status == .unavailable, let reason = theirs.reason, theirs.time == nil,
+                        report.cases.filter({ $0.comparators.contains { $0.name == theirs.name && $0.reason == reason } }).count > 1
+                    {
+                        // The same reason for every case (a library that is not installed): said once.
+                        let note = "n/a \(theirs.name) (every case): \(reason)"
+                        if !notes.contains(note) { notes.append(note) }
+                    } else if theirs.status != .ok {
+                        notes.append("\(theirs.status.rawValue) \(theirs.name) for \(c.name) \(c.shape): \(theirs.reason ?? "")")
+                    }
                 }
             }
             let methods = Set(report.cases.map(\.timing.rawValue)).sorted().joined(separator: ", ")
             sections.append(
                 table.render()
-                    + "\n(median of \(report.repetitions) timed runs after \(report.warmups) warm-up; timed by \(methods); ratio = ours / comparator throughput)"
+                    + "\n(median of \(report.repetitions) timed runs after \(report.warmups) warm-up; device contenders timed by "
+                    + "\(methods), host libraries by host clock; ours ÷ it = our throughput over the comparator's)"
             )
             if !notes.isEmpty { sections.append(notes.joined(separator: "\n")) }
         }
@@ -136,6 +151,9 @@ enum BenchRendering {
         let failed = report.cases.filter { !$0.passed }.count + report.steps.filter { $0.status != .ok }.count
         var summary = "\(report.cases.count + report.steps.count) cases, \(failed) failed on \(report.deviceDescription)"
         if let copy = report.copyBandwidthGBPerSecond { summary += String(format: "; copy bandwidth %.1f GB/s", copy) }
+        if let stream = report.streamBandwidthGBPerSecond { summary += String(format: "; host STREAM triad %.1f GB/s", stream) }
+        summary +=
+            "\nhost libraries: " + report.hostLibraries.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
         sections.append(summary)
         return sections.joined(separator: "\n\n")
     }

@@ -92,10 +92,11 @@ import Testing
         #expect(ConvSuite.problems(quick: false).contains { $0.problem.isDepthwise })
         // The step cases: ResNet-20 training and the default search's DMS step, batch 128;
         // then one iteration of every cell search at its reduced preset's batch.
-        #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128, 64, 64, 128, 64, 32, 64])
+        #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128, 128, 64, 64, 128, 64, 32, 64])
         #expect(
             StepSuite.workloads(quick: false).map(\.name) == [
-                "resnet20 SGD step", "DMS search step", "darts search step", "darts2 search step", "pcdarts search step",
+                "resnet20 SGD step", "DMS search step", "supernet SGD step", "darts search step", "darts2 search step",
+                "pcdarts search step",
                 "gdas search step",
                 "darts search step", "pcdarts search step",
             ])

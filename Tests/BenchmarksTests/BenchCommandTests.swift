@@ -16,10 +16,13 @@ import _TestSupport
             return
         }
         #expect(result.status == 0, "stderr: \(result.standardError)\nstdout: \(result.standardOutput)")
-        #expect(result.standardOutput.contains("ratio") && result.standardOutput.contains("images/s"))
+        #expect(result.standardOutput.contains("ours ÷ it") && result.standardOutput.contains("images/s"))
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        for key in ["device", "driver", "date", "commit", "platform", "quick", "cases", "steps", "passed", "copy_bandwidth_gb_per_second"] {
+        for key in [
+            "device", "driver", "date", "commit", "platform", "quick", "cases", "steps", "passed", "copy_bandwidth_gb_per_second",
+            "stream_bandwidth_gb_per_second", "host_libraries",
+        ] {
             #expect(json[key] != nil, "missing key \(key)")
         }
         #expect(json["passed"] as? Bool == true)
@@ -39,11 +42,40 @@ import _TestSupport
                 #expect(time[key] != nil, "time missing \(key)")
             }
             #expect((ours["check"] as? [String: Any])?["passed"] as? Bool == true)
-            let comparator = try #require(c["comparator"] as? [String: Any], "every quick case has a comparator")
-            #expect(["ok", "n/a"].contains(comparator["status"] as? String ?? ""), "\(comparator)")
-            if comparator["status"] as? String == "ok" { #expect(c["ratio"] as? Double != nil) }
+            let comparators = try #require(c["comparators"] as? [[String: Any]])
+            #expect(!comparators.isEmpty, "every quick case has comparators")
+            for comparator in comparators {
+                #expect(["ok", "n/a"].contains(comparator["status"] as? String ?? ""), "\(comparator)")
+                if comparator["status"] as? String == "ok" { #expect(comparator["ratio"] as? Double != nil) }
+            }
         }
-        #expect(cases.contains { ($0["comparator"] as? [String: Any])?["name"] as? String == "CLBlast Sgemm" })
+        func comparators(_ suite: String, _ prefix: String) -> [[String: Any]] {
+            cases.filter { $0["suite"] as? String == suite }.compactMap { c in
+                (c["comparators"] as? [[String: Any]])?.first { ($0["name"] as? String ?? "").hasPrefix(prefix) }
+            }
+        }
+        let gemmCount = cases.filter { $0["suite"] as? String == "gemm" }.count
+        let convCount = cases.filter { $0["suite"] as? String == "conv" }.count
+        #expect(comparators("gemm", "CLBlast Sgemm").count == gemmCount)
+        #expect(comparators("mask", "host STREAM triad").allSatisfy { $0["status"] as? String == "ok" })
+        #expect(json["stream_bandwidth_gb_per_second"] as? Double != nil)
+        // The native libraries: checked and timed where installed, n/a with the reason where not.
+        let libraries = try #require(json["host_libraries"] as? [String: String])
+        for (suite, prefix, key, count) in [("gemm", "OpenBLAS", "openblas", gemmCount), ("conv", "oneDNN", "onednn", convCount)] {
+            let found = comparators(suite, prefix)
+            #expect(found.count == count, "every \(suite) case has a \(prefix) comparator")
+            let installed = !(libraries[key] ?? "missing").hasPrefix("missing")
+            for comparator in found {
+                if installed {
+                    #expect(comparator["status"] as? String == "ok", "\(comparator)")
+                    #expect((comparator["check"] as? [String: Any])?["passed"] as? Bool == true)
+                    #expect(comparator["timing"] as? String == "host clock")
+                } else {
+                    #expect(comparator["status"] as? String == "n/a")
+                    #expect((comparator["reason"] as? String ?? "").contains(prefix), "\(comparator)")
+                }
+            }
+        }
         let steps = try #require(json["steps"] as? [[String: Any]])
         #expect(
             steps.map { $0["name"] as? String } == [
@@ -62,6 +94,21 @@ import _TestSupport
         // The cell steps run the mixed edges' weighted sum; PC-DARTS its shuffle.
         let cellKernels = Set(steps[2...].flatMap { ($0["kernels"] as? [[String: Any]] ?? []).compactMap { $0["kernel"] as? String } })
         #expect(cellKernels.contains("weighted_sum4") && cellKernels.contains("channel_shuffle"), "\(cellKernels.sorted())")
+    }
+
+    /// A native comparator that is not there is reported as missing, with why, and the run
+    /// still passes; one that is named explicitly is the only one tried.
+    @Test func aMissingHostLibraryIsReportedNotDropped() throws {
+        guard SharedBackends.openCLAvailable else { return }
+        let result = try runDiffNAS(
+            ["bench", "--quick", "--suite", "gemm,conv", "--repetitions", "1"],
+            environment: ["DIFFNAS_OPENBLAS": "/nonexistent/libopenblas.so", "DIFFNAS_ONEDNN": "/nonexistent/libdnnl.so"])
+        #expect(result.status == 0, "stderr: \(result.standardError)")
+        #expect(result.standardOutput.contains("n/a OpenBLAS sgemm (every case): OpenBLAS not found"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("OpenBLAS not found"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("/nonexistent/libopenblas.so"))
+        #expect(result.standardOutput.contains("oneDNN not found"))
+        #expect(result.standardOutput.contains("host libraries: openblas missing"))
     }
 
     @Test func unknownSuiteIsAOneLineError() throws {

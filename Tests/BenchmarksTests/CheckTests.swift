@@ -132,7 +132,7 @@ struct RunnerTests {
             })
         return BenchCase(
             suite: .gemm, name: "sgemm NN", shape: p.description, work: .flops(p.flops), timing: .kernelEvents,
-            ours: ours, comparator: nil)
+            ours: ours, comparators: [])
     }
 
     @Test func aCorrectResultIsTimedAndAWrongOneFails() throws {
@@ -156,12 +156,18 @@ struct RunnerTests {
         let runner = BenchRunner(backend: backend, settings: BenchSettings(quick: true, repetitions: 1))
         var benchCase = try Self.gemmCase(corrupt: false, runner: runner)
         struct Refused: Error, CustomStringConvertible { var description: String { "not applicable to this shape" } }
-        benchCase.comparator = Contender(name: "CLBlast Sgemm", run: { throw Refused() }, check: { .failed("", "") })
+        benchCase.comparators = [
+            Contender(name: "CLBlast Sgemm", run: { throw Refused() }, check: { .failed("", "") }),
+            .missing("OpenBLAS sgemm", because: "OpenBLAS not found"),
+        ]
         let result = runner.measure(benchCase)
         #expect(result.passed)
-        #expect(result.comparator?.status == .unavailable)
-        #expect(result.comparator?.reason?.contains("not applicable") == true)
-        #expect(result.ratio == nil)
+        #expect(result.comparators.count == 2)
+        #expect(result.comparator("CLBlast")?.status == .unavailable)
+        #expect(result.comparator("CLBlast")?.reason?.contains("not applicable") == true)
+        #expect(result.comparator("OpenBLAS")?.status == .unavailable)
+        #expect(result.comparator("OpenBLAS")?.reason == "OpenBLAS not found")
+        #expect(result.comparators.allSatisfy { $0.ratio == nil })
     }
 
     /// Both timing methods see a single kernel; the marker span also covers enqueueing.
@@ -176,5 +182,24 @@ struct RunnerTests {
         }
         #expect(try runner.time(.kernelEvents) {} == 0)
         #expect(backend.profiler == nil, "the runner restores the backend's profiler")
+    }
+
+    /// PC-DARTS on the DARTS space at the benchmark's size (C = 16, 5 cells, 16×16) agrees with
+    /// the reference at the step's check batch — α and every updated weight — under the step check.
+    @Test func dartsSpaceSearchStepAgreesWithTheReference() throws {
+        let backend = try SharedBackends.requireOpenCL()
+        let workload = try #require(
+            StepSuite.workloads(quick: false).first { $0.name == "pcdarts search step" && $0.detail.hasPrefix("darts") })
+        let reference = ReferenceBackend()
+        #expect(workload.checkBatch == 4)
+        func outputs(_ backend: any Backend) throws -> [(name: String, values: [Float])] {
+            let step = try workload.make(backend, workload.checkBatch)
+            try step.run()
+            return try step.outputs()
+        }
+        let device = try outputs(backend), expected = try outputs(reference)
+        let check = StepSuite.compare(device, expected)
+        #expect(check.passed, "\(check.detail)")
+        #expect(device.contains { $0.name == "architecture weights" } && device.count > 50)
     }
 }

@@ -5,11 +5,13 @@
 #   libclblast-dev                     CLBlast, the comparator of `diffnas bench`
 #   dataset-fashion-mnist              the default real data set (/usr/share/datasets/fashion-mnist)
 #   zlib1g-dev                         inflate for gzipped IDX files
+#   libopenblas-dev libdnnl-dev        OpenBLAS and oneDNN, the native CPU comparators of `diffnas bench`
+#                                      (loaded at run time; without them the bench reports them missing)
 # The data set is optional for the tests: where the distribution lacks it, a warning is printed and
 # the tests that need it say why they are skipped; the default `diffnas search` then asks for --data.
 set -euo pipefail
 packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev zlib1g-dev)
-optional=(dataset-fashion-mnist)
+optional=(dataset-fashion-mnist libopenblas-dev libdnnl-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,6 +42,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 for p in "${missing_optional[@]}"; do
     if ! $sudo apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1; then
-        echo "warning: $p is not available here; the tests that need it are skipped (and say so), and diffnas needs --data" >&2
+        case "$p" in
+        dataset-*) echo "warning: $p is not available here; the tests that need it are skipped (and say so), and diffnas needs --data" >&2 ;;
+        *) echo "warning: $p is not available here; diffnas bench reports its comparator as missing" >&2 ;;
+        esac
     fi
 done
