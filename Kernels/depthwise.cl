@@ -1,19 +1,36 @@
-// depthwise.cl — depthwise convolution (groups = C_in = C_out) with the window compiled in:
-// the forward pass and the stride-1 input gradient (the same correlation over dy with the taps
-// flipped). The weight gradient stays conv.cl's conv2d_depthwise_backward_weight_partial.
+// depthwise.cl — depthwise convolution (groups = C_in = C_out) with the window compiled in and
+// each input plane staged once, zero-padded, in a __local tile, so the inner loops have no
+// bounds tests and read eight output columns per vector: the forward pass, the stride-1 input
+// gradient (the same correlation over dy with the taps flipped), and the weight gradient.
 //
-// Layout: NCHW; weight [C, 1, KH, KW]. Sizes N, C, H, W, OH, OW are arguments; the window is
-// compile-time so the tap loops unroll and the bounds tests fold.
+// Layout: NCHW; weight [C, 1, KH, KW]. A work-group owns DW_PLANES consecutive planes nc of
+// N·C (dimension 1) and one band of BH output rows (dimension 2: rows [b·BH, min(OH, (b+1)·BH))).
+// The tile holds the band's input rows with the padding materialized, TW floats per row:
+// tile[r·TW + t] = x[nc, b·BH·SH − PH + r, t − PW] (0 outside the image), TW ≥ OW8·SW + (KW−1)·DW
+// with OW8 = OW rounded up to 8, so the last partial column vector reads zeros, never past the row.
 //
 // Kernels:
-//   depthwise_forward      y[n, c, i, j] = b[c] + Σ_{p,q} x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW] · w[c, p, q]
-//                          (DW_FLIP: w[c, KH−1−p, KW−1−q]); one work-item per output, global (OW, OH, N·C).
-//                          With DW_FLIP, x = dy, stride 1, pad (K−1)·D − P, it is ∂L/∂x of a stride-1 depthwise conv.
+//   depthwise_forward_tiled  y[n, c, i, j] = b[c] + Σ_{p,q} x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW] · w[c, p, q]
+//                            (DW_FLIP: w[c, KH−1−p, KW−1−q]). Work-item l computes DW_ROWS
+//                            output rows from row l·DW_ROWS, then LS·DW_ROWS further on, …,
+//                            eight columns (a float8) at a time.
+//                            With DW_FLIP, x = dy, stride 1, pad (K−1)·D − P, it is ∂L/∂x of a
+//                            stride-1 depthwise convolution.
+//   depthwise_weight_grad_tiled
+//                            partial[s, c, p, q] = Σ_{n ∈ split s} Σ_{i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]:
+//                            group (c, s) of KH work-items, item p keeps the KW sums of tap row p
+//                            as float8 lanes over columns (even and odd output rows apart), staging
+//                            each image's plane (or band)
+//                            in the tile; conv.cl's conv_sum_partials adds the splits.
 //
-// Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults 3×3,
-// stride 1, pad 1, dilation 1), DW_FLIP (0).
+// Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults
+// 3×3, stride 1, pad 1, dilation 1), DW_FLIP (0); the forward kernel's DW_PLANES (planes per
+// work-group, default 4) and DW_ROWS (output rows per work-item step, default 1: the tile has
+// spare rows so a band that is not a multiple of DW_ROWS reads inside it).
 //
-// Launched by: OpenCLBackend.conv2d and conv2dBackwardInput (stride 1) for depthwise convolutions (Sources/OpenCLBackend/OpenCLBackend+Depthwise.swift).
+// Launched by: OpenCLBackend.depthwiseForward, depthwiseBackwardInput and depthwiseBackwardWeight
+// (Sources/OpenCLBackend/OpenCLBackend+Depthwise.swift), for conv2d, conv2dBackwardInput (stride
+// 1) and conv2dBackwardWeight of depthwise convolutions.
 
 #ifndef DW_KH
 #define DW_KH 3
@@ -42,28 +59,161 @@
 #ifndef DW_FLIP
 #define DW_FLIP 0
 #endif
+#ifndef DW_PLANES
+#define DW_PLANES 4
+#endif
+#ifndef DW_ROWS
+#define DW_ROWS 1
+#endif
 
-__kernel void depthwise_forward(__global const float* restrict x, __global const float* restrict weight,
-                                __global const float* restrict bias, const int hasBias, __global float* restrict y,
-                                const int N, const int C, const int H, const int W, const int OH, const int OW) {
-    const int j = get_global_id(0), i = get_global_id(1), nc = get_global_id(2);
-    if (j >= OW || i >= OH || nc >= N * C) return;
-    const int c = nc % C;
-    __global const float* image = x + nc * H * W;
-    __global const float* taps = weight + c * DW_KH * DW_KW;
-    float sum = 0.0f;
+// Eight tile values t[0], t[SW], …, t[7·SW]: one vector load for stride 1 and 2.
+inline float8 dw_load8(__local const float* t) {
+#if DW_SW == 1
+    return vload8(0, t);
+#elif DW_SW == 2
+    return vload16(0, t).even;
+#else
+    return (float8)(t[0], t[DW_SW], t[2 * DW_SW], t[3 * DW_SW], t[4 * DW_SW], t[5 * DW_SW], t[6 * DW_SW], t[7 * DW_SW]);
+#endif
+}
+
+// Eight values of a global row from column j, zero past `count`.
+inline float8 dw_load_row8(__global const float* row, const int j, const int count) {
+    if (j + 8 <= count) return vload8(0, row + j);
+    float8 v = (float8)(0.0f);
+    float* lanes = (float*)&v;
+    for (int l = 0; j + l < count; ++l) lanes[l] = row[j + l];
+    return v;
+}
+
+// Stages `rows` tile rows: tile[r·TW + t] = plane[(h0 + r)·W + t − PW], 0 outside [0, H) × [0, W).
+// The work-items of the group take rows in turn; the caller puts barriers around it.
+inline void dw_stage(__local float* tile, const int TW, const int rows, __global const float* plane, const int h0,
+                     const int H, const int W, const int PW) {
+    const int copyEnd = min(W, TW - PW);  // input columns that land inside the tile
+    for (int r = get_local_id(0); r < rows; r += get_local_size(0)) {
+        __local float* out = tile + r * TW;
+        const int h = h0 + r;
+        if (h < 0 || h >= H) {
+            for (int t = 0; t < TW; ++t) out[t] = 0.0f;
+            continue;
+        }
+        __global const float* in = plane + h * W;
+        for (int t = 0; t < min(PW, TW); ++t) out[t] = 0.0f;
+        for (int w = max(0, -PW); w < copyEnd; ++w) out[w + PW] = in[w];
+        for (int t = max(0, copyEnd + PW); t < TW; ++t) out[t] = 0.0f;
+    }
+}
+
+__kernel void depthwise_forward_tiled(__global const float* restrict x, __global const float* restrict weight,
+                                      __global const float* restrict bias, const int hasBias, __global float* restrict y,
+                                      const int N, const int C, const int H, const int W, const int OH, const int OW,
+                                      const int BH, const int TW, __local float* tile) {
+    const int firstPlane = get_group_id(1) * DW_PLANES, i0 = get_group_id(2) * BH;
+    const int rowsOut = min(BH, OH - i0), rowsIn = (rowsOut - 1) * DW_SH + (DW_KH - 1) * DW_DH + 1;
+    for (int plane = 0; plane < DW_PLANES; ++plane) {
+        const int nc = firstPlane + plane;
+        if (nc >= N * C) break;  // the same for every item of the group
+        barrier(CLK_LOCAL_MEM_FENCE);
+        dw_stage(tile, TW, rowsIn, x + nc * H * W, i0 * DW_SH - DW_PH, H, W, DW_PW);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        __global const float* taps = weight + (nc % C) * DW_KH * DW_KW;
+        float t[DW_KH * DW_KW];
 #pragma unroll
-    for (int p = 0; p < DW_KH; ++p) {
-        const int h = i * DW_SH - DW_PH + p * DW_DH;
-        if (h >= 0 && h < H) {
-            __global const float* row = image + h * W;
+        for (int p = 0; p < DW_KH; ++p)
 #pragma unroll
-            for (int q = 0; q < DW_KW; ++q) {
-                const int w = j * DW_SW - DW_PW + q * DW_DW;
-                const float t = DW_FLIP ? taps[(DW_KH - 1 - p) * DW_KW + DW_KW - 1 - q] : taps[p * DW_KW + q];
-                if (w >= 0 && w < W) sum = fma(row[w], t, sum);
+            for (int q = 0; q < DW_KW; ++q)
+                t[p * DW_KW + q] = DW_FLIP ? taps[(DW_KH - 1 - p) * DW_KW + DW_KW - 1 - q] : taps[p * DW_KW + q];
+        const float b = hasBias ? bias[nc % C] : 0.0f;
+        // DW_ROWS output rows at a time: independent accumulators hide the FMA latency, and each
+        // broadcast tap serves them all. Rows past the band are computed from the tile's spare
+        // rows (allocated, never stored).
+        for (int il = get_local_id(0) * DW_ROWS; il < rowsOut; il += get_local_size(0) * DW_ROWS) {
+            for (int j = 0; j < OW; j += 8) {
+                // One accumulator per (row, tap row): DW_ROWS·KH independent FMA chains.
+                float8 part[DW_ROWS][DW_KH];
+#pragma unroll
+                for (int p = 0; p < DW_KH; ++p) {
+#pragma unroll
+                    for (int r = 0; r < DW_ROWS; ++r) part[r][p] = (float8)(0.0f);
+#pragma unroll
+                    for (int q = 0; q < DW_KW; ++q) {
+                        const float8 tap = (float8)(t[p * DW_KW + q]);
+                        __local const float* at = tile + (il * DW_SH + p * DW_DH) * TW + j * DW_SW + q * DW_DW;
+#pragma unroll
+                        for (int r = 0; r < DW_ROWS; ++r) part[r][p] = fma(dw_load8(at + r * DW_SH * TW), tap, part[r][p]);
+                    }
+                }
+                float8 sum[DW_ROWS];
+#pragma unroll
+                for (int r = 0; r < DW_ROWS; ++r) {
+                    sum[r] = (float8)(b) + part[r][0];
+#pragma unroll
+                    for (int p = 1; p < DW_KH; ++p) sum[r] += part[r][p];
+                }
+#pragma unroll
+                for (int r = 0; r < DW_ROWS; ++r) {
+                    if (il + r < rowsOut) {
+                        __global float* out = y + (nc * OH + i0 + il + r) * OW + j;
+                        if (j + 8 <= OW) {
+                            vstore8(sum[r], 0, out);
+                        } else {
+                            const float* lanes = (const float*)&sum[r];
+                            for (int l = 0; j + l < OW; ++l) out[l] = lanes[l];
+                        }
+                    }
+                }
             }
         }
     }
-    y[(nc * OH + i) * OW + j] = hasBias ? sum + bias[c] : sum;
+}
+
+__kernel void depthwise_weight_grad_tiled(__global const float* restrict dy, __global const float* restrict x,
+                                          __global float* restrict partial, const int perSplit, const int splits,
+                                          const int N, const int C, const int H, const int W, const int OH, const int OW,
+                                          const int BH, const int TW, __local float* tile) {
+    const int c = get_group_id(1), s = get_group_id(2), p = get_local_id(0);
+    const int nEnd = min(N, (s + 1) * perSplit);
+    // Sums of even and odd output rows apart: 2·KW independent FMA chains.
+    float8 even[DW_KW], odd[DW_KW];
+#pragma unroll
+    for (int q = 0; q < DW_KW; ++q) even[q] = odd[q] = (float8)(0.0f);
+    for (int n = s * perSplit; n < nEnd; ++n) {
+        for (int i0 = 0; i0 < OH; i0 += BH) {
+            const int rowsOut = min(BH, OH - i0), rowsIn = (rowsOut - 1) * DW_SH + (DW_KH - 1) * DW_DH + 1;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            dw_stage(tile, TW, rowsIn, x + (n * C + c) * H * W, i0 * DW_SH - DW_PH, H, W, DW_PW);
+            barrier(CLK_LOCAL_MEM_FENCE);
+            if (p < DW_KH) {
+                __global const float* grad = dy + ((n * C + c) * OH + i0) * OW;
+                for (int il = 0; il < rowsOut; il += 2) {
+                    __local const float* row = tile + (il * DW_SH + p * DW_DH) * TW;
+                    if (il + 1 < rowsOut) {
+                        for (int j = 0; j < OW; j += 8) {
+                            const float8 g = dw_load_row8(grad + il * OW, j, OW), h = dw_load_row8(grad + (il + 1) * OW, j, OW);
+#pragma unroll
+                            for (int q = 0; q < DW_KW; ++q) {
+                                even[q] = fma(g, dw_load8(row + j * DW_SW + q * DW_DW), even[q]);
+                                odd[q] = fma(h, dw_load8(row + DW_SH * TW + j * DW_SW + q * DW_DW), odd[q]);
+                            }
+                        }
+                    } else {
+                        for (int j = 0; j < OW; j += 8) {
+                            const float8 g = dw_load_row8(grad + il * OW, j, OW);
+#pragma unroll
+                            for (int q = 0; q < DW_KW; ++q) even[q] = fma(g, dw_load8(row + j * DW_SW + q * DW_DW), even[q]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if (p < DW_KH) {
+#pragma unroll
+        for (int q = 0; q < DW_KW; ++q) {
+            const float8 sum = even[q] + odd[q];
+            const float4 folded = sum.lo + sum.hi;
+            partial[(s * C + c) * DW_KH * DW_KW + p * DW_KW + q] = (folded.x + folded.y) + (folded.z + folded.w);
+        }
+    }
 }

@@ -5,6 +5,10 @@ public enum BenchSuite: String, CaseIterable, Codable, Sendable {
     /// Convolution forward, grad-input, grad-weight: ours vs `CLBlastSconvgemm` / im2col +
     /// `CLBlastSgemm`, and oneDNN's convolution primitives.
     case conv
+    /// Depthwise convolutions (forward, grad-input, grad-weight) at the windows of the DARTS
+    /// cells' separable and dilated convolutions and at a MobileNetV2 width, against the same
+    /// comparators as `conv`.
+    case depthwise
     /// Importance normalization: our radix-sort ranks vs the O(N²) comparison matrix.
     case topk
     /// Memory-bound kernels (soft mask and its gradient, ReLU, add): GB/s vs a plain copy kernel

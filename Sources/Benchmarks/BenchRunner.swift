@@ -153,6 +153,7 @@ public final class BenchRunner {
             switch suite {
             case .gemm: GemmSuite.cases(runner: self)
             case .conv: ConvSuite.cases(runner: self)
+            case .depthwise: ConvSuite.cases(runner: self, suite: .depthwise)
             case .topk: TopKSuite.cases(runner: self)
             case .mask: MaskSuite.cases(runner: self)
             case .step: []

@@ -88,12 +88,12 @@ public enum CLBlast {
 
     /// The window of a convolution as CLBlast's im2col-family routines take it.
     public struct Window: Sendable {
-        public var channels: Int, height: Int, width: Int, kernel: Int, padding: Int, stride: Int
-        public init(channels: Int, height: Int, width: Int, kernel: Int, padding: Int, stride: Int) {
+        public var channels: Int, height: Int, width: Int, kernel: Int, padding: Int, stride: Int, dilation: Int
+        public init(channels: Int, height: Int, width: Int, kernel: Int, padding: Int, stride: Int, dilation: Int = 1) {
             self.channels = channels; self.height = height; self.width = width
-            self.kernel = kernel; self.padding = padding; self.stride = stride
+            self.kernel = kernel; self.padding = padding; self.stride = stride; self.dilation = dilation
         }
-        var text: String { "c \(channels) \(height)×\(width) k \(kernel) pad \(padding) stride \(stride)" }
+        var text: String { "c \(channels) \(height)×\(width) k \(kernel) pad \(padding) stride \(stride) dilation \(dilation)" }
     }
 
     /// `CLBlastSconvgemm` (cross-correlation, i.e. the deep-learning convolution): `batch`
@@ -107,7 +107,7 @@ public enum CLBlast {
         var q: cl_command_queue? = queue.handle
         let status = CLBlastSconvgemm(
             CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
-            w.padding, w.padding, w.stride, w.stride, 1, 1, numKernels, batch,
+            w.padding, w.padding, w.stride, w.stride, w.dilation, w.dilation, numKernels, batch,
             image.handle, imageOffset, kernel.handle, kernelOffset, result.handle, resultOffset, &q, nil)
         try check(status, "CLBlastSconvgemm", "\(w.text) kernels \(numKernels) batch \(batch)")
     }
@@ -120,7 +120,7 @@ public enum CLBlast {
         var q: cl_command_queue? = queue.handle
         let status = CLBlastSim2col(
             CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
-            w.padding, w.padding, w.stride, w.stride, 1, 1,
+            w.padding, w.padding, w.stride, w.stride, w.dilation, w.dilation,
             image.handle, imageOffset, columns.handle, columnsOffset, &q, nil)
         try check(status, "CLBlastSim2col", w.text)
     }
@@ -134,7 +134,7 @@ public enum CLBlast {
         var q: cl_command_queue? = queue.handle
         let status = CLBlastScol2im(
             CLBlastKernelModeCrossCorrelation, w.channels, w.height, w.width, w.kernel, w.kernel,
-            w.padding, w.padding, w.stride, w.stride, 1, 1,
+            w.padding, w.padding, w.stride, w.stride, w.dilation, w.dilation,
             columns.handle, columnsOffset, image.handle, imageOffset, &q, nil)
         try check(status, "CLBlastScol2im", w.text)
     }

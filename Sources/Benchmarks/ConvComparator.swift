@@ -20,7 +20,7 @@ enum ConvComparator {
         let out = try backend.uninitialized(outputShape)
         let window = CLBlast.Window(
             channels: p.inChannels, height: p.height, width: p.width, kernel: p.kernel,
-            padding: p.padding, stride: p.stride)
+            padding: p.padding, stride: p.stride, dilation: p.dilation)
         let (groups, pixels) = (p.groups, p.outHeight * p.outWidth)
         let patch = p.inChannels / groups * p.kernel * p.kernel  // column rows per group
         let kpg = p.outChannels / groups  // output channels per group

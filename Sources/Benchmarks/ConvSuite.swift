@@ -3,7 +3,8 @@ import ReferenceBackend
 import TensorCore
 
 /// 3×3 convolutions (forward, grad-input, grad-weight) at the shapes of a CIFAR ResNet-20 at
-/// batch 128, plus a depthwise 3×3: ours against CLBlast on the same queue, both timed by
+/// batch 128 (suite `conv`), and depthwise convolutions at the DARTS cells' windows and a
+/// MobileNetV2 width (suite `depthwise`): ours against CLBlast on the same queue, both timed by
 /// marker span. Comparators (see `ConvComparator`): `CLBlastSconvgemm` for the forward pass;
 /// im2col + `CLBlastSgemm` (+ `CLBlastScol2im`) where convgemm does not apply (the gradients,
 /// and grouped convolutions, whose per-group GEMMs run as one `CLBlastSgemmStridedBatched`).
@@ -29,9 +30,20 @@ public enum ConvSuite {
         ]
     }
 
-    /// A depthwise 3×3 at a MobileNetV2 width (24·6 expanded channels, 16×16).
-    public static func depthwiseProblem(batch: Int) -> (label: String, problem: ConvProblem) {
-        ("depthwise", ConvProblem(batch: batch, inChannels: 144, height: 16, width: 16, outChannels: 144, groups: 144))
+    /// The depthwise convolutions of the DARTS cell operations on the first stage of the DARTS
+    /// search network (C = 16, 32×32, batch 64): sep_conv_3x3 / 5x5 (dilation 1, pad 1 / 2) and
+    /// dil_conv_3x3 / 5x5 (dilation 2, pad 2 / 4), plus a 3×3 at a MobileNetV2 width (24·6
+    /// expanded channels, 16×16, batch 128).
+    public static func depthwiseProblems() -> [(label: String, problem: ConvProblem)] {
+        func cell(_ kernel: Int, _ dilation: Int) -> ConvProblem {
+            ConvProblem(
+                batch: 64, inChannels: 16, height: 32, width: 32, outChannels: 16, kernel: kernel, padding: dilation * (kernel - 1) / 2,
+                dilation: dilation, groups: 16)
+        }
+        return [
+            ("sep_conv_3x3", cell(3, 1)), ("sep_conv_5x5", cell(5, 1)), ("dil_conv_3x3", cell(3, 2)), ("dil_conv_5x5", cell(5, 2)),
+            ("MobileNetV2", ConvProblem(batch: 128, inChannels: 144, height: 16, width: 16, outChannels: 144, groups: 144)),
+        ]
     }
 
     /// Tiny shapes for `--quick`.
@@ -39,24 +51,40 @@ public enum ConvSuite {
         [
             ("tiny", ConvProblem(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 8)),
             ("tiny s2", ConvProblem(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 8, stride: 2)),
-            ("tiny depthwise", ConvProblem(batch: 2, inChannels: 8, height: 8, width: 8, outChannels: 8, groups: 8)),
         ]
     }
 
-    public static func problems(quick: Bool) -> [(label: String, problem: ConvProblem)] {
-        quick ? quickProblems() : resnet20Problems(batch: 128) + [depthwiseProblem(batch: 128)]
+    /// Tiny depthwise shapes for `--quick`: a 3×3 and a dilated 5×5 over 7 channels.
+    public static func quickDepthwiseProblems() -> [(label: String, problem: ConvProblem)] {
+        [
+            ("tiny depthwise", ConvProblem(batch: 2, inChannels: 8, height: 8, width: 8, outChannels: 8, groups: 8)),
+            (
+                "tiny dilated 5×5",
+                ConvProblem(batch: 2, inChannels: 7, height: 9, width: 11, outChannels: 7, kernel: 5, padding: 4, dilation: 2, groups: 7)
+            ),
+        ]
     }
 
-    public static func cases(runner: BenchRunner) -> [PendingCase] {
+    public static func problems(suite: BenchSuite = .conv, quick: Bool) -> [(label: String, problem: ConvProblem)] {
+        switch (suite, quick) {
+        case (.depthwise, true): quickDepthwiseProblems()
+        case (.depthwise, false): depthwiseProblems()
+        case (_, true): quickProblems()
+        case (_, false): resnet20Problems(batch: 128)
+        }
+    }
+
+    public static func cases(runner: BenchRunner, suite: BenchSuite = .conv) -> [PendingCase] {
         var list: [PendingCase] = []
-        for (index, item) in problems(quick: runner.settings.quick).enumerated() {
+        let seedBase: UInt64 = suite == .depthwise ? 4000 : 1000
+        for (index, item) in problems(suite: suite, quick: runner.settings.quick).enumerated() {
             for pass in ConvProblem.Pass.allCases {
                 let name = "conv2d \(pass.rawValue) (\(item.label))"
                 list.append(
-                    PendingCase(suite: .conv, name: name, shape: item.problem.description) {
+                    PendingCase(suite: suite, name: name, shape: item.problem.description) {
                         try makeCase(
-                            name: name, problem: item.problem, pass: pass,
-                            seed: runner.settings.seed &+ 1000 &+ UInt64(index), runner: runner)
+                            name: name, problem: item.problem, pass: pass, suite: suite,
+                            seed: runner.settings.seed &+ seedBase &+ UInt64(index), runner: runner)
                     })
             }
         }
@@ -67,7 +95,7 @@ public enum ConvSuite {
     private final class Latest { var tensor: Tensor? }
 
     public static func makeCase(
-        name: String, problem p: ConvProblem, pass: ConvProblem.Pass, seed: UInt64,
+        name: String, problem p: ConvProblem, pass: ConvProblem.Pass, suite: BenchSuite = .conv, seed: UInt64,
         runner: BenchRunner
     ) throws -> BenchCase {
         let backend = runner.backend
@@ -77,7 +105,7 @@ public enum ConvSuite {
             dy: pass == .forward ? [] : rng.integers(p.outputShape.reduce(1, *)))
         let x = try backend.upload(data.x, shape: p.inputShape), w = try backend.upload(data.w, shape: p.weightShape)
         let dy = pass == .forward ? nil : try backend.upload(data.dy, shape: p.outputShape)
-        let params = Conv2dParams(stride: p.stride, padding: p.padding, groups: p.groups)
+        let params = p.params
         let latest = Latest()
         let checkOutput = { (tensor: Tensor?) throws -> CheckOutcome in
             guard let tensor else { return .failed("output", "no output was produced") }
@@ -98,7 +126,7 @@ public enum ConvSuite {
             try check($0, data: data, pass: pass, settings: runner.settings, reference: runner.reference)
         }
         return BenchCase(
-            suite: .conv, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
+            suite: suite, name: name, shape: p.description, work: .flops(p.flops), timing: .markerSpan,
             ours: ours, comparators: [clblast, oneDNN])
     }
 
@@ -144,7 +172,7 @@ public enum ConvSuite {
             return .failed("size", "output has \(output.count) elements, expected \(shape.reduce(1, *)) for \(shape)")
         }
         if p.multiplyAdds <= settings.referenceBudget {
-            let params = Conv2dParams(stride: p.stride, padding: p.padding, groups: p.groups)
+            let params = p.params
             let r = reference
             let x = try r.upload(data.x, shape: p.inputShape), w = try r.upload(data.w, shape: p.weightShape)
             let expected: Tensor
@@ -168,13 +196,13 @@ public enum ConvSuite {
     }
 
     /// One output element of `pass` straight from the definition, in integers:
-    ///   forward      y[n,o,i,j]   = Σ_{c∈group(o),p,q} x[n,c,i·s−pad+p,j·s−pad+q]·w[o,c,p,q]
-    ///   grad-input   dx[n,c,h,w]  = Σ_{o∈group(c),p,q: h+pad−p = i·s, w+pad−q = j·s} dy[n,o,i,j]·w[o,c,p,q]
-    ///   grad-weight  dw[o,c,p,q]  = Σ_{n,i,j} dy[n,o,i,j]·x[n,c,i·s−pad+p,j·s−pad+q]
+    ///   forward      y[n,o,i,j]   = Σ_{c∈group(o),p,q} x[n,c,i·s−pad+p·d,j·s−pad+q·d]·w[o,c,p,q]
+    ///   grad-input   dx[n,c,h,w]  = Σ_{o∈group(c),p,q: h+pad−p·d = i·s, w+pad−q·d = j·s} dy[n,o,i,j]·w[o,c,p,q]
+    ///   grad-weight  dw[o,c,p,q]  = Σ_{n,i,j} dy[n,o,i,j]·x[n,c,i·s−pad+p·d,j·s−pad+q·d]
     /// (c indexes the group's channels in w; padding reads zeros).
     static func exactElement(_ index: Int, data: ConvData, pass: ConvProblem.Pass) -> Double {
         let p = data.problem
-        let (cIn, h, wd, cOut, k, s, pad) = (p.inChannels, p.height, p.width, p.outChannels, p.kernel, p.stride, p.padding)
+        let (cIn, h, wd, cOut, k, s, pad, d) = (p.inChannels, p.height, p.width, p.outChannels, p.kernel, p.stride, p.padding, p.dilation)
         let (oh, ow) = (p.outHeight, p.outWidth)
         let (cpg, kpg) = (cIn / p.groups, cOut / p.groups)
         func x(_ n: Int, _ c: Int, _ r: Int, _ q: Int) -> Int {
@@ -190,7 +218,7 @@ public enum ConvSuite {
             for c in 0..<cpg {
                 for r in 0..<k {
                     for q in 0..<k {
-                        sum += x(n, group * cpg + c, i * s - pad + r, j * s - pad + q) * w(o, c, r, q)
+                        sum += x(n, group * cpg + c, i * s - pad + r * d, j * s - pad + q * d) * w(o, c, r, q)
                     }
                 }
             }
@@ -200,7 +228,7 @@ public enum ConvSuite {
             for o in group * kpg..<(group + 1) * kpg {
                 for r in 0..<k {
                     for q in 0..<k {
-                        let (ti, tj) = (row + pad - r, col + pad - q)
+                        let (ti, tj) = (row + pad - r * d, col + pad - q * d)
                         guard ti >= 0, tj >= 0, ti % s == 0, tj % s == 0, ti / s < oh, tj / s < ow else { continue }
                         sum += dy(n, o, ti / s, tj / s) * w(o, local, r, q)
                     }
@@ -212,7 +240,7 @@ public enum ConvSuite {
             for n in 0..<p.batch {
                 for i in 0..<oh {
                     for j in 0..<ow {
-                        sum += dy(n, o, i, j) * x(n, channel, i * s - pad + r, j * s - pad + q)
+                        sum += dy(n, o, i, j) * x(n, channel, i * s - pad + r * d, j * s - pad + q * d)
                     }
                 }
             }

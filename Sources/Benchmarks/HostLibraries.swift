@@ -84,7 +84,7 @@ public final class OneDNNConvolution {
                     dy.withUnsafeBufferPointer { dp in
                         hl_dnnl_convolution_create(
                             code, Int32(p.batch), Int32(p.inChannels), Int32(p.height), Int32(p.width), Int32(p.outChannels),
-                            Int32(p.kernel), Int32(p.stride), Int32(p.padding), Int32(p.groups),
+                            Int32(p.kernel), Int32(p.stride), Int32(p.padding), Int32(p.dilation), Int32(p.groups),
                             xp.baseAddress, wp.baseAddress, dp.baseAddress, reason, capacity)
                     }
                 }

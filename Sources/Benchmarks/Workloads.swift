@@ -1,3 +1,4 @@
+import TensorCore
 /// One matrix multiply of the GEMM suite: `C[b] = op(A[b])·op(B[b])` with op(A) `[m, k]`,
 /// op(B) `[k, n]`, C `[m, n]`, for `b` in `0..<batch`. A shared operand is one rank-2 matrix
 /// used by every batch item (the weights of a convolution's per-image GEMMs).
@@ -46,18 +47,23 @@ public struct ConvProblem: Sendable, Hashable, CustomStringConvertible {
     public var batch: Int
     public var inChannels: Int, height: Int, width: Int
     public var outChannels: Int
-    public var kernel: Int, stride: Int, padding: Int, groups: Int
+    public var kernel: Int, stride: Int, padding: Int, dilation: Int, groups: Int
 
     public init(
         batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
-        kernel: Int = 3, stride: Int = 1, padding: Int = 1, groups: Int = 1
+        kernel: Int = 3, stride: Int = 1, padding: Int = 1, dilation: Int = 1, groups: Int = 1
     ) {
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
-        self.outChannels = outChannels; self.kernel = kernel; self.stride = stride; self.padding = padding; self.groups = groups
+        self.outChannels = outChannels; self.kernel = kernel; self.stride = stride; self.padding = padding
+        self.dilation = dilation; self.groups = groups
     }
 
-    public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
-    public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    /// The window's extent on the input: `dilation·(kernel − 1) + 1`.
+    public var span: Int { dilation * (kernel - 1) + 1 }
+    public var outHeight: Int { (height + 2 * padding - span) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - span) / stride + 1 }
+    /// The convolution's parameters for the backends.
+    public var params: Conv2dParams { Conv2dParams(stride: stride, padding: padding, dilation: dilation, groups: groups) }
     public var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
 
     public var inputShape: [Int] { [batch, inChannels, height, width] }
@@ -71,9 +77,9 @@ public struct ConvProblem: Sendable, Hashable, CustomStringConvertible {
     /// `2·multiplyAdds`.
     public var flops: Double { 2 * Double(multiplyAdds) }
 
-    /// e.g. "16×32×32→32 s2 ×128" or "dw 144×16×16 ×128".
+    /// e.g. "16×32×32→32 s2 k3 ×128" or "dw 144×16×16 k5 d2 ×128".
     public var description: String {
         let core = isDepthwise ? "dw \(inChannels)×\(height)×\(width)" : "\(inChannels)×\(height)×\(width)→\(outChannels)"
-        return core + (stride > 1 ? " s\(stride)" : "") + " k\(kernel) ×\(batch)"
+        return core + (stride > 1 ? " s\(stride)" : "") + " k\(kernel)" + (dilation > 1 ? " d\(dilation)" : "") + " ×\(batch)"
     }
 }

@@ -31,7 +31,8 @@ int hl_dnnl_load(char *error, size_t capacity) {
 const char *hl_dnnl_description(void) { return "unknown"; }
 hl_dnnl_convolution *hl_dnnl_convolution_create(
     int pass, int batch, int in_channels, int height, int width, int out_channels, int kernel, int stride,
-    int padding, int groups, const float *x, const float *weight, const float *dy, char *error, size_t capacity) {
+    int padding, int dilation, int groups, const float *x, const float *weight, const float *dy, char *error,
+    size_t capacity) {
     hl_dnnl_load(error, capacity);
     return NULL;
 }
@@ -49,8 +50,8 @@ void hl_dnnl_convolution_destroy(hl_dnnl_convolution *conv) {}
 #define HL_DNNL_FUNCTIONS(X)                                                                        \
     X(dnnl_version) X(dnnl_engine_create) X(dnnl_engine_destroy) X(dnnl_stream_create)               \
     X(dnnl_stream_destroy) X(dnnl_stream_wait) X(dnnl_memory_desc_init_by_tag) X(dnnl_memory_create) \
-    X(dnnl_memory_destroy) X(dnnl_memory_get_data_handle) X(dnnl_convolution_forward_desc_init)      \
-    X(dnnl_convolution_backward_data_desc_init) X(dnnl_convolution_backward_weights_desc_init)       \
+    X(dnnl_memory_destroy) X(dnnl_memory_get_data_handle) X(dnnl_dilated_convolution_forward_desc_init)      \
+    X(dnnl_dilated_convolution_backward_data_desc_init) X(dnnl_dilated_convolution_backward_weights_desc_init)       \
     X(dnnl_primitive_desc_create) X(dnnl_primitive_desc_destroy) X(dnnl_primitive_desc_query)        \
     X(dnnl_primitive_desc_query_md) X(dnnl_primitive_create) X(dnnl_primitive_destroy)               \
     X(dnnl_primitive_execute) X(dnnl_reorder_primitive_desc_create)
@@ -197,10 +198,11 @@ static int add_output(hl_dnnl_convolution *c, int role, const dnnl_memory_desc_t
     return reorder(c, inside, internal, c->plain_output, &plain_md, &c->output_reorder, error, capacity);
 }
 
-static int build(hl_dnnl_convolution *c, int pass, int n, int ci, int h, int w, int co, int k, int s, int p, int g,
+static int build(hl_dnnl_convolution *c, int pass, int n, int ci, int h, int w, int co, int k, int s, int p, int d, int g,
                  const float *x, const float *weight, const float *dy, char *error, size_t capacity) {
     if (hl_dnnl_load(error, capacity) != 0) return 1;
-    int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+    const int span = d * (k - 1) + 1;
+    int oh = (h + 2 * p - span) / s + 1, ow = (w + 2 * p - span) / s + 1;
     dnnl_dims_t src_dims = {n, ci, h, w}, dst_dims = {n, co, oh, ow};
     dnnl_dims_t weight_dims = {co, ci / g, k, k, 0};
     if (g > 1) {
@@ -209,7 +211,7 @@ static int build(hl_dnnl_convolution *c, int pass, int n, int ci, int h, int w, 
     }
     int weight_ndims = g > 1 ? 5 : 4;
     dnnl_format_tag_t weight_tag = g > 1 ? dnnl_goihw : dnnl_oihw;
-    dnnl_dims_t strides = {s, s}, padding = {p, p};
+    dnnl_dims_t strides = {s, s}, padding = {p, p}, dilates = {d - 1, d - 1};  // oneDNN counts dilation from 0
     dnnl_memory_desc_t src_any, weight_any, dst_any;
     HL_CHECK(dnnl.dnnl_memory_desc_init_by_tag(&src_any, 4, src_dims, dnnl_f32, dnnl_format_tag_any));
     HL_CHECK(dnnl.dnnl_memory_desc_init_by_tag(&weight_any, weight_ndims, weight_dims, dnnl_f32, dnnl_format_tag_any));
@@ -218,21 +220,24 @@ static int build(hl_dnnl_convolution *c, int pass, int n, int ci, int h, int w, 
     HL_CHECK(dnnl.dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags));
 
     dnnl_convolution_desc_t forward;
-    HL_CHECK(dnnl.dnnl_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct, &src_any,
-                                                     &weight_any, NULL, &dst_any, strides, padding, padding));
+    HL_CHECK(dnnl.dnnl_dilated_convolution_forward_desc_init(&forward, dnnl_forward_training, dnnl_convolution_direct,
+                                                             &src_any, &weight_any, NULL, &dst_any, strides, dilates,
+                                                             padding, padding));
     HL_CHECK(dnnl.dnnl_primitive_desc_create(&c->forward_pd, &forward, NULL, c->engine, NULL));
     if (pass == HL_CONV_FORWARD) {
         c->pd = c->forward_pd;
         c->forward_pd = NULL;
     } else if (pass == HL_CONV_BACKWARD_DATA) {
         dnnl_convolution_desc_t backward;
-        HL_CHECK(dnnl.dnnl_convolution_backward_data_desc_init(&backward, dnnl_convolution_direct, &src_any, &weight_any,
-                                                               &dst_any, strides, padding, padding));
+        HL_CHECK(dnnl.dnnl_dilated_convolution_backward_data_desc_init(&backward, dnnl_convolution_direct, &src_any,
+                                                                       &weight_any, &dst_any, strides, dilates, padding,
+                                                                       padding));
         HL_CHECK(dnnl.dnnl_primitive_desc_create(&c->pd, &backward, NULL, c->engine, c->forward_pd));
     } else {
         dnnl_convolution_desc_t backward;
-        HL_CHECK(dnnl.dnnl_convolution_backward_weights_desc_init(&backward, dnnl_convolution_direct, &src_any,
-                                                                  &weight_any, NULL, &dst_any, strides, padding, padding));
+        HL_CHECK(dnnl.dnnl_dilated_convolution_backward_weights_desc_init(&backward, dnnl_convolution_direct, &src_any,
+                                                                          &weight_any, NULL, &dst_any, strides, dilates,
+                                                                          padding, padding));
         HL_CHECK(dnnl.dnnl_primitive_desc_create(&c->pd, &backward, NULL, c->engine, c->forward_pd));
     }
     const char *info = NULL;
@@ -262,7 +267,8 @@ static int build(hl_dnnl_convolution *c, int pass, int n, int ci, int h, int w, 
 
 hl_dnnl_convolution *hl_dnnl_convolution_create(
     int pass, int batch, int in_channels, int height, int width, int out_channels, int kernel, int stride,
-    int padding, int groups, const float *x, const float *weight, const float *dy, char *error, size_t capacity) {
+    int padding, int dilation, int groups, const float *x, const float *weight, const float *dy, char *error,
+    size_t capacity) {
     if (groups < 1 || in_channels % groups != 0 || out_channels % groups != 0) {
         hl_set_error(error, capacity, "channels %d→%d do not split into %d groups", in_channels, out_channels, groups);
         return NULL;
@@ -273,7 +279,7 @@ hl_dnnl_convolution *hl_dnnl_convolution_create(
         return NULL;
     }
     snprintf(c->implementation, sizeof c->implementation, "unknown");
-    if (build(c, pass, batch, in_channels, height, width, out_channels, kernel, stride, padding, groups, x, weight, dy,
+    if (build(c, pass, batch, in_channels, height, width, out_channels, kernel, stride, padding, dilation, groups, x, weight, dy,
               error, capacity) != 0) {
         hl_dnnl_convolution_destroy(c);
         return NULL;

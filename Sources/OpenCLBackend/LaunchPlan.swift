@@ -37,6 +37,8 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// `gemm_regblock` shrinks its groups (rows first) until at least this many are in flight
     /// (4 per compute unit), so a small product does not leave a core idle.
     public let minimumGemmGroups: Int
+    /// Launch shapes of depthwise.cl.
+    public let depthwise: DepthwisePlan
 
     public init(tuning: DeviceTuning, device: Device) {
         let maxGroup = max(device.maxWorkGroupSize, 1)
@@ -55,11 +57,50 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         maskVectorWidth = tuning.isCPU ? 16 : 1
         registerBlockGroup = (columns: 4, rows: 16)
         minimumGemmGroups = 4 * device.computeUnits
+        depthwise = DepthwisePlan(tuning: tuning, device: device)
     }
 
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
-            + "mask float\(maskVectorWidth), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups)"
+            + "mask float\(maskVectorWidth), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
+            + "depthwise \(depthwise)"
+    }
+}
+
+/// Launch shapes of depthwise.cl's tiled kernels.
+public struct DepthwisePlan: Sendable, CustomStringConvertible {
+    /// Work-items per group of depthwise_forward_tiled (each takes rows of the band in turn): 1
+    /// on CPU devices (measured faster than 8, which PoCL runs one after another), 64 on GPUs.
+    public let localSize: Int
+    /// Planes per group (`DW_PLANES`): 4 on CPU devices, so the per-group cost is shared by
+    /// about 1K outputs of a 16×16 plane; 1 on GPUs.
+    public let planesPerGroup: Int
+    /// Output rows each work-item of depthwise_forward_tiled computes at once (`DW_ROWS`): 1. With
+    /// one accumulator per tap row (KH chains) one row measured fastest on PoCL (AVX2 EPYC: 31–43
+    /// GFLOP/s median against 22–36 for 4 rows, whose extra registers spill).
+    public let rowsPerStep: Int
+    /// Bytes of the `__local` staging tile before a plane is cut into bands of rows: 32 KiB, or
+    /// half the device's local memory where that is less.
+    public let tileBytes: Int
+    /// Whether the weight gradient runs depthwise_weight_grad_tiled (CPU devices: KH work-items
+    /// per group, each summing a tap row as float8 lanes) or conv.cl's one-work-item-per-tap
+    /// kernel (GPUs, where KH items per group would leave the device idle).
+    public let tiledWeightGradient: Bool
+    /// The weight gradient splits the batch until at least this many groups run: 8 per compute unit.
+    public let minimumWeightGradientGroups: Int
+
+    init(tuning: DeviceTuning, device: Device) {
+        localSize = min(tuning.isCPU ? 1 : 64, max(device.maxWorkGroupSize, 1))
+        planesPerGroup = tuning.isCPU ? 4 : 1
+        rowsPerStep = 1
+        tileBytes = max(4096, min(32 << 10, Int(device.localMemoryBytes) / 2))
+        tiledWeightGradient = tuning.isCPU
+        minimumWeightGradientGroups = 8 * max(device.computeUnits, 1)
+    }
+
+    public var description: String {
+        "group \(localSize) × \(planesPerGroup) planes, tile ≤ \(tileBytes / 1024) KiB, weight gradient "
+            + (tiledWeightGradient ? "tiled" : "per tap")
     }
 }

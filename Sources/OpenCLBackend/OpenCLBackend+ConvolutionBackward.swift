@@ -8,7 +8,8 @@ import TensorCore
 //                    otherwise per chunk of images and per group a batched GEMM
 //                    dcol[n]_g = W_gᵀ · dy[n]_g (W_g shared), then the col2im gather into dx
 //                    (for a pointwise kernel the GEMM writes dx directly).
-//   backward weight  depthwise → per-split partial sums, then their sum; where
+//   backward weight  depthwise → depthwise_weight_grad_tiled on CPU devices, else conv.cl's
+//                    per-split partial sums, then their sum; where
 //                    `convolutionUsesDirect` → conv2d_direct_weight_grad_partial, likewise
 //                    (OpenCLBackend+ConvolutionDirect.swift);
 //                    otherwise per chunk of images: the chunk's columns side by side,
@@ -76,6 +77,7 @@ extension OpenCLBackend {
     public func conv2dBackwardWeight(_ dy: Tensor, input x: Tensor, weightShape: [Int], params: Conv2dParams) throws -> Tensor {
         let g = try ConvGeometry.backwardWeight(dy: dy.shape, input: x.shape, weightShape: weightShape, params: params)
         let dw = try empty(g.weightShape)
+        if usesDepthwiseKernels(g), try depthwiseBackwardWeight(dy, input: x, g, into: dw) { return dw }
         if g.isDepthwise {
             let taps = g.kernelH * g.kernelW
             let split = reductionSplit(batch: g.batch, outputs: g.outChannels * taps)

@@ -3,9 +3,9 @@ import TensorCore
 
 // Depthwise convolution (C_out = C_in = groups, one filter per channel) on the device:
 // Kernels/depthwise.cl, compiled per window (kernel size, stride, padding, dilation) so the tap
-// loops unroll. Channel multipliers > 1, stride-2 input gradients and every weight gradient keep
-// the generic kernels of conv.cl (a register-tap weight gradient with a local tree measured 0.87×
-// their speed on PoCL: 2.45 against 2.82 GFLOP/s at 144×16×16 3×3, batch 128).
+// loops unroll, with each input plane (or band of rows) staged zero-padded in a __local tile.
+// Channel multipliers > 1 and stride-2 input gradients keep the generic kernels of conv.cl, and
+// so does the weight gradient where the plan says so (GPUs: `DepthwisePlan.tiledWeightGradient`).
 extension OpenCLBackend {
     /// Whether `g` is a plain depthwise convolution (one output channel per input channel).
     func usesDepthwiseKernels(_ g: ConvGeometry) -> Bool { g.isDepthwise && g.outChannels == g.inChannels }
@@ -16,16 +16,60 @@ extension OpenCLBackend {
             "DW_KH": "\(g.kernelH)", "DW_KW": "\(g.kernelW)", "DW_SH": "\(flip ? 1 : g.params.strideH)",
             "DW_SW": "\(flip ? 1 : g.params.strideW)", "DW_PH": "\(padH ?? g.params.padH)", "DW_PW": "\(padW ?? g.params.padW)",
             "DW_DH": "\(g.params.dilationH)", "DW_DW": "\(g.params.dilationW)", "DW_FLIP": flip ? "1" : "0",
+            "DW_PLANES": "\(launchPlan.depthwise.planesPerGroup)", "DW_ROWS": "\(launchPlan.depthwise.rowsPerStep)",
         ]
     }
 
-    func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, into y: Tensor) throws {
+    /// The staging tile of a correlation producing `outHeight × outWidth` with stride
+    /// (`strideH`, `strideW`) and window span (`spanH`, `spanW`) = dilation·(k − 1) + 1:
+    /// `width` = OW8·SW + span − 1 floats per row (OW8 = OW rounded up to 8, so the last column
+    /// vector reads zeros inside the row), `bandRows` output rows per band (all of them when the
+    /// plane fits `DepthwisePlan.tileBytes`, else as many as fit, at least one). The tile holds
+    /// the rows of `bandRows` rounded up to `rowBlock` (the forward kernel's DW_ROWS), so the
+    /// spare rows of the last block read inside it.
+    struct DepthwiseTile {
+        let width: Int, bandRows: Int, bands: Int, bytes: Int
+        init(outHeight: Int, outWidth: Int, strideH: Int, strideW: Int, spanH: Int, spanW: Int, rowBlock: Int, budgetBytes: Int) {
+            width = (outWidth + 7) / 8 * 8 * strideW + spanW - 1
+            let rowsFitting = max(budgetBytes / (4 * width), spanH)
+            bandRows = max(1, min(outHeight, (rowsFitting - spanH) / strideH + 1))
+            bands = max(1, (outHeight + bandRows - 1) / bandRows)
+            let blockedRows = (bandRows + rowBlock - 1) / rowBlock * rowBlock
+            bytes = 4 * width * ((blockedRows - 1) * strideH + spanH)
+        }
+    }
+
+    func depthwiseTile(_ g: ConvGeometry, outHeight: Int, outWidth: Int, strided: Bool) -> DepthwiseTile {
+        DepthwiseTile(
+            outHeight: outHeight, outWidth: outWidth, strideH: strided ? g.params.strideH : 1, strideW: strided ? g.params.strideW : 1,
+            spanH: g.params.dilationH * (g.kernelH - 1) + 1, spanW: g.params.dilationW * (g.kernelW - 1) + 1,
+            rowBlock: launchPlan.depthwise.rowsPerStep, budgetBytes: launchPlan.depthwise.tileBytes)
+    }
+
+    /// The tiled correlation of depthwise_forward_tiled over `N·C` planes of `source`
+    /// (`inH × inW`) into `destination` (`outH × outW`).
+    private func depthwiseCorrelate(
+        _ source: Tensor, weight: Tensor, bias: Tensor?, defines: [String: String], tile: DepthwiseTile,
+        batch: Int, channels: Int, inH: Int, inW: Int, outH: Int, outW: Int, into destination: Tensor
+    ) throws {
+        let plan = launchPlan.depthwise
+        let groups = (batch * channels + plan.planesPerGroup - 1) / plan.planesPerGroup
+        guard groups > 0 && outH > 0 && outW > 0 else { return }
         try launch(
-            "depthwise.cl", "depthwise_forward", defines: depthwiseDefines(g), global: [g.outWidth, g.outHeight, g.batch * g.inChannels],
+            "depthwise.cl", "depthwise_forward_tiled", defines: defines,
+            global: [plan.localSize, groups, tile.bands], local: [plan.localSize, 1, 1],
             [
-                .buffer(buffer(x)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1), .buffer(buffer(y)),
-                .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outHeight), .index(g.outWidth),
+                .buffer(buffer(source)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1),
+                .buffer(buffer(destination)), .index(batch), .index(channels), .index(inH), .index(inW), .index(outH), .index(outW),
+                .index(tile.bandRows), .index(tile.width), .local(tile.bytes),
             ])
+    }
+
+    func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, into y: Tensor) throws {
+        try depthwiseCorrelate(
+            x, weight: weight, bias: bias, defines: depthwiseDefines(g),
+            tile: depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true), batch: g.batch,
+            channels: g.inChannels, inH: g.inHeight, inW: g.inWidth, outH: g.outHeight, outW: g.outWidth, into: y)
     }
 
     /// Stride 1: `dx` is the correlation of `dy` with the flipped taps, padded by `(K − 1)·D − P`.
@@ -33,13 +77,32 @@ extension OpenCLBackend {
     func depthwiseBackwardInput(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws -> Bool {
         let padH = (g.kernelH - 1) * g.params.dilationH - g.params.padH, padW = (g.kernelW - 1) * g.params.dilationW - g.params.padW
         guard g.params.strideH == 1 && g.params.strideW == 1 && padH >= 0 && padW >= 0 else { return false }
+        try depthwiseCorrelate(
+            dy, weight: weight, bias: nil, defines: depthwiseDefines(g, flip: true, padH: padH, padW: padW),
+            tile: depthwiseTile(g, outHeight: g.inHeight, outWidth: g.inWidth, strided: false), batch: g.batch,
+            channels: g.inChannels, inH: g.outHeight, inW: g.outWidth, outH: g.inHeight, outW: g.inWidth, into: dx)
+        return true
+    }
+
+    /// `dw[c, p, q] = Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]`: per
+    /// (channel, split of the batch) one group of KH work-items, then the splits' sum. Returns
+    /// false (nothing launched) where the plan keeps conv.cl's per-tap kernel.
+    func depthwiseBackwardWeight(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws -> Bool {
+        let plan = launchPlan.depthwise
+        guard plan.tiledWeightGradient && g.batch > 0 && g.outHeight > 0 && g.outWidth > 0 else { return false }
+        let wanted = max(1, min(g.batch, (plan.minimumWeightGradientGroups + g.inChannels - 1) / g.inChannels))
+        let perSplit = (g.batch + wanted - 1) / wanted, splits = (g.batch + perSplit - 1) / perSplit
+        let tile = depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true)
+        let partial = try splits == 1 ? dw : empty([splits * g.inChannels * g.kernelH * g.kernelW])
         try launch(
-            "depthwise.cl", "depthwise_forward", defines: depthwiseDefines(g, flip: true, padH: padH, padW: padW),
-            global: [g.inWidth, g.inHeight, g.batch * g.inChannels],
+            "depthwise.cl", "depthwise_weight_grad_tiled", defines: depthwiseDefines(g),
+            global: [g.kernelH, g.inChannels, splits], local: [g.kernelH, 1, 1],
             [
-                .buffer(buffer(dy)), .buffer(buffer(weight)), .buffer(buffer(weight)), .int(0), .buffer(buffer(dx)), .index(g.batch),
-                .index(g.inChannels), .index(g.outHeight), .index(g.outWidth), .index(g.inHeight), .index(g.inWidth),
+                .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(perSplit), .index(splits), .index(g.batch),
+                .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outHeight), .index(g.outWidth),
+                .index(tile.bandRows), .index(tile.width), .local(tile.bytes),
             ])
+        if splits > 1 { try sumPartials(partial, splits: splits, into: dw) }
         return true
     }
 }

@@ -15,7 +15,8 @@ struct BenchCommand: ParsableCommand {
             comparators run on the same queue and buffers, the native CPU libraries on host copies of \
             the same inputs (timed by host clock), each checked the same way; ours ÷ it = our \
             throughput / the comparator's. Suites: gemm (vs CLBlastSgemm and OpenBLAS cblas_sgemm), \
-            conv (vs CLBlastSconvgemm or im2col + CLBlastSgemm, and oneDNN), topk (radix ranks vs the \
+            conv (vs CLBlastSconvgemm or im2col + CLBlastSgemm, and oneDNN), depthwise (the DARTS cells' \
+            separable and dilated windows and a MobileNetV2 width, vs the same), topk (radix ranks vs the \
             O(N²) comparison matrix), mask (memory-bound kernels vs a copy kernel and the host's STREAM \
             triad), step (a training step: images/s and the slowest kernels). A comparator that is not \
             installed is listed as n/a with why. OpenBLAS picks its kernels at load: OPENBLAS_CORETYPE \

@@ -89,7 +89,12 @@ import Testing
         #expect(Set(squares.map(\.layout)) == ["NN", "NT", "TN"])
         #expect(TopKSuite.sizes(quick: false) == [1_000, 10_000, 100_000, 1_000_000, 10_000_000])
         #expect(MaskSuite.sizes(quick: false) == [10_000, 100_000, 1_000_000, 10_000_000])
-        #expect(ConvSuite.problems(quick: false).contains { $0.problem.isDepthwise })
+        #expect(!ConvSuite.problems(quick: false).contains { $0.problem.isDepthwise })
+        // The depthwise goal: 3×3 and 5×5, dilation 1 and 2, at the cells' shapes.
+        let depthwise = ConvSuite.problems(suite: .depthwise, quick: false).map(\.problem)
+        #expect(depthwise.allSatisfy { $0.isDepthwise })
+        #expect(Set(depthwise.map { [$0.kernel, $0.dilation] }) == [[3, 1], [5, 1], [3, 2], [5, 2]])
+        #expect(depthwise.allSatisfy { $0.outHeight == $0.height && $0.outWidth == $0.width })  // 'same' padding
         // The step cases: ResNet-20 training and the default search's DMS step, batch 128;
         // then one iteration of every cell search at its reduced preset's batch.
         #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128, 128, 64, 64, 128, 64, 32, 64])

@@ -32,7 +32,7 @@ import _TestSupport
         #expect(ISO8601DateFormatter().date(from: json["date"] as? String ?? "") != nil)
 
         let cases = try #require(json["cases"] as? [[String: Any]])
-        #expect(Set(cases.compactMap { $0["suite"] as? String }) == ["gemm", "conv", "topk", "mask"])
+        #expect(Set(cases.compactMap { $0["suite"] as? String }) == ["gemm", "conv", "depthwise", "topk", "mask"])
         for c in cases {
             for key in ["suite", "name", "shape", "unit", "work", "timing", "ours"] { #expect(c[key] != nil, "case missing \(key)") }
             let ours = try #require(c["ours"] as? [String: Any])
@@ -56,12 +56,16 @@ import _TestSupport
         }
         let gemmCount = cases.filter { $0["suite"] as? String == "gemm" }.count
         let convCount = cases.filter { $0["suite"] as? String == "conv" }.count
+        let depthwiseCount = cases.filter { $0["suite"] as? String == "depthwise" }.count
         #expect(comparators("gemm", "CLBlast Sgemm").count == gemmCount)
         #expect(comparators("mask", "host STREAM triad").allSatisfy { $0["status"] as? String == "ok" })
         #expect(json["stream_bandwidth_gb_per_second"] as? Double != nil)
         // The native libraries: checked and timed where installed, n/a with the reason where not.
         let libraries = try #require(json["host_libraries"] as? [String: String])
-        for (suite, prefix, key, count) in [("gemm", "OpenBLAS", "openblas", gemmCount), ("conv", "oneDNN", "onednn", convCount)] {
+        for (suite, prefix, key, count) in [
+            ("gemm", "OpenBLAS", "openblas", gemmCount), ("conv", "oneDNN", "onednn", convCount),
+            ("depthwise", "oneDNN", "onednn", depthwiseCount),
+        ] {
             let found = comparators(suite, prefix)
             #expect(found.count == count, "every \(suite) case has a \(prefix) comparator")
             let installed = !(libraries[key] ?? "missing").hasPrefix("missing")

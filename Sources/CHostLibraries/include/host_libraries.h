@@ -47,12 +47,13 @@ enum hl_conv_pass { HL_CONV_FORWARD = 0, HL_CONV_BACKWARD_DATA = 1, HL_CONV_BACK
 typedef struct hl_dnnl_convolution hl_dnnl_convolution;
 
 /// Builds `pass` of the 2-D cross-correlation with square kernel `kernel`, equal padding on
-/// both sides, `groups` groups, no bias, float32. Inputs are plain NCHW / OIHW (GOIHW for groups
+/// both sides, dilation `dilation` (1: none), `groups` groups, no bias, float32. Inputs are plain NCHW / OIHW (GOIHW for groups
 /// > 1) host arrays: x [batch, in, h, w], weight [out, in/groups, k, k], dy [batch, out, oh, ow]
 /// (dy unused by the forward pass, x unused by the data gradient). NULL on failure.
 hl_dnnl_convolution *hl_dnnl_convolution_create(
     int pass, int batch, int in_channels, int height, int width, int out_channels, int kernel, int stride,
-    int padding, int groups, const float *x, const float *weight, const float *dy, char *error, size_t capacity);
+    int padding, int dilation, int groups, const float *x, const float *weight, const float *dy, char *error,
+    size_t capacity);
 /// Executes the primitive once and waits for it. 0 on success.
 int hl_dnnl_convolution_run(hl_dnnl_convolution *conv, char *error, size_t capacity);
 /// Elements of the pass's output (y, dx or dw).
