@@ -155,9 +155,12 @@ public final class CellSearchPipeline {
         return result
     }
 
+    /// The summaries first, then the checkpoint: the checkpoint is the commit point, and a resume
+    /// keeps only the summaries of epochs it completed, so a kill between the two writes loses
+    /// nothing (the other order lost the summary of the epoch that had just ended).
     func saveSearch(_ summaries: [CellEpochSummary]) throws {
-        try search.makeCheckpoint().write(to: checkpointURL)
         try JSONEncoder.pretty.encode(summaries).write(to: epochsURL, options: .atomic)
+        try search.makeCheckpoint().write(to: checkpointURL)
     }
 
     func writeFigures(_ genotype: Genotype) throws {

@@ -37,7 +37,8 @@ public final class BatchLoader: Sendable {
     /// Whether an incomplete last batch is left out (else it is yielded, smaller).
     public let dropLast: Bool
     public let augmentation: Augmentation
-    /// Applied after augmentation, so crop padding is zero in pixel space.
+    /// Applied after the crop and flip (so crop padding is zero in pixel space) and before the
+    /// cutout (so the cut square is zero in normalized space).
     public let normalization: ChannelNormalization?
     public let seed: UInt64
     /// Batches assembled ahead of the consumer; 0 assembles each batch on the caller's thread.
@@ -90,23 +91,31 @@ public final class BatchLoader: Sendable {
         precondition(index >= 0 && index < batchesPerEpoch, "batch \(index) is outside 0..<\(batchesPerEpoch)")
         let indices = Array(order[index * batchSize..<min((index + 1) * batchSize, order.count)])
         let size = dataset.sampleSize, shape = dataset.sampleShape
+        let transforms = indices.map {
+            augmentation.transform(seed: seed, epoch: epoch, sampleIndex: $0, height: shape[1], width: shape[2])
+        }
         let images = [Float](unsafeUninitializedCapacity: indices.count * size) { output, initialized in
             dataset.images.withUnsafeBufferPointer { all in
                 for (position, sample) in indices.enumerated() {
                     let source = UnsafeBufferPointer(rebasing: all[sample * size..<(sample + 1) * size])
                     let destination = UnsafeMutableBufferPointer(rebasing: output[position * size..<(position + 1) * size])
-                    let transform = augmentation.transform(seed: seed, epoch: epoch, sampleIndex: sample)
-                    if transform.isIdentity {
+                    if transforms[position].movesNoPixel {
                         _ = destination.initialize(from: source)
                     } else {
                         Augmentation.apply(
-                            transform, source: source, destination: destination,
+                            transforms[position], source: source, destination: destination,
                             channels: shape[0], height: shape[1], width: shape[2])
                     }
                 }
             }
             initialized = indices.count * size
             normalization?.apply(to: UnsafeMutableBufferPointer(rebasing: output[0..<initialized]), plane: shape[1] * shape[2])
+            // Cutout after normalization: the square holds 0 in normalized space, as DARTS' Cutout.
+            for (position, transform) in transforms.enumerated() {
+                transform.cutout?.apply(
+                    to: UnsafeMutableBufferPointer(rebasing: output[position * size..<(position + 1) * size]),
+                    channels: shape[0], height: shape[1], width: shape[2])
+            }
         }
         return Batch(
             images: images, labels: indices.map { Float(dataset.labels[$0]) }, shape: [indices.count] + shape,

@@ -62,7 +62,7 @@ public final class Trainer {
         self.model = network
         backend = network.backend
         self.configuration = configuration
-        let augmentation = configuration.augment ? Augmentation.standard(imageSize: input[1]) : .disabled
+        let augmentation = configuration.augmentation(imageSize: input[1])
         trainLoader = try BatchLoader(
             dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: false,
             augmentation: augmentation, normalization: normalization, seed: configuration.seed)

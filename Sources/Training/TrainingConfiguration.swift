@@ -1,3 +1,4 @@
+import Datasets
 import NN
 
 /// Everything that determines a training run besides the architecture and the data.
@@ -16,10 +17,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var warmupEpochs: Double = 0.5
     /// Random crop with padding and horizontal flip on the training split.
     public var augment: Bool = true
+    /// Side of DARTS' cutout square on the training split (0: none; 16 is DARTS' CIFAR-10 value).
+    public var cutout: Int = 0
     public var seed: UInt64 = 42
     public var evaluationBatchSize: Int = 256
 
     public init() {}
+
+    /// The training split's augmentation for square images of `imageSize` pixels.
+    public func augmentation(imageSize: Int) -> Augmentation {
+        augment
+            ? Augmentation.standard(imageSize: imageSize, cutout: cutout)
+            : Augmentation(cropPadding: 0, horizontalFlip: false, cutout: cutout)
+    }
 
     /// The learning-rate schedule over `stepsPerEpoch · epochs` steps.
     public func learningRateSchedule(stepsPerEpoch: Int) -> LearningRateSchedule {
@@ -28,6 +38,32 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             kind: schedule, baseRate: learningRate, totalSteps: total,
             warmupSteps: Int((warmupEpochs * Double(stepsPerEpoch)).rounded()),
             stepSize: max(1, total / 3), gamma: 0.1)
+    }
+}
+
+extension TrainingConfiguration {
+    private enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, learningRate, momentum, weightDecay, nesterov, optimizer, schedule, warmupEpochs, augment
+        case cutout, seed, evaluationBatchSize
+    }
+
+    /// Decodes a stored configuration; `cutout`, added later, reads as 0 from checkpoints and plans
+    /// written before it existed, so they still resume.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        momentum = try c.decode(Float.self, forKey: .momentum)
+        weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        nesterov = try c.decode(Bool.self, forKey: .nesterov)
+        optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
+        schedule = try c.decode(LearningRateSchedule.Kind.self, forKey: .schedule)
+        warmupEpochs = try c.decode(Double.self, forKey: .warmupEpochs)
+        augment = try c.decode(Bool.self, forKey: .augment)
+        cutout = try c.decodeIfPresent(Int.self, forKey: .cutout) ?? 0
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        evaluationBatchSize = try c.decode(Int.self, forKey: .evaluationBatchSize)
     }
 }
 

@@ -72,6 +72,8 @@ struct CellSearchRunner {
         retrain.nesterov = false
         retrain.warmupEpochs = 0
         retrain.seed = command.options.seed
+        // DARTS retrains with cutout 16 on 32×32 CIFAR: half the side, in the paper preset.
+        retrain.cutout = command.cutout ?? (space == .darts && !quick ? side / 2 : 0)
         let plan = CellSearchPlan(
             configuration: configuration, imageSide: side, retrainSize: retrainSize, retrain: retrain,
             auxiliary: space == .darts && !quick, dropPath: space == .darts && !quick ? 0.2 : 0,

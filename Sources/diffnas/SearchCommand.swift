@@ -54,6 +54,9 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("search-epochs"), help: "Cell methods: search epochs over the w half.") var searchEpochs: Int?
     @Option(name: .customLong("image-side"), help: "Cell methods: image side the data is averaged down to (multiple of 4).") var imageSide:
         Int?
+    @Option(
+        name: .long, help: "Cell methods: side of the cutout square when retraining (0: none; paper preset on darts: half the image side).")
+    var cutout: Int?
     @Option(name: .long, help: "Pipeline: np (default), p, or p-.") var pipeline: Pipeline = .np
     @Option(name: .long, help: "Preset sizes: quick (default, ~25 min on 2 CPU cores) or paper.") var preset: Preset = .quick
     @Option(name: .long, help: "Base family: resnet20, resnet32, resnet56, mobilenetv2, mlp, or an architecture JSON file.") var base =
@@ -99,13 +102,14 @@ struct SearchCommand: ParsableCommand {
             ] {
                 if let value, value < 1 { throw ValidationError("\(name) must be ≥ 1") }
             }
+            if let cutout, cutout < 0 { throw ValidationError("--cutout must be ≥ 0") }
             if let imageSide, imageSide < 4 || imageSide % 4 != 0 { throw ValidationError("--image-side must be a multiple of 4") }
             if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
             return
         }
-        if space != nil || channels != nil || cells != nil || searchEpochs != nil || imageSide != nil {
+        if space != nil || channels != nil || cells != nil || searchEpochs != nil || imageSide != nil || cutout != nil {
             throw ValidationError(
-                "--space, --channels, --cells, --search-epochs and --image-side belong to the cell methods (--method darts|darts2|pcdarts|gdas)"
+                "--space, --channels, --cells, --search-epochs, --image-side and --cutout belong to the cell methods (--method darts|darts2|pcdarts|gdas)"
             )
         }
         guard ResourceKind(rawValue: resource) != nil else { throw ValidationError("--resource must be macs or parameters") }

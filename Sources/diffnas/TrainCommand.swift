@@ -38,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "SGD momentum.") var momentum: Float = 0.9
     @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay: Float = 5e-4
     @Flag(name: .customLong("no-augment"), help: "Disable random crop and flip.") var noAugment = false
+    @Option(name: .long, help: "Side of DARTS' cutout square on training images (0: none; DARTS uses 16 on 32×32).") var cutout = 0
     @Option(name: .long, help: "Use only the first N training images (and N/6 test images) — for quick runs.") var limit: Int?
     @Option(name: .long, help: "Output folder.") var out: String?
     @Flag(name: .long, help: "Continue the run whose checkpoint is in --out.") var resume = false
@@ -65,6 +66,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--warmup and --weight-decay must be ≥ 0 and --momentum in [0, 1)")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }
+        guard cutout >= 0 else { throw ValidationError("--cutout must be ≥ 0") }
         if resume && out == nil { throw ValidationError("--resume needs --out, the folder of the run to continue") }
         if profile && options.backend != .opencl {
             throw ValidationError("--profile reads OpenCL profiling events; it needs --backend opencl")
@@ -77,7 +79,7 @@ struct TrainCommand: ParsableCommand {
         c.optimizer = TrainingConfiguration.OptimizerKind(rawValue: optimizer)!
         c.schedule = LearningRateSchedule.Kind(rawValue: schedule)!
         c.warmupEpochs = warmup; c.momentum = momentum; c.weightDecay = weightDecay
-        c.augment = !noAugment; c.seed = options.seed
+        c.augment = !noAugment; c.cutout = cutout; c.seed = options.seed
         return c
     }
 

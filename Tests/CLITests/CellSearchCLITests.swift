@@ -52,6 +52,9 @@ import _TestSupport
             ["search", "--method", "darts", "--base", "mobilenetv2"],
             ["search", "--space", "darts"],
             ["search", "--method", "gdas", "--image-side", "10"],
+            ["search", "--cutout", "8"],
+            ["search", "--method", "darts", "--cutout", "-2"],
+            ["train", "--cutout", "-1"],
         ] {
             let r = try runDiffNAS(args)
             #expect(r.status != 0 && r.standardError.contains("Error"), "\(args): \(r.standardError)")

@@ -79,4 +79,57 @@ import _TestSupport
         }
         #expect(try log(killedOut) == 4, "the resumed retrain log has duplicate or missing epochs")
     }
+
+    /// A DARTS cell search killed with SIGKILL mid-search and again mid-retrain, then resumed, ends
+    /// where the uninterrupted search ends: the same genotype, bit-identical α, β and weights in
+    /// `search.ckpt`, the same per-epoch summaries, the same retrained weights and accuracy.
+    @Test func killedCellSearchAndRetrainResumeToTheUninterruptedResult() throws {
+        let data = try TrainSearchCLITests.makeData()
+        let root = try makeTemporaryDirectory("diffnas-kill-cells")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: root) }
+        let straightOut = root.appendingPathComponent("straight"), killedOut = root.appendingPathComponent("killed")
+        // 48 w-half images at batch 8: 6 steps per epoch, checkpoints at each epoch end and every 10 steps.
+        let args = [
+            "search", "--method", "darts", "--space", "nb201", "--data", data.path, "--image-side", "8", "--channels", "4", "--cells", "1",
+            "--batch", "8", "--search-steps", "18", "--retrain-epochs", "2", "--backend", "reference",
+        ]
+        let straight = try runDiffNAS(args + ["--out", straightOut.path])
+        try #require(straight.status == 0, "\(straight.standardError)")
+
+        let midSearch = try Self.kill(args + ["--out", killedOut.path], when: "search.ckpt", in: killedOut)
+        let searchStep = Int(midSearch?.metadata["step"] ?? "") ?? 0
+        #expect(searchStep > 0 && searchStep < 18, "not killed mid-search (step \(searchStep))")
+        let midRetrain = try Self.kill(args + ["--out", killedOut.path, "--resume"], when: "retrain/checkpoint.bin", in: killedOut)
+        let epochs = Int(midRetrain?.metadata["completedEpochs"] ?? "") ?? 0
+        #expect(epochs > 0 && epochs < 2, "not killed mid-retrain (epoch \(epochs))")
+        let resumed = try runDiffNAS(args + ["--out", killedOut.path, "--resume"])
+        try #require(resumed.status == 0, "\(resumed.standardError)")
+
+        #expect(
+            try Data(contentsOf: straightOut.appendingPathComponent("genotype.json"))
+                == Data(contentsOf: killedOut.appendingPathComponent("genotype.json")), "genotype differs")
+        for file in ["search.ckpt", "retrain/checkpoint.bin"] {
+            #expect(
+                try Self.tensors(straightOut.appendingPathComponent(file)) == Self.tensors(killedOut.appendingPathComponent(file)),
+                "\(file) differs")
+        }
+        func report(_ out: URL) throws -> (epochs: String, retrained: String) {
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+            let epochs = try #require(json["epochs"] as? [[String: Any]])
+            let retrained = try #require(json["retrained"] as? [String: Any])
+            return (
+                epochs.map {
+                    "\($0["epoch"] ?? "") \($0["genotype"] ?? "") \($0["trainLoss"] ?? "") \($0["trainAccuracy"] ?? "") \($0["validationAccuracy"] ?? "")"
+                }.joined(separator: "; "),
+                (retrained["test"] as? [String: Any]).map { "\($0["loss"] ?? "") \($0["accuracy"] ?? "")" } ?? "none"
+            )
+        }
+        let a = try report(straightOut), b = try report(killedOut)
+        #expect(a.epochs == b.epochs && a.epochs.split(separator: ";").count == 3, "\(a.epochs) vs \(b.epochs)")
+        #expect(a.retrained == b.retrained && a.retrained != "none")
+        let lines = try String(contentsOf: killedOut.appendingPathComponent("retrain/metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").count
+        #expect(lines == 2, "the resumed retrain log has duplicate or missing epochs")
+    }
 }

@@ -95,13 +95,40 @@ import _TestSupport
         var transformed = 0
         for batch in loader.batches(epoch: 2) {
             for (position, sample) in batch.sampleIndices.enumerated() {
-                let transform = augmentation.transform(seed: 5, epoch: 2, sampleIndex: sample)
+                let transform = augmentation.transform(seed: 5, epoch: 2, sampleIndex: sample, height: 4, width: 4)
                 if !transform.isIdentity { transformed += 1 }
                 let expected = Augmentation.apply(transform, to: Array(dataset.image(at: sample)), sampleShape: [2, 4, 4])
                 #expect(Array(batch.images[position * 32..<(position + 1) * 32]) == expected)
             }
         }
         #expect(transformed > 80)
+    }
+
+    /// With cutout the square is exactly 0 after normalization (the channel mean in pixel space, as
+    /// DARTS' Cutout after Normalize); every other value is the normalized crop/flip.
+    @Test func cutoutIsAppliedAfterNormalization() throws {
+        let dataset = try tracedDataset()
+        let normalization = try ChannelNormalization(statisticsOf: dataset)
+        let augmentation = Augmentation(cropPadding: 1, cutout: 2)
+        let loader = try BatchLoader(
+            dataset: dataset, batchSize: 16, augmentation: augmentation, normalization: normalization, seed: 5, prefetchDepth: 0)
+        var cut = 0
+        for batch in loader.batches(epoch: 1) {
+            for (position, sample) in batch.sampleIndices.enumerated() {
+                let transform = augmentation.transform(seed: 5, epoch: 1, sampleIndex: sample, height: 4, width: 4)
+                let square = try #require(transform.cutout)
+                var expected = Augmentation.apply(transform, to: Array(dataset.image(at: sample)), sampleShape: [2, 4, 4])
+                expected.withUnsafeMutableBufferPointer { normalization.apply(to: $0, plane: 16) }
+                expected.withUnsafeMutableBufferPointer { square.apply(to: $0, channels: 2, height: 4, width: 4) }
+                let actual = Array(batch.images[position * 32..<(position + 1) * 32])
+                #expect(actual == expected)
+                cut += (square.bottom - square.top) * (square.right - square.left)
+                for y in square.top..<square.bottom {
+                    for x in square.left..<square.right { #expect(actual[y * 4 + x] == 0 && actual[16 + y * 4 + x] == 0) }
+                }
+            }
+        }
+        #expect(cut > 103)
     }
 
     /// Training can resume at any epoch and batch: a new loader with the same seed continues
