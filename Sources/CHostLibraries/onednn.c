@@ -4,6 +4,7 @@
 // is read, never inside `hl_dnnl_convolution_run`. Built only where the oneDNN 2.x headers are
 // (their types and prototypes); elsewhere every call reports that the shim lacks them.
 #include "host_libraries.h"
+#include "library_loading.h"
 
 #include <dlfcn.h>
 #include <stdint.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hl_set_error(char *error, size_t capacity, const char *format, ...);
 
 #if defined(__has_include)
 #if __has_include(<oneapi/dnnl/dnnl.h>)
@@ -66,20 +66,9 @@ static struct {
 
 int hl_dnnl_load(char *error, size_t capacity) {
     if (dnnl.handle != NULL) return 0;
-    // $DIFFNAS_ONEDNN, when set, is the only candidate (so a run can name its library, or rule it out).
-    const char *chosen = getenv("DIFFNAS_ONEDNN");
-    const char *defaults[] = {"libdnnl.so.2", "libdnnl.so", "libdnnl.2.dylib"};
-    const char *only[] = {chosen};
-    int use_chosen = chosen != NULL && chosen[0] != '\0';
-    const char **candidates = use_chosen ? only : defaults;
-    size_t candidate_count = use_chosen ? 1 : sizeof defaults / sizeof defaults[0];
-    const char *last = "no candidate";
-    void *handle = NULL;
-    for (size_t i = 0; i < candidate_count && handle == NULL; i++) {
-        if (candidates[i] == NULL || candidates[i][0] == '\0') continue;
-        handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
-        if (handle == NULL) last = dlerror();
-    }
+    static const char *const defaults[] = {"libdnnl.so.2", "libdnnl.so", "libdnnl.2.dylib"};
+    const char *opened = NULL, *last = NULL;
+    void *handle = hl_open_library("DIFFNAS_ONEDNN", defaults, sizeof defaults / sizeof defaults[0], &opened, &last);
     if (handle == NULL) {
         hl_set_error(error, capacity, "oneDNN not found (install libdnnl-dev, or set DIFFNAS_ONEDNN to its path): %s", last);
         return 1;

@@ -1,19 +1,11 @@
 // OpenBLAS through dlopen: cblas_sgemm and the introspection calls (core name, threads, config).
 // The prototypes are the standard CBLAS ones, declared here so no BLAS header is needed to build.
 #include "host_libraries.h"
+#include "library_loading.h"
 
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-void hl_set_error(char *error, size_t capacity, const char *format, ...) {
-    if (error == NULL || capacity == 0) return;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error, capacity, format, arguments);
-    va_end(arguments);
-}
 
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 
@@ -30,36 +22,25 @@ static struct {
 
 int hl_openblas_load(char *error, size_t capacity) {
     if (openblas.sgemm != NULL) return 0;
-    // $DIFFNAS_OPENBLAS, when set, is the only candidate (so a run can name its library, or rule it out).
-    const char *chosen = getenv("DIFFNAS_OPENBLAS");
-    const char *defaults[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"};
-    const char *only[] = {chosen};
-    int use_chosen = chosen != NULL && chosen[0] != '\0';
-    const char **candidates = use_chosen ? only : defaults;
-    size_t candidate_count = use_chosen ? 1 : sizeof defaults / sizeof defaults[0];
-    const char *last = "no candidate";
-    for (size_t i = 0; i < candidate_count; i++) {
-        if (candidates[i] == NULL || candidates[i][0] == '\0') continue;
-        void *handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
-        if (handle == NULL) {
-            last = dlerror();
-            continue;
-        }
-        sgemm_function sgemm = (sgemm_function)dlsym(handle, "cblas_sgemm");
-        if (sgemm == NULL) {
-            hl_set_error(error, capacity, "%s has no cblas_sgemm", candidates[i]);
-            dlclose(handle);
-            return 1;
-        }
-        openblas.handle = handle;
-        openblas.sgemm = sgemm;
-        openblas.corename = (char *(*)(void))dlsym(handle, "openblas_get_corename");
-        openblas.config = (char *(*)(void))dlsym(handle, "openblas_get_config");
-        openblas.threads = (int (*)(void))dlsym(handle, "openblas_get_num_threads");
-        return 0;
+    static const char *const defaults[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"};
+    const char *name = NULL, *last = NULL;
+    void *handle = hl_open_library("DIFFNAS_OPENBLAS", defaults, sizeof defaults / sizeof defaults[0], &name, &last);
+    if (handle == NULL) {
+        hl_set_error(error, capacity, "OpenBLAS not found (install libopenblas-dev, or set DIFFNAS_OPENBLAS to its path): %s", last);
+        return 1;
     }
-    hl_set_error(error, capacity, "OpenBLAS not found (install libopenblas-dev, or set DIFFNAS_OPENBLAS to its path): %s", last);
-    return 1;
+    sgemm_function sgemm = (sgemm_function)dlsym(handle, "cblas_sgemm");
+    if (sgemm == NULL) {
+        hl_set_error(error, capacity, "%s has no cblas_sgemm", name);
+        dlclose(handle);
+        return 1;
+    }
+    openblas.handle = handle;
+    openblas.sgemm = sgemm;
+    openblas.corename = (char *(*)(void))dlsym(handle, "openblas_get_corename");
+    openblas.config = (char *(*)(void))dlsym(handle, "openblas_get_config");
+    openblas.threads = (int (*)(void))dlsym(handle, "openblas_get_num_threads");
+    return 0;
 }
 
 const char *hl_openblas_corename(void) {

@@ -113,6 +113,14 @@ import _TestSupport
         #expect(result.standardOutput.contains("/nonexistent/libopenblas.so"))
         #expect(result.standardOutput.contains("oneDNN not found"))
         #expect(result.standardOutput.contains("host libraries: openblas missing"))
+
+        // A library that loads but is not the one asked for (zlib) is named with what it lacks.
+        let wrong = try runDiffNAS(
+            ["bench", "--quick", "--suite", "gemm,conv", "--repetitions", "1"],
+            environment: ["DIFFNAS_OPENBLAS": "libz.so.1", "DIFFNAS_ONEDNN": "libz.so.1"])
+        #expect(wrong.status == 0, "stderr: \(wrong.standardError)")
+        #expect(wrong.standardOutput.contains("libz.so.1 has no cblas_sgemm"), "\(wrong.standardOutput)")
+        #expect(wrong.standardOutput.contains("the loaded oneDNN has no dnnl_"), "\(wrong.standardOutput)")
     }
 
     @Test func unknownSuiteIsAOneLineError() throws {
