@@ -44,6 +44,16 @@ public final class CellSearch {
         configuration.space == .nb201 ? Array(1...configuration.size.nodes) : (0..<configuration.size.nodes).map { 2 + $0 }
     }
 
+    /// Each edge as "to←from" over the cell's states, in edge order: NAS-Bench-201 nodes 0…N
+    /// (node 0 the cell input: 1←0, 2←0, 2←1, …); DARTS states 0 and 1 the two cell inputs and
+    /// 2… the intermediate nodes (2←0, 2←1, 3←0, …).
+    public var edgeNames: [String] { Self.edgeNames(space: configuration.space, nodes: configuration.size.nodes) }
+
+    public static func edgeNames(space: CellSpace, nodes: Int) -> [String] {
+        let first = space == .nb201 ? 1 : 2
+        return (0..<nodes).flatMap { node in (0..<(node + first)).map { "\(first + node)←\($0)" } }
+    }
+
     public init(_ configuration: CellSearchConfiguration, train: Dataset, validation: Dataset, backend: any Backend) throws {
         try configuration.validate()
         try require(
@@ -158,4 +168,6 @@ public final class CellSearch {
 public struct ArchitectureSnapshot: Sendable, Equatable, Codable {
     public let step: Int
     public let weights: [[[Double]]]
+
+    public init(step: Int, weights: [[[Double]]]) { self.step = step; self.weights = weights }
 }

@@ -21,6 +21,50 @@ public enum CellSearchCharts {
             title: title, x: snapshots.map { Double($0.step) }, series: series, xLabel: "search step", yLabel: "mean weight over edges")
     }
 
+    /// One small panel per edge of cell type `type`: each operation's weight (0 … 1) over the
+    /// search, so a collapse onto one operation shows edge by edge; panels in rows of `columns`,
+    /// one legend for all.
+    public static func edgePanels(
+        _ snapshots: [ArchitectureSnapshot], space: CellSpace, type: Int, edgeNames: [String], title: String, columns: Int = 3
+    ) -> String {
+        let ops = space.operations
+        let panelW = 240.0, panelH = 120.0, gapX = 40.0, gapY = 44.0, left = 40.0, top = 64.0
+        let rows = (edgeNames.count + columns - 1) / max(columns, 1)
+        let width = left + Double(columns) * (panelW + gapX), height = top + Double(rows) * (panelH + gapY)
+        let maxStep = Double(max(snapshots.last?.step ?? 1, 1))
+        var svg = String(
+            format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", width, height)
+        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        svg += String(
+            format: "<text x=\"%.1f\" y=\"18\" font-size=\"14\" text-anchor=\"middle\" font-weight=\"bold\">%@</text>\n", width / 2,
+            escape(title))
+        var offset = left
+        for (k, op) in ops.enumerated() {
+            svg += String(format: "<rect x=\"%.1f\" y=\"30\" width=\"10\" height=\"10\" fill=\"%@\"/>", offset, SVGChart.color(k))
+            svg += String(format: "<text x=\"%.1f\" y=\"39\" font-size=\"10\">%@</text>\n", offset + 13, escape(op.rawValue))
+            offset += 20 + Double(op.rawValue.count) * 6
+        }
+        for (e, name) in edgeNames.enumerated() {
+            let x0 = left + Double(e % columns) * (panelW + gapX), y0 = top + Double(e / columns) * (panelH + gapY)
+            svg += String(
+                format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/>\n", x0, y0, panelW,
+                panelH)
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">edge %@</text>\n", x0, y0 - 5, escape(name))
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"end\">1</text>\n", x0 - 3, y0 + 8)
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"end\">0</text>\n", x0 - 3, y0 + panelH)
+            for k in ops.indices {
+                let points = snapshots.map { s in
+                    String(
+                        format: "%.1f,%.1f", x0 + Double(s.step) / maxStep * panelW,
+                        y0 + panelH * (1 - min(max(s.weights[type][e][k], 0), 1)))
+                }
+                svg +=
+                    "<polyline fill=\"none\" stroke=\"\(SVGChart.color(k))\" stroke-width=\"1.2\" points=\"\(points.joined(separator: " "))\"/>\n"
+            }
+        }
+        return svg + "</svg>\n"
+    }
+
     /// A heat map of `weights[edge][op]` (rows: edges, columns: operations), darker = larger.
     public static func heatMap(_ weights: [[Double]], space: CellSpace, edgeNames: [String], title: String) -> String {
         let ops = space.operations

@@ -171,8 +171,15 @@ public final class CellSearchPipeline {
             let title = "\(plan.configuration.method.rawValue) on \(space.rawValue): \(name) cell, mean weight per operation"
             try Data(CellSearchCharts.alphaLines(search.snapshots, space: space, type: t, title: title).utf8)
                 .write(to: folder.appendingPathComponent("alpha-\(name).svg"), options: .atomic)
+            let edgesTitle = "\(plan.configuration.method.rawValue) on \(space.rawValue): \(name) cell, each edge's weights"
+            try Data(
+                CellSearchCharts.edgePanels(
+                    search.snapshots, space: space, type: t, edgeNames: search.edgeNames, title: edgesTitle,
+                    columns: space == .nb201 ? 3 : 4
+                ).utf8
+            ).write(to: folder.appendingPathComponent("alpha-edges-\(name).svg"), options: .atomic)
             if t == 0 {
-                let names = (0..<search.network.edgesPerCell).map { "edge \($0)" }
+                let names = search.edgeNames.map { "edge \($0)" }
                 heat = CellSearchCharts.heatMap(
                     search.edgeOperationWeights(type: 0), space: space, edgeNames: names, title: "final weights, \(name) cell")
             }

@@ -7,7 +7,10 @@ public final class BatchNorm2d: Layer {
     public let beta: Parameter
     public let runningMean: Tensor
     public let runningVar: Tensor
-    public let momentum: Float
+    /// Weight of the batch's statistics in the running ones: r ← (1 − momentum)·r + momentum·s
+    /// (s: the batch mean, and the unbiased batch variance). Settable, so a re-estimation can take
+    /// the cumulative average (momentum 1/b at batch b).
+    public var momentum: Float
     public let epsilon: Float
     public let name: String
 

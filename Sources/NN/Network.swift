@@ -98,14 +98,13 @@ public final class Network {
         return list + classifier.parameters
     }
 
-    /// Batch-norm running statistics, by name.
-    public var buffers: [(name: String, tensor: Tensor)] {
-        var list: [(name: String, tensor: Tensor)] = []
-        if let stem { list += stem.bn.buffers }
-        for blocks in stages { for block in blocks { list += block.buffers } }
-        if let head { list += head.bn.buffers }
-        return list
+    /// Every batch norm, in parameter order: the stem's, each block's, the head's.
+    public var batchNorms: [BatchNorm2d] {
+        (stem.map { [$0.bn] } ?? []) + stages.flatMap { $0.flatMap(\.batchNorms) } + (head.map { [$0.bn] } ?? [])
     }
+
+    /// Batch-norm running statistics, by name.
+    public var buffers: [(name: String, tensor: Tensor)] { batchNorms.flatMap(\.buffers) }
 
     /// Number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }

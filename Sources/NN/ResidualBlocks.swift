@@ -13,7 +13,13 @@ public protocol ResidualBlock: AnyObject {
         _ x: Variable, on tape: Tape, inputMask: Variable?, hiddenMask: Variable?, depthMask: (mask: Variable, index: Int)?
     ) throws -> Variable
     var parameters: [Parameter] { get }
-    var buffers: [(name: String, tensor: Tensor)] { get }
+    /// The block's batch norms, in parameter order (their running statistics are its buffers).
+    var batchNorms: [BatchNorm2d] { get }
+}
+
+extension ResidualBlock {
+    /// The running statistics of every batch norm, by name.
+    public var buffers: [(name: String, tensor: Tensor)] { batchNorms.flatMap(\.buffers) }
 }
 
 /// The CIFAR ResNet basic block: 3×3 conv (→ hidden) BN ReLU, 3×3 conv (→ out) BN, plus the
@@ -48,9 +54,7 @@ public final class BasicBlock: ResidualBlock {
         conv1.parameters + bn1.parameters + conv2.parameters + bn2.parameters
             + (projection.map { $0.conv.parameters + $0.bn.parameters } ?? [])
     }
-    public var buffers: [(name: String, tensor: Tensor)] {
-        bn1.buffers + bn2.buffers + (projection.map { $0.bn.buffers } ?? [])
-    }
+    public var batchNorms: [BatchNorm2d] { [bn1, bn2] + (projection.map { [$0.bn] } ?? []) }
 }
 
 /// The ResNet bottleneck: 1×1 conv (→ hidden) BN ReLU, 3×3 conv (hidden, stride) BN ReLU,
@@ -88,9 +92,7 @@ public final class BottleneckBlock: ResidualBlock {
         conv1.parameters + bn1.parameters + conv2.parameters + bn2.parameters + conv3.parameters + bn3.parameters
             + (projection.map { $0.conv.parameters + $0.bn.parameters } ?? [])
     }
-    public var buffers: [(name: String, tensor: Tensor)] {
-        bn1.buffers + bn2.buffers + bn3.buffers + (projection.map { $0.bn.buffers } ?? [])
-    }
+    public var batchNorms: [BatchNorm2d] { [bn1, bn2, bn3] + (projection.map { [$0.bn] } ?? []) }
 }
 
 /// MobileNetV2's inverted residual: 1×1 expand (→ hidden) BN ReLU, 3×3 depthwise (stride) BN
@@ -126,7 +128,7 @@ public final class InvertedResidualBlock: ResidualBlock {
     public var parameters: [Parameter] {
         expand.parameters + bn1.parameters + depthwise.parameters + bn2.parameters + project.parameters + bn3.parameters
     }
-    public var buffers: [(name: String, tensor: Tensor)] { bn1.buffers + bn2.buffers + bn3.buffers }
+    public var batchNorms: [BatchNorm2d] { [bn1, bn2, bn3] }
 }
 
 /// The modules of a run of planned layers, built in plan order (the order of the seeded

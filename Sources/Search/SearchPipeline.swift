@@ -238,8 +238,18 @@ public final class SearchPipeline {
         switch (arm, plan.pipeline) {
         case (.dms, .pMinus):
             let (_, pruned) = try search.prunedCheckpoint()
-            try pruned.write(to: dir.appendingPathComponent("pruned.bin"))
             try pruned.restore(network.namedState, into: backend)
+            if let images = plan.recalibrationImages, images > 0 {
+                let loader = try BatchLoader(
+                    dataset: train, batchSize: config.batchSize, shuffle: true, dropLast: false, augmentation: .disabled,
+                    normalization: nil, seed: seed)
+                let used = try BatchNormRecalibration.recalibrate(network, loader: loader, maximumImages: images)
+                note = "batch-norm statistics re-estimated on \(used) training images (the pruned weights unchanged)"
+            }
+            // The weights as evaluated (with the re-estimated statistics) are the exported ones.
+            var evaluated = Checkpoint(metadata: pruned.metadata)
+            try evaluated.add(network.namedState, from: backend)
+            try evaluated.write(to: dir.appendingPathComponent("pruned.bin"))
             outcome = try evaluateOnly(network, configuration: config)
         case (.dms, .p):
             let (_, pruned) = try search.prunedCheckpoint()

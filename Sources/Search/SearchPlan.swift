@@ -47,6 +47,10 @@ public struct SearchPlan: Codable, Equatable, Sendable {
     /// Fraction of the training split held out (fixed split, seed 0) for validation: the
     /// search and all retraining use the rest; the report gives validation and test accuracy.
     public var validationFraction: Double = 1.0 / 12
+    /// Pipeline p-: training images whose batch statistics replace the pruned network's running
+    /// statistics before it is evaluated (`BatchNormRecalibration`); nil or 0 keeps the supernet's
+    /// (plans stored before this option read as nil).
+    public var recalibrationImages: Int?
 
     public init(base: Architecture, supernet: Architecture, target: Double, search: DMSConfiguration, retrain: TrainingConfiguration) {
         self.base = base; self.supernet = supernet; self.target = target; self.search = search; self.retrain = retrain

@@ -45,7 +45,11 @@ public struct SearchReport: Codable, Sendable {
         let baselines = arms.contains { $0 != .dms }
         switch plan.pipeline {
         case .pMinus:
-            return "the DMS arm is the pretrained supernet's pruned weights, evaluated without training"
+            let statistics =
+                (plan.recalibrationImages ?? 0) > 0
+                ? " (batch-norm statistics re-estimated on up to \(plan.recalibrationImages!) training images)"
+                : " (with the supernet's batch-norm statistics)"
+            return "the DMS arm is the pretrained supernet's pruned weights, evaluated without training" + statistics
                 + (baselines ? "; the baselines trained \(recipe)" : "")
         case .p:
             return "the DMS arm fine-tuned the pruned supernet weights \(recipe)"

@@ -82,6 +82,12 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("width-lambda"), help: "λ multiplier for widths (λ = k·N).") var widthLambda: Float = 1
     @Option(name: .customLong("depth-lambda"), help: "λ multiplier for depths (λ = k·N).") var depthLambda: Float = 4
     @Option(name: .long, help: "Pretrained supernet checkpoint from `diffnas train` (p-).") var weights: String?
+    @Option(
+        name: .customLong("recalibrate-bn"),
+        help:
+            "p-: training images whose batch statistics replace the pruned network's batch-norm running statistics (0 keeps the supernet's)."
+    )
+    var recalibrateBN = 10_000
     @Flag(name: .customLong("no-baseline"), help: "Skip the baselines (uniform scaling and random search).") var noBaseline = false
     @Option(name: .long, help: "Output folder.") var out: String?
     @Flag(name: .long, help: "Continue the interrupted run in --out.") var resume = false
@@ -131,6 +137,7 @@ struct SearchCommand: ParsableCommand {
                 "pipeline p- optimizes only the structure of pretrained weights: pass --weights CHECKPOINT (from `diffnas train`)")
         }
         if pipeline != .pMinus && weights != nil { throw ValidationError("--weights is used by pipeline p- only") }
+        if recalibrateBN < 0 { throw ValidationError("--recalibrate-bn must be ≥ 0") }
         if pipeline == .pMinus && (expandWidth ?? 1) != 1 {
             throw ValidationError("pipeline p- searches the pretrained network itself; --expand-width does not apply")
         }

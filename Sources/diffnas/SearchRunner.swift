@@ -122,6 +122,7 @@ struct SearchRunner {
         plan.seed = command.options.seed
         plan.arms = command.noBaseline || command.pipeline == .pMinus ? [.dms] : Arm.allCases
         plan.validationFraction = command.validation
+        plan.recalibrationImages = command.pipeline == .pMinus ? command.recalibrateBN : nil
         return plan
     }
 }

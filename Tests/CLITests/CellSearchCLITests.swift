@@ -19,7 +19,8 @@ import _TestSupport
         #expect(r.status == 0, "\(r.standardError)")
         #expect(r.standardOutput.contains("**Genotype:**") && r.standardOutput.contains("test accuracy"))
         for file in [
-            "report.md", "report.json", "genotype.json", "alpha-normal.svg", "weights.svg", "cells.svg", "search.ckpt", "plan.json",
+            "report.md", "report.json", "genotype.json", "alpha-normal.svg", "alpha-edges-normal.svg", "weights.svg", "cells.svg",
+            "search.ckpt", "plan.json",
         ] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
         }
