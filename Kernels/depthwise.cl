@@ -15,7 +15,9 @@
 //                            output rows from row l·DW_ROWS, then LS·DW_ROWS further on, …,
 //                            eight columns (a float8) at a time.
 //                            With DW_FLIP, x = dy, stride 1, pad (K−1)·D − P, it is ∂L/∂x of a
-//                            stride-1 depthwise convolution.
+//                            stride-1 depthwise convolution; with DW_UH/DW_UW = the convolution's
+//                            strides, dy is staged upsampled with zeros between its values, and it
+//                            is ∂L/∂x of a strided one (¾ of the FMAs at stride 2 multiply zeros).
 //   depthwise_weight_grad_tiled
 //                            partial[s, c, p, q] = Σ_{n ∈ split s} Σ_{i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]:
 //                            group (c, s) of KH work-items, item p keeps the KW sums of tap row p
@@ -26,7 +28,8 @@
 // Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults
 // 3×3, stride 1, pad 1, dilation 1), DW_FLIP (0); the forward kernel's DW_PLANES (planes per
 // work-group, default 4) and DW_ROWS (output rows per work-item step, default 1: the tile has
-// spare rows so a band that is not a multiple of DW_ROWS reads inside it).
+// spare rows so a band that is not a multiple of DW_ROWS reads inside it), DW_UH/DW_UW (1: the
+// upsampling of the staged plane, for strided input gradients).
 //
 // Launched by: OpenCLBackend.depthwiseForward, depthwiseBackwardInput and depthwiseBackwardWeight
 // (Sources/OpenCLBackend/OpenCLBackend+Depthwise.swift), for conv2d, conv2dBackwardInput (stride
@@ -65,6 +68,12 @@
 #ifndef DW_ROWS
 #define DW_ROWS 1
 #endif
+#ifndef DW_UH
+#define DW_UH 1
+#endif
+#ifndef DW_UW
+#define DW_UW 1
+#endif
 
 // Eight tile values t[0], t[SW], …, t[7·SW]: one vector load for stride 1 and 2.
 inline float8 dw_load8(__local const float* t) {
@@ -86,6 +95,28 @@ inline float8 dw_load_row8(__global const float* row, const int j, const int cou
     return v;
 }
 
+#if DW_UH > 1 || DW_UW > 1
+// Stages `rows` tile rows of the plane upsampled by (UH, UW) with zeros between the values:
+// tile[r·TW + t] = plane[u/UH · W + v/UW] with u = h0 + r, v = t − PW when u, v are multiples of
+// UH, UW inside [0, H·UH) × [0, W·UW), else 0 — the input gradient of a strided convolution as a
+// stride-1 correlation.
+inline void dw_stage(__local float* tile, const int TW, const int rows, __global const float* plane, const int h0,
+                     const int H, const int W, const int PW) {
+    for (int r = get_local_id(0); r < rows; r += get_local_size(0)) {
+        __local float* out = tile + r * TW;
+        const int u = h0 + r;
+        if (u < 0 || u % DW_UH != 0 || u / DW_UH >= H) {
+            for (int t = 0; t < TW; ++t) out[t] = 0.0f;
+            continue;
+        }
+        __global const float* in = plane + (u / DW_UH) * W;
+        for (int t = 0; t < TW; ++t) {
+            const int v = t - PW;
+            out[t] = (v >= 0 && v % DW_UW == 0 && v / DW_UW < W) ? in[v / DW_UW] : 0.0f;
+        }
+    }
+}
+#else
 // Stages `rows` tile rows: tile[r·TW + t] = plane[(h0 + r)·W + t − PW], 0 outside [0, H) × [0, W).
 // The work-items of the group take rows in turn; the caller puts barriers around it.
 inline void dw_stage(__local float* tile, const int TW, const int rows, __global const float* plane, const int h0,
@@ -104,6 +135,7 @@ inline void dw_stage(__local float* tile, const int TW, const int rows, __global
         for (int t = max(0, copyEnd + PW); t < TW; ++t) out[t] = 0.0f;
     }
 }
+#endif
 
 __kernel void depthwise_forward_tiled(__global const float* restrict x, __global const float* restrict weight,
                                       __global const float* restrict bias, const int hasBias, __global float* restrict y,

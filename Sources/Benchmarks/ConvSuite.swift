@@ -35,13 +35,17 @@ public enum ConvSuite {
     /// dil_conv_3x3 / 5x5 (dilation 2, pad 2 / 4), plus a 3×3 at a MobileNetV2 width (24·6
     /// expanded channels, 16×16, batch 128).
     public static func depthwiseProblems() -> [(label: String, problem: ConvProblem)] {
-        func cell(_ kernel: Int, _ dilation: Int) -> ConvProblem {
+        /// A DARTS search network's depthwise window at `channels` × `side`² (stage 1: 16 × 32²,
+        /// stage 2: 32 × 16², stage 3: 64 × 8² at batch 64); stride 2 is a reduction cell's first.
+        func cell(_ kernel: Int, _ dilation: Int, channels: Int = 16, side: Int = 32, stride: Int = 1) -> ConvProblem {
             ConvProblem(
-                batch: 64, inChannels: 16, height: 32, width: 32, outChannels: 16, kernel: kernel, padding: dilation * (kernel - 1) / 2,
-                dilation: dilation, groups: 16)
+                batch: 64, inChannels: channels, height: side, width: side, outChannels: channels, kernel: kernel,
+                stride: stride, padding: dilation * (kernel - 1) / 2, dilation: dilation, groups: channels)
         }
         return [
             ("sep_conv_3x3", cell(3, 1)), ("sep_conv_5x5", cell(5, 1)), ("dil_conv_3x3", cell(3, 2)), ("dil_conv_5x5", cell(5, 2)),
+            ("sep_conv_3x3 stage 2", cell(3, 1, channels: 32, side: 16)), ("sep_conv_3x3 stage 3", cell(3, 1, channels: 64, side: 8)),
+            ("sep_conv_3x3 stride 2", cell(3, 1, stride: 2)),
             ("MobileNetV2", ConvProblem(batch: 128, inChannels: 144, height: 16, width: 16, outChannels: 144, groups: 144)),
         ]
     }

@@ -4,19 +4,22 @@ import TensorCore
 // Depthwise convolution (C_out = C_in = groups, one filter per channel) on the device:
 // Kernels/depthwise.cl, compiled per window (kernel size, stride, padding, dilation) so the tap
 // loops unroll, with each input plane (or band of rows) staged zero-padded in a __local tile.
-// Channel multipliers > 1 and stride-2 input gradients keep the generic kernels of conv.cl, and
-// so does the weight gradient where the plan says so (GPUs: `DepthwisePlan.tiledWeightGradient`).
+// Channel multipliers > 1 keep the generic kernels of conv.cl, and so does the weight gradient
+// where the plan says so (GPUs: `DepthwisePlan.tiledWeightGradient`).
 extension OpenCLBackend {
     /// Whether `g` is a plain depthwise convolution (one output channel per input channel).
     func usesDepthwiseKernels(_ g: ConvGeometry) -> Bool { g.isDepthwise && g.outChannels == g.inChannels }
 
     /// The -D set of one window (`flip`: taps reversed, for the input gradient).
+    /// With `flip` (the input gradient) the correlation has stride 1 and the staged dy is
+    /// upsampled by the convolution's strides (`DW_UH`, `DW_UW`).
     func depthwiseDefines(_ g: ConvGeometry, flip: Bool = false, padH: Int? = nil, padW: Int? = nil) -> [String: String] {
         [
             "DW_KH": "\(g.kernelH)", "DW_KW": "\(g.kernelW)", "DW_SH": "\(flip ? 1 : g.params.strideH)",
             "DW_SW": "\(flip ? 1 : g.params.strideW)", "DW_PH": "\(padH ?? g.params.padH)", "DW_PW": "\(padW ?? g.params.padW)",
             "DW_DH": "\(g.params.dilationH)", "DW_DW": "\(g.params.dilationW)", "DW_FLIP": flip ? "1" : "0",
             "DW_PLANES": "\(launchPlan.depthwise.planesPerGroup)", "DW_ROWS": "\(launchPlan.depthwise.rowsPerStep)",
+            "DW_UH": "\(flip ? g.params.strideH : 1)", "DW_UW": "\(flip ? g.params.strideW : 1)",
         ]
     }
 
@@ -72,11 +75,12 @@ extension OpenCLBackend {
             channels: g.inChannels, inH: g.inHeight, inW: g.inWidth, outH: g.outHeight, outW: g.outWidth, into: y)
     }
 
-    /// Stride 1: `dx` is the correlation of `dy` with the flipped taps, padded by `(K − 1)·D − P`.
-    /// Returns false (nothing launched) where that does not apply.
+    /// `dx` is the stride-1 correlation, with the flipped taps, of `dy` upsampled by the strides
+    /// (S − 1 zeros between values; nothing to upsample at stride 1) and padded by `(K − 1)·D − P`:
+    /// `dx[h] = Σ_p dy↑[h + P − p·D]·w[p]`. Returns false (nothing launched) where `P > (K − 1)·D`.
     func depthwiseBackwardInput(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws -> Bool {
         let padH = (g.kernelH - 1) * g.params.dilationH - g.params.padH, padW = (g.kernelW - 1) * g.params.dilationW - g.params.padW
-        guard g.params.strideH == 1 && g.params.strideW == 1 && padH >= 0 && padW >= 0 else { return false }
+        guard padH >= 0 && padW >= 0 else { return false }
         try depthwiseCorrelate(
             dy, weight: weight, bias: nil, defines: depthwiseDefines(g, flip: true, padH: padH, padW: padW),
             tile: depthwiseTile(g, outHeight: g.inHeight, outWidth: g.inWidth, strided: false), batch: g.batch,

@@ -82,14 +82,16 @@ extension VerificationSuite {
             }
         }
         // The depthwise convolutions of sep_conv/dil_conv (3×3, 5×5; dilation 1, 2; stride 1, 2),
-        // forward and both gradients, at a cell's shape and an odd one: exact on integers.
-        for (shape, k, d, stride) in [
-            ([4, 16, 16, 16], 3, 1, 1), ([4, 16, 16, 16], 5, 1, 2), ([4, 16, 16, 16], 3, 2, 1), ([4, 16, 16, 16], 5, 2, 2),
-            ([3, 7, 9, 11], 5, 2, 1), ([1, 5, 6, 6], 3, 1, 2),
-        ] {
-            let c = shape[1]
-            let params = Conv2dParams(stride: stride, padding: d * (k - 1) / 2, dilation: d, groups: c)
-            let label = "x\(shape) \(k)×\(k) dilation \(d) stride \(stride)"
+        // forward and both gradients, at a cell's shape and odd ones — strides whose windows do not
+        // reach the last rows and columns, no padding, stride 3 — exact on integers.
+        for (shape, k, d, stride, padding) in [
+            ([4, 16, 16, 16], 3, 1, 1, nil), ([4, 16, 16, 16], 5, 1, 2, nil), ([4, 16, 16, 16], 3, 2, 1, nil),
+            ([4, 16, 16, 16], 5, 2, 2, nil), ([3, 7, 9, 11], 5, 2, 1, nil), ([1, 5, 6, 6], 3, 1, 2, nil), ([2, 5, 7, 9], 3, 1, 2, 0),
+            ([2, 3, 10, 7], 5, 1, 3, 2),
+        ] as [([Int], Int, Int, Int, Int?)] {
+            let c = shape[1], pad = padding ?? d * (k - 1) / 2
+            let params = Conv2dParams(stride: stride, padding: pad, dilation: d, groups: c)
+            let label = "x\(shape) \(k)×\(k) dilation \(d) stride \(stride)" + (padding.map { " pad \($0)" } ?? "")
             add("depthwise conv fwd+bwd", label, quick: shape == [4, 16, 16, 16] && k == 3 && d == 1) { b, rng in
                 let x = try integers(b, &rng, shape), w = try integers(b, &rng, [c, 1, k, k]), bias = try integers(b, &rng, [c])
                 let y = try b.conv2d(x, weight: w, bias: bias, params: params)
