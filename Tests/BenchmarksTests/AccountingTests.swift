@@ -94,7 +94,11 @@ import Testing
         let depthwise = ConvSuite.problems(suite: .depthwise, quick: false).map(\.problem)
         #expect(depthwise.allSatisfy { $0.isDepthwise })
         #expect(Set(depthwise.map { [$0.kernel, $0.dilation] }) == [[3, 1], [5, 1], [3, 2], [5, 2]])
-        #expect(depthwise.allSatisfy { $0.outHeight == $0.height && $0.outWidth == $0.width })  // 'same' padding
+        // 'same' padding: the output is the input's size over the stride (1, or 2 for a reduction cell).
+        #expect(depthwise.allSatisfy { $0.outHeight * $0.stride == $0.height && $0.outWidth * $0.stride == $0.width })
+        #expect(Set(depthwise.map(\.stride)) == [1, 2])
+        // The DARTS search network's three stage planes (32², 16², 8²).
+        #expect(Set(depthwise.filter { $0.inChannels != 144 }.map(\.height)) == [32, 16, 8])
         // The step cases: ResNet-20 training and the default search's DMS step, batch 128;
         // then one iteration of every cell search at its reduced preset's batch.
         #expect(StepSuite.workloads(quick: false).map(\.batch) == [128, 128, 128, 64, 64, 128, 64, 32, 64])
