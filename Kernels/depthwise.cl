@@ -24,6 +24,9 @@
 //                            as float8 lanes over columns (even and odd output rows apart), staging
 //                            each image's plane (or band)
 //                            in the tile; conv.cl's conv_sum_partials adds the splits.
+//   depthwise_weight_grad_single
+//                            the same partial sums with one work-item per group keeping all KH·KW
+//                            tap sums (used where they fit the vector registers: LaunchPlan).
 //
 // Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults
 // 3×3, stride 1, pad 1, dilation 1), DW_FLIP (0); the forward kernel's DW_PLANES (planes per
@@ -245,6 +248,50 @@ __kernel void depthwise_weight_grad_tiled(__global const float* restrict dy, __g
         for (int q = 0; q < DW_KW; ++q) {
             const float8 sum = even[q] + odd[q];
             const float4 folded = sum.lo + sum.hi;
+            partial[(s * C + c) * DW_KH * DW_KW + p * DW_KW + q] = (folded.x + folded.y) + (folded.z + folded.w);
+        }
+    }
+}
+
+// depthwise_weight_grad_single: the weight gradient of depthwise_weight_grad_tiled with one
+// work-item per group doing every tap (KH·KW float8 accumulators), so dy is read once per row and
+// no barrier separates the staging from the sums. For small windows (3×3: 9 independent chains).
+__kernel void depthwise_weight_grad_single(__global const float* restrict dy, __global const float* restrict x,
+                                           __global float* restrict partial, const int perSplit, const int splits,
+                                           const int N, const int C, const int H, const int W, const int OH, const int OW,
+                                           const int BH, const int TW, __local float* tile) {
+    const int c = get_group_id(1), s = get_group_id(2);
+    const int nEnd = min(N, (s + 1) * perSplit);
+    float8 acc[DW_KH][DW_KW];
+#pragma unroll
+    for (int p = 0; p < DW_KH; ++p)
+#pragma unroll
+        for (int q = 0; q < DW_KW; ++q) acc[p][q] = (float8)(0.0f);
+    for (int n = s * perSplit; n < nEnd; ++n) {
+        for (int i0 = 0; i0 < OH; i0 += BH) {
+            const int rowsOut = min(BH, OH - i0), rowsIn = (rowsOut - 1) * DW_SH + (DW_KH - 1) * DW_DH + 1;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            dw_stage(tile, TW, rowsIn, x + (n * C + c) * H * W, i0 * DW_SH - DW_PH, H, W, DW_PW);
+            barrier(CLK_LOCAL_MEM_FENCE);
+            __global const float* grad = dy + ((n * C + c) * OH + i0) * OW;
+            for (int il = 0; il < rowsOut; ++il) {
+                for (int j = 0; j < OW; j += 8) {
+                    const float8 g = dw_load_row8(grad + il * OW, j, OW);
+#pragma unroll
+                    for (int p = 0; p < DW_KH; ++p) {
+                        __local const float* row = tile + (il * DW_SH + p * DW_DH) * TW + j * DW_SW;
+#pragma unroll
+                        for (int q = 0; q < DW_KW; ++q) acc[p][q] = fma(g, dw_load8(row + q * DW_DW), acc[p][q]);
+                    }
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int p = 0; p < DW_KH; ++p) {
+#pragma unroll
+        for (int q = 0; q < DW_KW; ++q) {
+            const float4 folded = acc[p][q].lo + acc[p][q].hi;
             partial[(s * C + c) * DW_KH * DW_KW + p * DW_KW + q] = (folded.x + folded.y) + (folded.z + folded.w);
         }
     }

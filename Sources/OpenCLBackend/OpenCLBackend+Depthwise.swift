@@ -89,8 +89,9 @@ extension OpenCLBackend {
     }
 
     /// `dw[c, p, q] = Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]`: per
-    /// (channel, split of the batch) one group of KH work-items, then the splits' sum. Returns
-    /// false (nothing launched) where the plan keeps conv.cl's per-tap kernel.
+    /// (channel, split of the batch) one group — a single work-item with every tap's sum where the
+    /// plan's registers hold them, else KH work-items, one per tap row — then the splits' sum.
+    /// Returns false (nothing launched) where the plan keeps conv.cl's per-tap kernel.
     func depthwiseBackwardWeight(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws -> Bool {
         let plan = launchPlan.depthwise
         guard plan.tiledWeightGradient && g.batch > 0 && g.outHeight > 0 && g.outWidth > 0 else { return false }
@@ -98,9 +99,10 @@ extension OpenCLBackend {
         let perSplit = (g.batch + wanted - 1) / wanted, splits = (g.batch + perSplit - 1) / perSplit
         let tile = depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true)
         let partial = try splits == 1 ? dw : empty([splits * g.inChannels * g.kernelH * g.kernelW])
+        let single = plan.singleItemWeightGradient(taps: g.kernelH * g.kernelW)
         try launch(
-            "depthwise.cl", "depthwise_weight_grad_tiled", defines: depthwiseDefines(g),
-            global: [g.kernelH, g.inChannels, splits], local: [g.kernelH, 1, 1],
+            "depthwise.cl", single ? "depthwise_weight_grad_single" : "depthwise_weight_grad_tiled", defines: depthwiseDefines(g),
+            global: [single ? 1 : g.kernelH, g.inChannels, splits], local: [single ? 1 : g.kernelH, 1, 1],
             [
                 .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(perSplit), .index(splits), .index(g.batch),
                 .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outHeight), .index(g.outWidth),

@@ -71,6 +71,9 @@ public struct Device: @unchecked Sendable, CustomStringConvertible {
     public let maxWorkGroupSize: Int
     public let supportsFP64: Bool
     public let hasDedicatedLocalMemory: Bool
+    /// Floats in one native vector register (CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT; PoCL: 16 with
+    /// AVX-512, 8 with AVX2).
+    public let nativeFloatVectorWidth: Int
 
     init(_ id: cl_device_id, platform: Platform) throws {
         self.id = id
@@ -103,6 +106,7 @@ public struct Device: @unchecked Sendable, CustomStringConvertible {
         let fp64 = try value(CL_DEVICE_DOUBLE_FP_CONFIG, cl_device_fp_config.self)
         supportsFP64 = fp64 != 0
         hasDedicatedLocalMemory = try value(CL_DEVICE_LOCAL_MEM_TYPE, cl_device_local_mem_type.self) == cl_device_local_mem_type(CL_LOCAL)
+        nativeFloatVectorWidth = Int(try value(CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, cl_uint.self))
     }
 
     /// A stable key for caches: the device and driver that compiled a binary.

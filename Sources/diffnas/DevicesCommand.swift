@@ -27,7 +27,7 @@ struct DevicesCommand: ParsableCommand {
                     "index": index, "name": d.name, "vendor": d.vendor, "type": d.kind.rawValue, "platform": d.platform.name,
                     "driver": d.driverVersion, "version": d.deviceVersion, "computeUnits": d.computeUnits,
                     "globalMemoryBytes": d.globalMemoryBytes, "localMemoryBytes": d.localMemoryBytes,
-                    "maxWorkGroupSize": d.maxWorkGroupSize, "fp64": d.supportsFP64,
+                    "maxWorkGroupSize": d.maxWorkGroupSize, "fp64": d.supportsFP64, "nativeFloatVectorWidth": d.nativeFloatVectorWidth,
                     "default": selected.map { $0.id == d.id } ?? false, "tuning": tuning[index].map { $0 as Any } ?? NSNull(),
                 ]
             }
