@@ -3,10 +3,7 @@ import Search
 
 /// The SVG figures of a cell search: α over the search, the final weights per edge, the cells.
 public enum CellSearchCharts {
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
-            of: ">", with: "&gt;")
-    }
+    static func escape(_ s: String) -> String { SVGChart.escape(s) }
 
     /// Each operation's weight averaged over the edges of cell type `type`, at every snapshot.
     public static func alphaLines(_ snapshots: [ArchitectureSnapshot], space: CellSpace, type: Int, title: String) -> String {
@@ -32,12 +29,7 @@ public enum CellSearchCharts {
         let rows = (edgeNames.count + columns - 1) / max(columns, 1)
         let width = left + Double(columns) * (panelW + gapX), height = top + Double(rows) * (panelH + gapY)
         let maxStep = Double(max(snapshots.last?.step ?? 1, 1))
-        var svg = String(
-            format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", width, height)
-        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        svg += String(
-            format: "<text x=\"%.1f\" y=\"18\" font-size=\"14\" text-anchor=\"middle\" font-weight=\"bold\">%@</text>\n", width / 2,
-            escape(title))
+        var svg = SVGChart.header(width: width, height: height, title: title)
         var offset = left
         for (k, op) in ops.enumerated() {
             svg += String(format: "<rect x=\"%.1f\" y=\"30\" width=\"10\" height=\"10\" fill=\"%@\"/>", offset, SVGChart.color(k))
@@ -71,12 +63,7 @@ public enum CellSearchCharts {
         let cellW = 78.0, cellH = 22.0, left = 90.0, top = 70.0
         let width = left + cellW * Double(ops.count) + 20, height = top + cellH * Double(weights.count) + 20
         let maximum = max(weights.flatMap { $0 }.max() ?? 1, 1e-12)
-        var svg = String(
-            format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", width, height)
-        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        svg += String(
-            format: "<text x=\"%.1f\" y=\"18\" font-size=\"14\" text-anchor=\"middle\" font-weight=\"bold\">%@</text>\n", width / 2,
-            escape(title))
+        var svg = SVGChart.header(width: width, height: height, title: title)
         for (k, op) in ops.enumerated() {
             svg += String(
                 format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%@</text>\n", left + cellW * (Double(k) + 0.5),
@@ -120,12 +107,7 @@ public enum CellSearchCharts {
         }
         let stepX = 150.0, rowH = 230.0, left = 60.0
         let width = left * 2 + stepX * Double((cells.map(\.states.count).max() ?? 2) - 1), height = 40 + rowH * Double(cells.count)
-        var svg = String(
-            format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", width, height)
-        svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        svg += String(
-            format: "<text x=\"%.1f\" y=\"18\" font-size=\"14\" text-anchor=\"middle\" font-weight=\"bold\">%@</text>\n", width / 2,
-            escape(title))
+        var svg = SVGChart.header(width: width, height: height, title: title)
         for (r, cell) in cells.enumerated() {
             let baseY = 40 + rowH * Double(r) + rowH - 50
             svg += String(

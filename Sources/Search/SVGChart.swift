@@ -12,7 +12,8 @@ public enum SVGChart {
     static let palette = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B"]
     public static func color(_ i: Int) -> String { palette[i % palette.count] }
 
-    static func escape(_ s: String) -> String {
+    /// `s` with `&`, `<` and `>` escaped for SVG text.
+    public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
             of: ">", with: "&gt;")
     }
@@ -62,7 +63,8 @@ public enum SVGChart {
         return svg + "</svg>\n"
     }
 
-    static func header(width: Double, height: Double, title: String) -> String {
+    /// The opening `<svg>` of a `width` × `height` figure: white background, bold centred title.
+    public static func header(width: Double, height: Double, title: String) -> String {
         String(
             format: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", width, height)
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
