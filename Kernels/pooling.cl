@@ -15,7 +15,8 @@
 //   PH, PW                paddings
 //   COUNT_INCLUDE_PAD     1: average divisor KH*KW; 0: number of real elements in the window
 //
-// Launched by: OpenCLBackend.maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
+// Launched by: OpenCLBackend.maxPool2d, maxPool2dBackward (max_pool2d_winners, then
+// max_pool2d_backward_winners), avgPool2d, avgPool2dBackward,
 // globalAvgPoolBackward (OpenCLBackend+Pooling.swift).
 
 #ifndef KH
@@ -90,16 +91,31 @@ __kernel void max_pool2d_direct(__global const float* x, __global float* y,
     y[gid] = xp[max_window_winner(xp, H, W, i, j)];
 }
 
+// winners[n,c,i,j] = the flat in-plane index of window (i, j)'s first maximal element, its int
+// bits stored in a float buffer (as_float; read back with as_int). One work-item per output
+// element; total = N*C*OH*OW. The first pass of max_pool2d_backward_winners.
+__kernel void max_pool2d_winners(__global const float* x, __global float* winners,
+                                 const int H, const int W, const int OH, const int OW, const int total) {
+    const int gid = get_global_id(0);
+    if (gid >= total) return;
+    const int j = gid % OW;
+    const int i = (gid / OW) % OH;
+    const int plane = gid / (OW * OH);
+    winners[gid] = as_float(max_window_winner(x + plane * H * W, H, W, i, j));
+}
+
 // dx[n,c,r,s] = sum of dy[n,c,i,j] over windows (i, j) holding (r, s) whose first maximal
-// element is (r, s). One work-item per input element (gather); total = N*C*H*W.
-__kernel void max_pool2d_backward_gather(__global const float* x, __global const float* dy, __global float* dx,
-                                         const int H, const int W, const int OH, const int OW, const int total) {
+// element is (r, s), read from max_pool2d_winners' output (one int compare per window instead of
+// a window scan; sums in row-major window order). One
+// work-item per input element (gather); total = N*C*H*W.
+__kernel void max_pool2d_backward_winners(__global const float* winners, __global const float* dy, __global float* dx,
+                                          const int H, const int W, const int OH, const int OW, const int total) {
     const int gid = get_global_id(0);
     if (gid >= total) return;
     const int s = gid % W;
     const int r = (gid / W) % H;
     const int plane = gid / (W * H);
-    __global const float* xp = x + plane * H * W;
+    __global const float* wp = winners + plane * OH * OW;
     __global const float* dyp = dy + plane * OH * OW;
     const int i0 = first_window(r, KH, SH, PH), i1 = min((r + PH) / SH, OH - 1);
     const int j0 = first_window(s, KW, SW, PW), j1 = min((s + PW) / SW, OW - 1);
@@ -107,7 +123,7 @@ __kernel void max_pool2d_backward_gather(__global const float* x, __global const
     float acc = 0.0f;
     for (int i = i0; i <= i1; ++i) {
         for (int j = j0; j <= j1; ++j) {
-            if (max_window_winner(xp, H, W, i, j) == me) acc += dyp[i * OW + j];
+            if (as_int(wp[i * OW + j]) == me) acc += dyp[i * OW + j];
         }
     }
     dx[gid] = acc;
