@@ -225,7 +225,7 @@ extension CellSearchResult {
                 e.validationAccuracy.map { String(format: "%.3f", $0) } ?? "–", e.genotype, formatDuration(e.seconds))
         }
         s +=
-            "\nFigures: alpha-normal.svg\(c.space == .darts ? ", alpha-reduce.svg" : "") (weights over the search), weights.svg (final weights), cells.svg (the cell).\n"
+            "\nFigures: alpha-normal.svg\(c.space == .darts ? ", alpha-reduce.svg" : "") (mean weights over the search), alpha-edges-normal.svg\(c.space == .darts ? ", alpha-edges-reduce.svg" : "") (each edge's weights over the search), weights.svg (final weights), cells.svg (the cell).\n"
         return s
     }
 }
