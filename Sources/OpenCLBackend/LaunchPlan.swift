@@ -95,7 +95,7 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
 
     /// Whether the weight gradient of a window with `taps` = KH·KW runs depthwise_weight_grad_single
     /// (one work-item per group keeps every tap's float8 sum: dy read once per row, no barrier
-    /// between staging and sums; measured 1.3–2.9× the KH-item kernel on the depthwise suite,
+    /// between staging and sums; measured 1.3–2.1× the KH-item kernel on the depthwise suite,
     /// AVX-512 EPYC) — when its `taps` accumulators and a few working vectors fit the registers
     /// (3×3 everywhere, 5×5 with AVX-512) — or depthwise_weight_grad_tiled.
     public func singleItemWeightGradient(taps: Int) -> Bool { taps + 4 <= vectorRegisters }
