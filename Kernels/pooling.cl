@@ -79,16 +79,22 @@ inline int first_window(const int r, const int K, const int S, const int P) {
     return t <= 0 ? 0 : (t + S - 1) / S;
 }
 
+// The in-plane index of the first maximal element of output element `gid` (flat over
+// [N, C, OH, OW]) of the planes `x`.
+inline int max_winner_of_output(__global const float* x, const int gid, const int H, const int W, const int OH,
+                                const int OW) {
+    const int j = gid % OW;
+    const int i = (gid / OW) % OH;
+    const int plane = gid / (OW * OH);
+    return max_window_winner(x + plane * H * W, H, W, i, j);
+}
+
 // y[n,c,i,j] = max over window (i, j). One work-item per output element; total = N*C*OH*OW.
 __kernel void max_pool2d_direct(__global const float* x, __global float* y,
                                 const int H, const int W, const int OH, const int OW, const int total) {
     const int gid = get_global_id(0);
     if (gid >= total) return;
-    const int j = gid % OW;
-    const int i = (gid / OW) % OH;
-    const int plane = gid / (OW * OH);
-    __global const float* xp = x + plane * H * W;
-    y[gid] = xp[max_window_winner(xp, H, W, i, j)];
+    y[gid] = x[gid / (OW * OH) * H * W + max_winner_of_output(x, gid, H, W, OH, OW)];
 }
 
 // winners[n,c,i,j] = the flat in-plane index of window (i, j)'s first maximal element, its int
@@ -98,10 +104,7 @@ __kernel void max_pool2d_winners(__global const float* x, __global float* winner
                                  const int H, const int W, const int OH, const int OW, const int total) {
     const int gid = get_global_id(0);
     if (gid >= total) return;
-    const int j = gid % OW;
-    const int i = (gid / OW) % OH;
-    const int plane = gid / (OW * OH);
-    winners[gid] = as_float(max_window_winner(x + plane * H * W, H, W, i, j));
+    winners[gid] = as_float(max_winner_of_output(x, gid, H, W, OH, OW));
 }
 
 // dx[n,c,r,s] = sum of dy[n,c,i,j] over windows (i, j) holding (r, s) whose first maximal
