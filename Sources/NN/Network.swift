@@ -70,11 +70,20 @@ public final class Network {
         // Stream masks act where the stream is read (see `ResidualBlock`): `streamMask` is the
         // mask of the stream `h` belongs to.
         var streamMask = stages[0][0].hasIdentityShortcut ? masks.stream[0] : masks.stem
+        if masks.streamAfterEveryBlock {
+            // Ablation: scale where the stream is written; blocks then read it as it is.
+            if let m = streamMask { h = try tape.channelMask(h, mask: m) }
+            streamMask = nil
+        }
         for (s, blocks) in stages.enumerated() {
             for (b, block) in blocks.enumerated() {
                 let depth = block.hasIdentityShortcut ? masks.depth[s]?[b] : nil
                 h = try block.forward(h, on: tape, inputMask: streamMask, hiddenMask: masks.hidden[s]?[b], depthMask: depth)
-                streamMask = masks.stream[s]
+                if masks.streamAfterEveryBlock {
+                    if let m = masks.stream[s] { h = try tape.channelMask(h, mask: m) }
+                } else {
+                    streamMask = masks.stream[s]
+                }
             }
         }
         if let head {

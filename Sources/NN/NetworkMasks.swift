@@ -9,7 +9,12 @@
 /// - `depth[s][b]`: `(mask, index)`: element `index` of `mask` scales the residual branch of
 ///   block `b` of stage `s`: `x + f(x)·m`. Only blocks with an identity shortcut can be gated.
 /// - `mlpHidden[i]`: hidden layer `i` of an MLP; `head`: the mobilenetv2 head convolution.
+///
+/// Stream masks act once, where the stream is read. `streamAfterEveryBlock` restores the earlier
+/// rule for an ablation: the stem output and every block output are scaled by their stream's
+/// mask, so the identity path through k blocks carries `m^(k+1)`.
 public struct NetworkMasks {
+    public var streamAfterEveryBlock = false
     public var stream: [Int: Variable] = [:]
     public var hidden: [Int: [Int: Variable]] = [:]
     public var depth: [Int: [Int: (mask: Variable, index: Int)]] = [:]

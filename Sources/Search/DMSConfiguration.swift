@@ -33,6 +33,12 @@ public struct DMSConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64 = 42
     /// Checkpoint interval in steps.
     public var checkpointInterval: Int = 50
+    /// Fixes of the method turned back off to measure what each is worth; nil or empty: none
+    /// (configurations stored before this option read as nil).
+    public var ablations: [DMSAblation]?
+
+    /// Whether `ablation` is turned on.
+    public func ablates(_ ablation: DMSAblation) -> Bool { ablations?.contains(ablation) ?? false }
 
     public init() {}
 }
@@ -40,4 +46,18 @@ public struct DMSConfiguration: Codable, Equatable, Sendable {
 /// How the structure learning rate changes over a search.
 public enum StructureSchedule: String, Codable, Sendable, CaseIterable {
     case cosine, constant
+}
+
+/// A correction of `shared/dms-method.md` undone, restoring the earlier behaviour, so a paired
+/// run can measure what the correction is worth (`diffnas search --ablate …`). Never a default.
+public enum DMSAblation: String, Codable, Sendable, CaseIterable {
+    /// `a` starts at 1/(2N) and is clamped to [1/(2N), 1 − 1/(2N)] instead of starting at 0 and
+    /// clamping from 0 (a single element that must stay still holds at 0).
+    case ratioStart = "ratio-start"
+    /// Depth units keep learning through the refine phase with soft masks instead of freezing
+    /// to hard 0/1 masks once the target stops falling.
+    case depthFreeze = "depth-freeze"
+    /// Each stage's stream mask scales every block output (the identity path then carries m^k)
+    /// instead of acting once where the stream is read.
+    case streamOnce = "stream-once"
 }

@@ -64,7 +64,8 @@ public final class DMSSearch {
         units = try space.units.map { key, size in
             try TopKUnit(
                 key: key, size: size, lambda: Float(size) * (key.isDepth ? configuration.depthLambda : configuration.widthLambda),
-                minimumKept: space.minimumKept(of: key), backend: network.backend)
+                minimumKept: space.minimumKept(of: key), halfElementStart: configuration.ablates(.ratioStart),
+                backend: network.backend)
         }
         let input = network.architecture.input
         let augmentation = configuration.augment ? Augmentation.standard(imageSize: input.height) : .disabled
@@ -94,6 +95,7 @@ public final class DMSSearch {
     /// The network masks of the current step from the units' masks.
     func networkMasks() -> NetworkMasks {
         var masks = NetworkMasks()
+        masks.streamAfterEveryBlock = configuration.ablates(.streamOnce)
         for unit in units {
             guard let mask = unit.mask else { continue }
             switch unit.key {
@@ -131,8 +133,8 @@ public final class DMSSearch {
 
     /// Whether depth is frozen at `step`: once the target stops falling (the end of the decay
     /// phase) depth ratios no longer change and depth masks are hard 0/1, so the weights train
-    /// for the blocks that will be exported.
-    public func depthFrozen(at step: Int) -> Bool { schedule.isHolding(at: step) }
+    /// for the blocks that will be exported (never under the `depth-freeze` ablation).
+    public func depthFrozen(at step: Int) -> Bool { !configuration.ablates(.depthFreeze) && schedule.isHolding(at: step) }
 
     /// Whether `unit` is updated at `step` (a frozen depth unit is not).
     func isFrozen(_ unit: TopKUnit, at step: Int) -> Bool { unit.key.isDepth && depthFrozen(at: step) }

@@ -96,6 +96,10 @@ public struct SearchReport: Codable, Sendable {
         md +=
             "- target \(ResourceCount.human(Int(plan.target))) \(kind); search \(plan.search.steps) steps × \(plan.search.batchSize) images; "
         md += trainingSentence() + "\n"
+        if let ablations = plan.search.ablations, !ablations.isEmpty {
+            md +=
+                "- **ablation**: the DMS search ran with \(ablations.map { "`\($0.rawValue)`" }.joined(separator: ", ")) undone (an earlier rule restored to measure a correction; not the method)\n"
+        }
         md +=
             "- \(plan.repeats) paired repeat\(plan.repeats == 1 ? "" : "s"): repeat r uses seed \(plan.seed) + r − 1 for every arm; accuracies are the final epoch's (no selection on the test set)\n\n"
         let verdictLines = verdicts()

@@ -20,6 +20,8 @@ public final class TopKUnit {
     /// The fewest elements the unit may keep: 1, or 0 for a depth unit whose stage keeps an
     /// ungated (projection) block anyway.
     public let minimumKept: Int
+    /// The smallest allowed `a`: 0, or `1/(2N)` under the `ratio-start` ablation.
+    public let lowerBound: Float
     public let importance: Tensor
     /// The learnable ratio `a` as a `[1]` parameter.
     public let ratio: Parameter
@@ -27,12 +29,18 @@ public final class TopKUnit {
     /// The mask of the current step (set by `makeMask`).
     public private(set) var mask: Variable?
 
-    public init(key: UnitKey, size: Int, lambda: Float, minimumKept: Int = 1, initialRatio: Float = 0, backend: any Backend) throws {
+    /// - Parameter halfElementStart: the `ratio-start` ablation: `a` starts at and is clamped
+    ///   from `1/(2N)` (held below the upper bound, so a single element that must stay stays at 0).
+    public init(
+        key: UnitKey, size: Int, lambda: Float, minimumKept: Int = 1, initialRatio: Float = 0, halfElementStart: Bool = false,
+        backend: any Backend
+    ) throws {
         precondition(size >= 1 && (minimumKept == 0 || minimumKept == 1), "TopKUnit: size ≥ 1, minimumKept 0 or 1")
         self.key = key; self.size = size; self.lambda = lambda; self.minimumKept = minimumKept; self.backend = backend
+        lowerBound = halfElementStart ? min(1 / (2 * Float(size)), TopKUnit.upperBound(size: size, minimumKept: minimumKept)) : 0
         importance = try backend.zeros([size])
         ratio = Parameter(
-            try backend.upload([TopKUnit.clamp(initialRatio, size: size, minimumKept: minimumKept)], shape: [1]),
+            try backend.upload([min(max(initialRatio, lowerBound), TopKUnit.upperBound(size: size, minimumKept: minimumKept))], shape: [1]),
             name: "\(key).ratio")
     }
 
@@ -78,15 +86,18 @@ public final class TopKUnit {
     /// Current value of `a`.
     public func ratioValue() throws -> Float { try backend.download(ratio.value)[0] }
 
+    /// `a` clamped into this unit's `[lowerBound, upperBound]`.
+    func clamped(_ a: Float) -> Float { min(max(a, lowerBound), TopKUnit.upperBound(size: size, minimumKept: minimumKept)) }
+
     /// Sets `a` (clamped).
     public func setRatio(_ a: Float) throws {
-        try backend.copy(try backend.upload([TopKUnit.clamp(a, size: size, minimumKept: minimumKept)], shape: [1]), into: ratio.value)
+        try backend.copy(try backend.upload([clamped(a)], shape: [1]), into: ratio.value)
     }
 
     /// Clamps `a` into its range after an optimizer step.
     public func clampRatio() throws {
         let a = try ratioValue()
-        if TopKUnit.clamp(a, size: size, minimumKept: minimumKept) != a { try setRatio(a) }
+        if clamped(a) != a { try setRatio(a) }
     }
 
     /// The kept count the rule `m > 0.5` gives at ratio `a` for distinct importances:

@@ -16,6 +16,7 @@ enum SearchMethod: String, ExpressibleByArgument, CaseIterable {
     var cellMethod: CellMethod? { CellMethod(rawValue: rawValue) }
 }
 extension StructureSchedule: ExpressibleByArgument {}
+extension DMSAblation: ExpressibleByArgument {}
 
 /// Search sizes: the default finishes in about 25 minutes on a 2-core CPU through PoCL.
 enum Preset: String, ExpressibleByArgument, CaseIterable {
@@ -76,6 +77,12 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("structure-lr"), help: "Adam learning rate of the pruning ratios.") var structureLR: Float?
     @Option(name: .customLong("structure-schedule"), help: "Structure learning-rate schedule: cosine (default) or constant.")
     var structureSchedule: StructureSchedule = .cosine
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Undo one correction of the method to measure it (repeatable): ratio-start, depth-freeze or stream-once.",
+            valueName: "fix"))
+    var ablate: [DMSAblation] = []
     @Option(name: .long, help: "Paired repeats of every arm (seeds seed … seed+K−1).") var repeats = 1
     @Option(name: .long, help: "Fraction of the training split held out for validation (0 to use it all).") var validation = 1.0 / 12
     @Option(name: .customLong("lambda-res"), help: "Weight of the resource loss.") var lambdaRes: Float = 1
@@ -96,10 +103,10 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         if method.cellMethod != nil {
             if pipeline != .np || weights != nil || expandWidth != nil || expandDepth != nil || pretrainEpochs != nil || structureLR != nil
-                || base != "resnet20" || noBaseline || repeats != 1
+                || base != "resnet20" || noBaseline || repeats != 1 || !ablate.isEmpty
             {
                 throw ValidationError(
-                    "--method \(method.rawValue) is a cell search: --pipeline, --base, --expand-*, --pretrain-epochs, --structure-lr, --weights, --repeats and --no-baseline belong to --method dms"
+                    "--method \(method.rawValue) is a cell search: --pipeline, --base, --expand-*, --pretrain-epochs, --structure-lr, --weights, --repeats, --ablate and --no-baseline belong to --method dms"
                 )
             }
             for (name, value) in [

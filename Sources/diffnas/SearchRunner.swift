@@ -105,6 +105,8 @@ struct SearchRunner {
         search.learningRate = settings.learningRate
         search.structureLearningRate = settings.structureLearningRate ?? min(max(2 / Float(settings.searchSteps), 0.002), 0.05)
         search.structureSchedule = command.structureSchedule
+        let ablations = DMSAblation.allCases.filter(command.ablate.contains)
+        search.ablations = ablations.isEmpty ? nil : ablations
         search.resourceWeight = command.lambdaRes
         search.widthLambda = command.widthLambda
         search.depthLambda = command.depthLambda

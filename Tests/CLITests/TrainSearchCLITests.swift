@@ -305,6 +305,30 @@ import _TestSupport
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("plan.json").path))
     }
 
+    /// `--ablate` is recorded in the plan and named in the report; a resume without it is refused
+    /// (a different method), and an unknown fix or a cell method is rejected before any work.
+    @Test func ablationIsRecordedAndCannotBeMixedOnResume() throws {
+        let data = try Self.makeData()
+        let out = try makeTemporaryDirectory("diffnas-ablate").appendingPathComponent("run")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let args = [
+            "search", "--base", "mlp", "--data", data.path, "--search-steps", "10", "--retrain-epochs", "1", "--batch", "16",
+            "--backend", "reference", "--out", out.path, "--no-baseline",
+        ]
+        let r = try runDiffNAS(args + ["--ablate", "stream-once", "--ablate", "ratio-start"])
+        #expect(r.status == 0, "\(r.standardError)")
+        let plan = try String(contentsOf: out.appendingPathComponent("plan.json"), encoding: .utf8)
+        #expect(plan.contains("ratio-start") && plan.contains("stream-once") && !plan.contains("depth-freeze"))
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("**ablation**") && report.contains("`ratio-start`, `stream-once`"), "\(report)")
+        let mixed = try runDiffNAS(args + ["--resume"])
+        #expect(mixed.status != 0 && Self.oneLine(mixed), "\(mixed.standardError)")
+        let unknown = try runDiffNAS(["search", "--ablate", "everything", "--backend", "reference"])
+        #expect(unknown.status != 0 && unknown.standardError.contains("--ablate"), "\(unknown.standardError)")
+        let cell = try runDiffNAS(["search", "--method", "darts", "--ablate", "depth-freeze", "--backend", "reference"])
+        #expect(cell.status != 0 && cell.standardError.contains("--ablate"), "\(cell.standardError)")
+    }
+
     @Test func impossibleTargetsFailBeforeAnyWork() throws {
         let data = try Self.makeData()
         let out = try makeTemporaryDirectory("diffnas-search-bad").appendingPathComponent("run")
