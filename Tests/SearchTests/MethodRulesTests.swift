@@ -139,19 +139,7 @@ import _TestSupport
     /// positively homogeneous, so scaling the stream-0 mask by s scales `logits − bias` by s. Masking
     /// after every block (the old rule) would scale it by s³ here.
     @Test func streamMaskActsOnce() throws {
-        let input = Architecture.Input(channels: 1, height: 8, width: 8)
-        let a = Architecture.cifarResNet(depth: 14, baseWidth: 4, input: input, classes: 4)
-        let network = try Network(a, backend: backend, seed: 2)
-        var rng = SeededRandom(seed: 3)
-        let x = try backend.upload(rng.uniform(2 * 64), shape: [2, 1, 8, 8])
-        func logits(scale: Float) throws -> [Double] {
-            var masks = NetworkMasks()
-            masks.stream[0] = Variable(try backend.upload([Float](repeating: scale, count: 4), shape: [4]))
-            let zero = Variable(try backend.upload([0, 0], shape: [2]))
-            masks.depth[0] = [0: (zero, 0), 1: (zero, 1)]
-            let tape = Tape(backend: backend, training: false)
-            return try backend.download(network.forward(tape.constant(x), on: tape, masks: masks).value).map(Double.init)
-        }
+        func logits(scale: Float) throws -> [Double] { try streamScaledLogits(scale: scale, afterEveryBlock: false, backend: backend) }
         let full = try logits(scale: 1), half = try logits(scale: 0.5), none = try logits(scale: 0)
         let expected = zip(full, none).map { 0.5 * ($0 - $1) }
         let got = zip(half, none).map { $0 - $1 }
