@@ -92,6 +92,16 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
     /// Vector registers a work-item of a CPU device has for float8 accumulators: 32 where the
     /// native float vector holds 16 (AVX-512: 32 ymm/zmm registers), else 16 (AVX2).
     public let vectorRegisters: Int
+    /// Whether planes whose rows fit one float8 (input and output width ≤ 8, column stride 1, no
+    /// upsampling) run the narrow kernels — no staging tile, tap columns shifted in registers, one
+    /// work-item per plane: CPU devices, where staging an 8×8 plane cost more than its sums.
+    public let narrowPlanes: Bool
+
+    /// Whether a correlation of `inWidth`-wide rows into `outWidth`-wide rows at column stride
+    /// `strideW`, without upsampling, runs depthwise_forward_narrow / depthwise_weight_grad_narrow.
+    public func narrow(inWidth: Int, outWidth: Int, strideW: Int, upsampled: Bool) -> Bool {
+        narrowPlanes && strideW == 1 && !upsampled && inWidth <= 8 && outWidth <= 8
+    }
 
     /// Whether the weight gradient of a window with `taps` = KH·KW runs depthwise_weight_grad_single
     /// (one work-item per group keeps every tap's float8 sum: dy read once per row, no barrier
@@ -108,10 +118,12 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
         tiledWeightGradient = tuning.isCPU
         minimumWeightGradientGroups = 8 * max(device.computeUnits, 1)
         vectorRegisters = device.nativeFloatVectorWidth >= 16 ? 32 : 16
+        narrowPlanes = tuning.isCPU
     }
 
     public var description: String {
         "group \(localSize) × \(planesPerGroup) planes, tile ≤ \(tileBytes / 1024) KiB, weight gradient "
             + (tiledWeightGradient ? "tiled (one item per group up to \(vectorRegisters - 4) taps)" : "per tap")
+            + (narrowPlanes ? ", rows ≤ 8 wide in registers" : "")
     }
 }

@@ -49,15 +49,25 @@ extension OpenCLBackend {
             rowBlock: launchPlan.depthwise.rowsPerStep, budgetBytes: launchPlan.depthwise.tileBytes)
     }
 
-    /// The tiled correlation of depthwise_forward_tiled over `N·C` planes of `source`
-    /// (`inH × inW`) into `destination` (`outH × outW`).
+    /// The correlation of depthwise_forward_tiled (or, for `narrow` rows, depthwise_forward_narrow)
+    /// over `N·C` planes of `source` (`inH × inW`) into `destination` (`outH × outW`).
     private func depthwiseCorrelate(
-        _ source: Tensor, weight: Tensor, bias: Tensor?, defines: [String: String], tile: DepthwiseTile,
+        _ source: Tensor, weight: Tensor, bias: Tensor?, defines: [String: String], tile: DepthwiseTile, narrow: Bool,
         batch: Int, channels: Int, inH: Int, inW: Int, outH: Int, outW: Int, into destination: Tensor
     ) throws {
         let plan = launchPlan.depthwise
         let groups = (batch * channels + plan.planesPerGroup - 1) / plan.planesPerGroup
         guard groups > 0 && outH > 0 && outW > 0 else { return }
+        if narrow {
+            try launch(
+                "depthwise.cl", "depthwise_forward_narrow", defines: defines, global: [batch * channels], local: nil,
+                [
+                    .buffer(buffer(source)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1),
+                    .buffer(buffer(destination)), .index(batch), .index(channels), .index(inH), .index(inW), .index(outH),
+                    .index(outW),
+                ])
+            return
+        }
         try launch(
             "depthwise.cl", "depthwise_forward_tiled", defines: defines,
             global: [plan.localSize, groups, tile.bands], local: [plan.localSize, 1, 1],
@@ -71,7 +81,9 @@ extension OpenCLBackend {
     func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, into y: Tensor) throws {
         try depthwiseCorrelate(
             x, weight: weight, bias: bias, defines: depthwiseDefines(g),
-            tile: depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true), batch: g.batch,
+            tile: depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true),
+            narrow: launchPlan.depthwise.narrow(inWidth: g.inWidth, outWidth: g.outWidth, strideW: g.params.strideW, upsampled: false),
+            batch: g.batch,
             channels: g.inChannels, inH: g.inHeight, inW: g.inWidth, outH: g.outHeight, outW: g.outWidth, into: y)
     }
 
@@ -83,7 +95,10 @@ extension OpenCLBackend {
         guard padH >= 0 && padW >= 0 else { return false }
         try depthwiseCorrelate(
             dy, weight: weight, bias: nil, defines: depthwiseDefines(g, flip: true, padH: padH, padW: padW),
-            tile: depthwiseTile(g, outHeight: g.inHeight, outWidth: g.inWidth, strided: false), batch: g.batch,
+            tile: depthwiseTile(g, outHeight: g.inHeight, outWidth: g.inWidth, strided: false),
+            narrow: launchPlan.depthwise.narrow(
+                inWidth: g.outWidth, outWidth: g.inWidth, strideW: 1, upsampled: g.params.strideH > 1 || g.params.strideW > 1),
+            batch: g.batch,
             channels: g.inChannels, inH: g.outHeight, inW: g.outWidth, outH: g.inHeight, outW: g.inWidth, into: dx)
         return true
     }
@@ -100,6 +115,18 @@ extension OpenCLBackend {
         let tile = depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true)
         let partial = try splits == 1 ? dw : empty([splits * g.inChannels * g.kernelH * g.kernelW])
         let single = plan.singleItemWeightGradient(taps: g.kernelH * g.kernelW)
+        if single && plan.narrow(inWidth: g.inWidth, outWidth: g.outWidth, strideW: g.params.strideW, upsampled: false) {
+            try launch(
+                "depthwise.cl", "depthwise_weight_grad_narrow", defines: depthwiseDefines(g), global: [1, g.inChannels, splits],
+                local: [1, 1, 1],
+                [
+                    .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(perSplit), .index(splits),
+                    .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outHeight),
+                    .index(g.outWidth),
+                ])
+            if splits > 1 { try sumPartials(partial, splits: splits, into: dw) }
+            return true
+        }
         try launch(
             "depthwise.cl", single ? "depthwise_weight_grad_single" : "depthwise_weight_grad_tiled", defines: depthwiseDefines(g),
             global: [single ? 1 : g.kernelH, g.inChannels, splits], local: [single ? 1 : g.kernelH, 1, 1],

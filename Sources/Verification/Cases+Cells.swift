@@ -83,13 +83,17 @@ extension VerificationSuite {
         }
         // The depthwise convolutions of sep_conv/dil_conv (3×3, 5×5; dilation 1, 2; stride 1, 2),
         // forward and both gradients, at a cell's shape and odd ones — strides whose windows do not
-        // reach the last rows and columns, no padding, stride 3 — exact on integers. The weight
+        // reach the last rows and columns, no padding, stride 3, rows of at most 8 — exact on integers. The weight
         // gradient runs one work-item per group up to the registers' tap count (3×3 always) and
         // one item per tap row beyond (7×7 always; 5×5 depends on the device).
         for (shape, k, d, stride, padding) in [
             ([4, 16, 16, 16], 3, 1, 1, nil), ([4, 16, 16, 16], 5, 1, 2, nil), ([4, 16, 16, 16], 3, 2, 1, nil),
             ([4, 16, 16, 16], 5, 2, 2, nil), ([3, 7, 9, 11], 5, 2, 1, nil), ([1, 5, 6, 6], 3, 1, 2, nil), ([2, 5, 7, 9], 3, 1, 2, 0),
             ([2, 3, 10, 7], 5, 1, 3, 2), ([2, 6, 11, 13], 7, 1, 1, nil),
+            // Rows that fit one float8 (the narrow kernels on CPU devices): the 8×8 third stage,
+            // 5×5 with dilation 2 on 5 columns (shifts −4 … 4), no padding, a 1×1 plane.
+            ([3, 5, 8, 8], 3, 1, 1, nil), ([2, 4, 8, 7], 5, 1, 1, nil), ([2, 4, 7, 5], 5, 2, 1, nil),
+            ([2, 3, 6, 8], 3, 1, 1, 0), ([2, 3, 1, 1], 3, 1, 1, nil),
         ] as [([Int], Int, Int, Int, Int?)] {
             let c = shape[1], pad = padding ?? d * (k - 1) / 2
             let params = Conv2dParams(stride: stride, padding: pad, dilation: d, groups: c)
