@@ -395,3 +395,75 @@ __kernel void depthwise_weight_grad_narrow(__global const float* restrict dy, __
         }
     }
 }
+
+// ---- Strided input gradient by phases (column stride DW_SW = 2, any row stride DW_SH):
+// dx[nc, h, v] = Σ_{p,q} dy[nc, (h + PH − p·DH)/SH, (v + PW − q·DW)/2] · w[c, p, q] over the taps
+// whose numerators divide exactly. Sixteen columns v = j0 … j0 + 15 (j0 a multiple of 16) are two
+// float8 phases: the even columns j0 + 2m read dy columns j0/2 + m + (PW − q·DW)/2 for the taps
+// with PW − q·DW even, the odd ones j0/2 + m + (PW + 1 − q·DW)/2 for the others — contiguous
+// vectors, so no FMA multiplies an upsampling zero (the tiled kernel's DW_UH/DW_UW staging does
+// four times the work at stride 2). The phases interleave on the store.
+//
+// The tile holds the dy rows a band of BH input rows reads, from r0 = ⌊(h0 + PH − (KH−1)·DH)/SH⌋,
+// zero-padded: tile[t·TW + DW_LP + u] = dy[nc, r0 + t, u] (0 outside [0, OH) × [0, OW)), with
+// DW_LP = max(0, ⌈((KW−1)·DW − PW)/2⌉) columns in front and TW ≥ DW_LP + W16/2 + ⌈PW/2⌉ (W16 = W
+// rounded up to 16), so every phase vector reads inside its row.
+#ifndef DW_LP
+#define DW_LP (((DW_KW - 1) * DW_DW - DW_PW + 1) / 2 > 0 ? ((DW_KW - 1) * DW_DW - DW_PW + 1) / 2 : 0)
+#endif
+
+inline int dw_floor_div(const int a, const int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// depthwise_backward_input_strided: group (planes DW_PLANES·g1 …, band g2 of BH input rows) as
+// depthwise_forward_tiled; work-item l computes input rows l, l + LS, … of the band. The host
+// launches it for DW_SW = 2 (with DW_UH = DW_UW = 1: dy is staged as it is).
+__kernel void depthwise_backward_input_strided(__global const float* restrict dy, __global const float* restrict weight,
+                                               __global float* restrict dx, const int N, const int C, const int H,
+                                               const int W, const int OH, const int OW, const int BH, const int TW,
+                                               __local float* tile) {
+    const int firstPlane = get_group_id(1) * DW_PLANES, h0 = get_group_id(2) * BH;
+    const int rows = min(BH, H - h0);
+    const int r0 = dw_floor_div(h0 + DW_PH - (DW_KH - 1) * DW_DH, DW_SH);
+    const int staged = dw_floor_div(h0 + rows - 1 + DW_PH, DW_SH) - r0 + 1;
+    for (int plane = 0; plane < DW_PLANES; ++plane) {
+        const int nc = firstPlane + plane;
+        if (nc >= N * C) break;  // the same for every item of the group
+        barrier(CLK_LOCAL_MEM_FENCE);
+        dw_stage(tile, TW, staged, dy + nc * OH * OW, r0, OH, OW, DW_LP);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        __global const float* taps = weight + (nc % C) * DW_KH * DW_KW;
+        float t[DW_KH * DW_KW];
+#pragma unroll
+        for (int k = 0; k < DW_KH * DW_KW; ++k) t[k] = taps[k];
+        for (int hl = get_local_id(0); hl < rows; hl += get_local_size(0)) {
+            const int h = h0 + hl;
+            for (int j0 = 0; j0 < W; j0 += 16) {
+                float8 even = (float8)(0.0f), odd = (float8)(0.0f);
+#pragma unroll
+                for (int p = 0; p < DW_KH; ++p) {
+                    const int numerator = h + DW_PH - p * DW_DH;
+                    if (numerator % DW_SH != 0) continue;  // C's remainder is 0 for negative multiples too
+                    __local const float* row = tile + (dw_floor_div(numerator, DW_SH) - r0) * TW + DW_LP + j0 / 2;
+#pragma unroll
+                    for (int q = 0; q < DW_KW; ++q) {
+                        const int offset = DW_PW - q * DW_DW;  // compile-time: the phase is fixed per tap
+                        if (offset % 2 == 0) {
+                            even = fma(vload8(0, row + offset / 2), (float8)(t[p * DW_KW + q]), even);
+                        } else {
+                            odd = fma(vload8(0, row + (offset + 1) / 2), (float8)(t[p * DW_KW + q]), odd);
+                        }
+                    }
+                }
+                const float16 both = (float16)(even.s0, odd.s0, even.s1, odd.s1, even.s2, odd.s2, even.s3, odd.s3, even.s4,
+                                               odd.s4, even.s5, odd.s5, even.s6, odd.s6, even.s7, odd.s7);
+                __global float* out = dx + (nc * H + h) * W + j0;
+                if (j0 + 16 <= W) {
+                    vstore16(both, 0, out);
+                } else {
+                    const float* lanes = (const float*)&both;
+                    for (int l = 0; j0 + l < W; ++l) out[l] = lanes[l];
+                }
+            }
+        }
+    }
+}

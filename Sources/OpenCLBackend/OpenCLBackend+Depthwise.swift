@@ -91,6 +91,10 @@ extension OpenCLBackend {
     /// (S − 1 zeros between values; nothing to upsample at stride 1) and padded by `(K − 1)·D − P`:
     /// `dx[h] = Σ_p dy↑[h + P − p·D]·w[p]`. Returns false (nothing launched) where `P > (K − 1)·D`.
     func depthwiseBackwardInput(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws -> Bool {
+        if g.params.strideW == 2 {
+            try depthwiseBackwardInputByPhases(dy, weight: weight, g, into: dx)
+            return true
+        }
         let padH = (g.kernelH - 1) * g.params.dilationH - g.params.padH, padW = (g.kernelW - 1) * g.params.dilationW - g.params.padW
         guard padH >= 0 && padW >= 0 else { return false }
         try depthwiseCorrelate(
@@ -101,6 +105,44 @@ extension OpenCLBackend {
             batch: g.batch,
             channels: g.inChannels, inH: g.outHeight, inW: g.outWidth, outH: g.inHeight, outW: g.inWidth, into: dx)
         return true
+    }
+
+    /// The staging tile of depthwise_backward_input_strided: `width` = LP + W16/2 + ⌈PW/2⌉ floats per
+    /// dy row (LP = max(0, ⌈((KW − 1)·DW − PW)/2⌉), W16 = W rounded up to 16), `bandRows` input rows
+    /// per band (all when the plan's tile budget holds their dy rows, at least one), whose dy rows
+    /// number at most (BH − 1 + (KH − 1)·DH)/SH + 2.
+    struct PhaseTile {
+        let width: Int, bandRows: Int, bands: Int, bytes: Int
+        init(_ g: ConvGeometry, budgetBytes: Int) {
+            let reach = (g.kernelW - 1) * g.params.dilationW - g.params.padW
+            let leftPad = max(0, (reach + 1) / 2)
+            width = leftPad + (g.inWidth + 15) / 16 * 8 + (g.params.padW + 1) / 2
+            let spanH = (g.kernelH - 1) * g.params.dilationH, strideH = g.params.strideH
+            func stagedRows(_ band: Int) -> Int { (band - 1 + spanH) / strideH + 2 }
+            var band = max(1, g.inHeight)
+            while band > 1 && 4 * width * stagedRows(band) > budgetBytes { band = (band + 1) / 2 }
+            bandRows = band
+            bands = (g.inHeight + band - 1) / band
+            bytes = 4 * width * stagedRows(band)
+        }
+    }
+
+    /// `dx[h, v] = Σ_{p,q} dy[(h + PH − p·DH)/SH, (v + PW − q·DW)/2]·w[p, q]` over the taps that
+    /// divide exactly, for column stride 2: depthwise_backward_input_strided computes the even and
+    /// the odd columns as two contiguous phases of dy, so no multiply meets an upsampling zero.
+    func depthwiseBackwardInputByPhases(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws {
+        let plan = launchPlan.depthwise
+        let planes = g.batch * g.inChannels, groups = (planes + plan.planesPerGroup - 1) / plan.planesPerGroup
+        guard groups > 0 && g.inHeight > 0 && g.inWidth > 0 else { return }
+        let tile = PhaseTile(g, budgetBytes: plan.tileBytes)
+        try launch(
+            "depthwise.cl", "depthwise_backward_input_strided", defines: depthwiseDefines(g),
+            global: [plan.localSize, groups, tile.bands], local: [plan.localSize, 1, 1],
+            [
+                .buffer(buffer(dy)), .buffer(buffer(weight)), .buffer(buffer(dx)), .index(g.batch), .index(g.inChannels),
+                .index(g.inHeight), .index(g.inWidth), .index(g.outHeight), .index(g.outWidth), .index(tile.bandRows),
+                .index(tile.width), .local(tile.bytes),
+            ])
     }
 
     /// `dw[c, p, q] = Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]`: per

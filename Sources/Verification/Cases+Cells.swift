@@ -94,6 +94,10 @@ extension VerificationSuite {
             // 5×5 with dilation 2 on 5 columns (shifts −4 … 4), no padding, a 1×1 plane.
             ([3, 5, 8, 8], 3, 1, 1, nil), ([2, 4, 8, 7], 5, 1, 1, nil), ([2, 4, 7, 5], 5, 2, 1, nil),
             ([2, 3, 6, 8], 3, 1, 1, 0), ([2, 3, 1, 1], 3, 1, 1, nil),
+            // Column stride 2 (the input gradient's even and odd phases): the reduction cells'
+            // 32×32 planes, widths past a multiple of 16, padding beyond the window's reach, 1×1.
+            ([2, 8, 32, 32], 3, 1, 2, nil), ([2, 4, 17, 33], 3, 2, 2, nil), ([2, 3, 13, 18], 5, 2, 2, nil),
+            ([2, 3, 7, 13], 3, 1, 2, 3), ([2, 3, 1, 1], 3, 1, 2, nil),
         ] as [([Int], Int, Int, Int, Int?)] {
             let c = shape[1], pad = padding ?? d * (k - 1) / 2
             let params = Conv2dParams(stride: stride, padding: pad, dilation: d, groups: c)
