@@ -8,7 +8,9 @@ import _TestSupport
 /// result equal to the reference's on integers (the verify cases check more windows): planes whose
 /// rows fit one float8 take the narrow kernels where the launch plan says so (CPU devices), and
 /// only those; column stride 2 takes the phase-split input gradient on every device.
-@Suite("Depthwise kernel choice", .serialized, .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
+@Suite(
+    "Depthwise kernel choice", .serialized, .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason))
+)
 struct DepthwiseKernelChoiceTests {
     /// A backend of this suite's own on the shared device, so no other suite's launches reach its
     /// trace (the suite's tests run one at a time).
@@ -21,7 +23,9 @@ struct DepthwiseKernelChoiceTests {
 
     /// The kernels each pass of a depthwise `kernel × kernel` convolution over `shape` launches,
     /// with its y, dx and dw checked exactly against the reference.
-    static func kernels(shape xShape: [Int], kernel: Int, params: Conv2dParams) throws
+    static func kernels(
+        shape xShape: [Int], kernel: Int, params: Conv2dParams
+    ) throws
         -> (forward: Set<String>, input: Set<String>, weight: Set<String>)
     {
         let device = try traced.get(), reference = SharedBackends.reference
@@ -31,7 +35,8 @@ struct DepthwiseKernelChoiceTests {
         let yShape = try ConvGeometry("test", input: xShape, weight: wShape, params: params).outputShape
         let dyValues = rng.integers(yShape.reduce(1, *))
         func run(_ b: any Backend) throws -> [[Float]] {
-            let x = try b.upload(xValues, shape: xShape), w = try b.upload(wValues, shape: wShape), dy = try b.upload(dyValues, shape: yShape)
+            let x = try b.upload(xValues, shape: xShape), w = try b.upload(wValues, shape: wShape)
+            let dy = try b.upload(dyValues, shape: yShape)
             return [
                 try b.download(b.conv2d(x, weight: w, bias: nil, params: params)),
                 try b.download(b.conv2dBackwardInput(dy, weight: w, inputShape: xShape, params: params)),
