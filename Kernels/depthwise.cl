@@ -103,6 +103,16 @@ inline float8 dw_load_row8(__global const float* row, const int j, const int cou
     return v;
 }
 
+// The taps of channel c in registers: t[p·KW + q] = w[c, p, q] (DW_FLIP: w[c, KH−1−p, KW−1−q]).
+inline void dw_taps(float* t, __global const float* weight, const int c) {
+    __global const float* taps = weight + c * DW_KH * DW_KW;
+#pragma unroll
+    for (int p = 0; p < DW_KH; ++p)
+#pragma unroll
+        for (int q = 0; q < DW_KW; ++q)
+            t[p * DW_KW + q] = DW_FLIP ? taps[(DW_KH - 1 - p) * DW_KW + DW_KW - 1 - q] : taps[p * DW_KW + q];
+}
+
 #if DW_UH > 1 || DW_UW > 1
 // Stages `rows` tile rows of the plane upsampled by (UH, UW) with zeros between the values:
 // tile[r·TW + t] = plane[u/UH · W + v/UW] with u = h0 + r, v = t − PW when u, v are multiples of
@@ -157,13 +167,8 @@ __kernel void depthwise_forward_tiled(__global const float* restrict x, __global
         barrier(CLK_LOCAL_MEM_FENCE);
         dw_stage(tile, TW, rowsIn, x + nc * H * W, i0 * DW_SH - DW_PH, H, W, DW_PW);
         barrier(CLK_LOCAL_MEM_FENCE);
-        __global const float* taps = weight + (nc % C) * DW_KH * DW_KW;
         float t[DW_KH * DW_KW];
-#pragma unroll
-        for (int p = 0; p < DW_KH; ++p)
-#pragma unroll
-            for (int q = 0; q < DW_KW; ++q)
-                t[p * DW_KW + q] = DW_FLIP ? taps[(DW_KH - 1 - p) * DW_KW + DW_KW - 1 - q] : taps[p * DW_KW + q];
+        dw_taps(t, weight, nc % C);
         const float b = hasBias ? bias[nc % C] : 0.0f;
         // DW_ROWS output rows at a time: independent accumulators hide the FMA latency, and each
         // broadcast tap serves them all. Rows past the band are computed from the tile's spare
@@ -325,13 +330,8 @@ __kernel void depthwise_forward_narrow(__global const float* restrict x, __globa
                                        const int N, const int C, const int H, const int W, const int OH, const int OW) {
     const int nc = get_global_id(0);
     if (nc >= N * C) return;
-    __global const float* taps = weight + (nc % C) * DW_KH * DW_KW;
     float t[DW_KH * DW_KW];
-#pragma unroll
-    for (int p = 0; p < DW_KH; ++p)
-#pragma unroll
-        for (int q = 0; q < DW_KW; ++q)
-            t[p * DW_KW + q] = DW_FLIP ? taps[(DW_KH - 1 - p) * DW_KW + DW_KW - 1 - q] : taps[p * DW_KW + q];
+    dw_taps(t, weight, nc % C);
     const float b = hasBias ? bias[nc % C] : 0.0f;
     __global const float* plane = x + nc * H * W;
     for (int i = 0; i < OH; ++i) {
@@ -431,10 +431,8 @@ __kernel void depthwise_backward_input_strided(__global const float* restrict dy
         barrier(CLK_LOCAL_MEM_FENCE);
         dw_stage(tile, TW, staged, dy + nc * OH * OW, r0, OH, OW, DW_LP);
         barrier(CLK_LOCAL_MEM_FENCE);
-        __global const float* taps = weight + (nc % C) * DW_KH * DW_KW;
         float t[DW_KH * DW_KW];
-#pragma unroll
-        for (int k = 0; k < DW_KH * DW_KW; ++k) t[k] = taps[k];
+        dw_taps(t, weight, nc % C);  // the host compiles this kernel with DW_FLIP 0
         for (int hl = get_local_id(0); hl < rows; hl += get_local_size(0)) {
             const int h = h0 + hl;
             for (int j0 = 0; j0 < W; j0 += 16) {
