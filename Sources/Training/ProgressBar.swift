@@ -72,6 +72,6 @@ public final class JSONLinesLog {
     public func append(_ object: [String: Any]) throws {
         var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         data.append(0x0A)
-        handle.write(data)
+        try handle.write(contentsOf: data)
     }
 }

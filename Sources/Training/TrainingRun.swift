@@ -90,7 +90,6 @@ public final class TrainingRun {
             images += train.images
             let validation = try validationLoader.map { try Trainer.evaluate(trainer.model, loader: $0) }
             let test = evaluateTestEachEpoch || epoch + 1 == epochs ? try trainer.evaluate() : nil
-            try trainer.makeCheckpoint(extra: ["seconds": "\(seconds)", "images": "\(images)"]).write(to: checkpointURL)
             var line: [String: Any] = [
                 "epoch": epoch + 1, "train_loss": train.loss, "train_accuracy": train.accuracy,
                 "images_per_second": train.imagesPerSecond, "epoch_seconds": train.seconds,
@@ -98,7 +97,11 @@ public final class TrainingRun {
             ]
             if let test { line["test_loss"] = test.loss; line["test_accuracy"] = test.accuracy }
             if let validation { line["validation_loss"] = validation.loss; line["validation_accuracy"] = validation.accuracy }
+            // The line goes first: a kill between the two leaves one line too many, which
+            // `resumeIfPossible` cuts back to the checkpoint's epochs; the other order would
+            // leave an epoch that is trained and checkpointed but never logged.
             try log.append(line)
+            try trainer.makeCheckpoint(extra: ["seconds": "\(seconds)", "images": "\(images)"]).write(to: checkpointURL)
             onEpoch(EpochRecord(epoch: epoch + 1, epochs: epochs, train: train, validation: validation, test: test))
             lastTest = test
             lastValidation = validation
