@@ -20,6 +20,8 @@
 //             directOutputChannels, tuned per device by KernelTuner)
 //   STRIDE_W  1 or 2: specialized loads for that column stride (vload8 / vload16().even);
 //             0 (default): any stride, eight scalar loads
+//   KWB       taps of one filter row per work-item of the weight gradient (default 1): each dy
+//             vector loaded is used KWB times (OCB·KWB float8 accumulators)
 //
 // Launched by: OpenCLBackend.convDirect (OpenCLBackend+ConvolutionDirect.swift), for
 // OpenCLBackend.conv2d and the stride-1 OpenCLBackend.conv2dBackwardInput; and
@@ -30,6 +32,9 @@
 #endif
 #ifndef STRIDE_W
 #define STRIDE_W 0
+#endif
+#ifndef KWB
+#define KWB 1
 #endif
 
 // conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
@@ -142,46 +147,62 @@ __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global
 // with xp the zero-padded input (as for conv2d_direct_regblock) and dyp (from element dyOff)
 // the upstream gradient with rows of DWP ≥ OW columns, zero past OW (so whole float8 column
 // tiles can be read: DWP = OW when OW is a multiple of 8, else a zero-padded copy).
-// OCB float8 accumulators over 8 columns, summed horizontally at the end; split s covers
-// images [s·perSplit, min(images, (s+1)·perSplit)) of this chunk. Global (KH·KW, CI, G·blocks·splits)
-// with blocks = COPAD / OCB; output channels past CO read a clamped row and are not stored.
+// A work-item takes KWB taps q ∈ [q0, q0 + KWB) of one filter row p, so each dy vector it loads
+// meets KWB input vectors: OCB·KWB float8 accumulators over 8 columns, summed horizontally at the
+// end; split s covers images [s·perSplit, min(images, (s+1)·perSplit)) of this chunk. Global
+// (KH·⌈KW/KWB⌉, CI, G·blocks·splits) with blocks = COPAD / OCB; output channels past CO read a
+// clamped row and are not stored.
 __kernel void conv2d_direct_weight_grad_partial(__global const float* restrict xp, __global const float* restrict dyp, const int dyOff,
                                                 __global float* restrict partial, const int partialOff, const int perSplit, const int splits,
                                                 const int images, const int G, const int CI, const int CO, const int COPAD,
                                                 const int HP, const int WP, const int DWP,
                                                 const int KH, const int KW, const int SH, const int SW, const int DH, const int DW,
                                                 const int OH, const int OW) {
-    const int tap = get_global_id(0), c = get_global_id(1), id = get_global_id(2);
+    const int tapBlocks = (KW + KWB - 1) / KWB;
+    const int tapBlock = get_global_id(0), c = get_global_id(1), id = get_global_id(2);
     const int blocks = COPAD / OCB;
-    if (tap >= KH * KW || c >= CI || id >= G * blocks * splits) return;
+    if (tapBlock >= KH * tapBlocks || c >= CI || id >= G * blocks * splits) return;
     const int s = id / (G * blocks), g = (id / blocks) % G, oc0 = (id % blocks) * OCB;
-    const int p = tap / KW, q = tap % KW, columnTiles = (OW + 7) / 8;
+    const int p = tapBlock / tapBlocks, q0 = (tapBlock % tapBlocks) * KWB, columnTiles = (OW + 7) / 8;
+    // Tap columns past KW (a last, partial block) read column KW − 1 again and are not stored.
+    int tapOffset[KWB];
+    _Pragma("unroll") for (int t = 0; t < KWB; ++t) tapOffset[t] = min(q0 + t, KW - 1) * DW;
 
-    float8 acc[OCB];
-    _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = (float8)(0.0f);
+    float8 acc[KWB][OCB];
+    _Pragma("unroll") for (int t = 0; t < KWB; ++t) {
+        _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[t][o] = (float8)(0.0f);
+    }
 
     const int nEnd = min(images, (s + 1) * perSplit);
     for (int nl = s * perSplit; nl < nEnd; ++nl) {
-        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + p * DH * WP + q * DW;
+        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + p * DH * WP;
         __global const float* grads[OCB];
         _Pragma("unroll") for (int o = 0; o < OCB; ++o) grads[o] = dyp + dyOff + (nl * G * CO + g * CO + min(oc0 + o, CO - 1)) * OH * DWP;
         for (int i = 0; i < OH; ++i) {
             __global const float* row = plane + i * SH * WP;
             for (int jt = 0; jt < columnTiles; ++jt) {
                 __global const float* xs = row + jt * 8 * SW;
-                const float8 xv = load_strided8(xs, SW);
-                _Pragma("unroll") for (int o = 0; o < OCB; ++o)
-                    acc[o] = fma(vload8(0, grads[o] + i * DWP + jt * 8), xv, acc[o]);
+                float8 xv[KWB];
+                _Pragma("unroll") for (int t = 0; t < KWB; ++t) xv[t] = load_strided8(xs + tapOffset[t], SW);
+                _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
+                    const float8 dv = vload8(0, grads[o] + i * DWP + jt * 8);
+                    _Pragma("unroll") for (int t = 0; t < KWB; ++t) acc[t][o] = fma(dv, xv[t], acc[t][o]);
+                }
             }
         }
     }
 
-    _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
-        const int oc = oc0 + o;
-        if (oc < CO) {
-            const float8 a = acc[o];
-            const float4 pairs = a.lo + a.hi;
-            partial[partialOff + s * G * CO * CI * KH * KW + ((g * CO + oc) * CI + c) * KH * KW + tap] = (pairs.x + pairs.y) + (pairs.z + pairs.w);
+    _Pragma("unroll") for (int t = 0; t < KWB; ++t) {
+        const int q = q0 + t;
+        if (q >= KW) continue;
+        _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
+            const int oc = oc0 + o;
+            if (oc < CO) {
+                const float8 a = acc[t][o];
+                const float4 pairs = a.lo + a.hi;
+                partial[partialOff + s * G * CO * CI * KH * KW + ((g * CO + oc) * CI + c) * KH * KW + p * KW + q] =
+                    (pairs.x + pairs.y) + (pairs.z + pairs.w);
+            }
         }
     }
 }

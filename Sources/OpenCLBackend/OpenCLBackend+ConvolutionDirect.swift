@@ -169,6 +169,13 @@ extension OpenCLBackend {
     /// (CIFAR ResNet-20 step, batch 128: 101 → 163 ms per step), so the two are not one choice.
     public static let weightGradientOutputChannelBlock = 8
 
+    /// KWB of `conv2d_direct_weight_grad_partial`: the taps of one filter row a work-item takes,
+    /// so each dy vector it loads serves KWB input vectors (24 float8 accumulators at OCB 8, KWB 3).
+    /// Measured on PoCL (AVX-512 EPYC, `diffnas bench --suite conv`, KWB 1 and 3 alternating, three
+    /// runs each): the ResNet-20 weight gradients at 32×32 and 16×16 outputs ran 1.5–2.5× faster
+    /// (stage 1 39–60 → 99–107 GFLOP/s, stage 2 56–65 → 110–122), the 8×8 ones within noise.
+    static func weightGradientTapBlock(kernelWidth: Int) -> Int { min(kernelWidth, 3) }
+
     /// The weight gradient of `g` by `conv2d_direct_weight_grad_partial`: per chunk of images, the
     /// padded input (and dy padded to whole column tiles when OW is not a multiple of 8), partial
     /// sums per split of the chunk's images, then one sum over every split.
@@ -177,7 +184,8 @@ extension OpenCLBackend {
         let block = Self.weightGradientOutputChannelBlock
         let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)
         let outPadded = (outPerGroup + block - 1) / block * block
-        let taps = g.kernelH * g.kernelW
+        let tapBlock = Self.weightGradientTapBlock(kernelWidth: g.kernelW)
+        let taps = g.kernelH * ((g.kernelW + tapBlock - 1) / tapBlock)
         let paddedH = g.inHeight + 2 * p.padH
         let paddedW = Self.directPaddedWidth(
             width: g.inWidth, pad: p.padW, outWidth: g.outWidth, kernel: g.kernelW,
@@ -203,7 +211,7 @@ extension OpenCLBackend {
             let gradientOffset = padGradient ? 0 : chunk.start * g.outChannels * g.outputPixels
             try launch(
                 "conv_direct.cl", "conv2d_direct_weight_grad_partial",
-                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine],
+                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "KWB": "\(tapBlock)"],
                 global: [taps, inPerGroup, groups * (outPadded / block) * split.count],
                 [
                     .buffer(buffer(padded)), .buffer(buffer(gradient)), .index(gradientOffset),
