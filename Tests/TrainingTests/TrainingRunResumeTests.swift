@@ -16,7 +16,8 @@ import _TestSupport
 
     /// The fields of a line that do not depend on timing.
     static func stable(_ line: [String: Any]) -> String {
-        ["epoch", "train_loss", "train_accuracy", "steps", "learning_rate", "test_accuracy"].map { "\(line[$0] ?? "–")" }.joined(separator: " ")
+        ["epoch", "train_loss", "train_accuracy", "steps", "learning_rate", "test_accuracy"].map { "\(line[$0] ?? "–")" }.joined(
+            separator: " ")
     }
 
     @Test func aKillBetweenTheLogLineAndTheCheckpointResumesToTheUninterruptedRun() throws {
