@@ -171,9 +171,10 @@ extension OpenCLBackend {
 
     /// KWB of `conv2d_direct_weight_grad_partial`: the taps of one filter row a work-item takes,
     /// so each dy vector it loads serves KWB input vectors (24 float8 accumulators at OCB 8, KWB 3).
-    /// Measured on PoCL (AVX-512 EPYC, `diffnas bench --suite conv`, KWB 1 and 3 alternating, three
-    /// runs each): the ResNet-20 weight gradients at 32×32 and 16×16 outputs ran 1.5–2.5× faster
-    /// (stage 1 39–60 → 99–107 GFLOP/s, stage 2 56–65 → 110–122), the 8×8 ones within noise.
+    /// Measured on PoCL (AVX-512 EPYC, `diffnas bench --suite conv --repetitions 9`, KWB 1 and 3
+    /// binaries alternating three times, medians): the ResNet-20 weight gradients at 32×32 and
+    /// 16×16 outputs ran 1.6–2.2× faster (stage 1 55 → 119 GFLOP/s, stage 2 63 → 98), the 8×8
+    /// ones within noise.
     static func weightGradientTapBlock(kernelWidth: Int) -> Int { min(kernelWidth, 3) }
 
     /// The weight gradient of `g` by `conv2d_direct_weight_grad_partial`: per chunk of images, the
@@ -185,7 +186,7 @@ extension OpenCLBackend {
         let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)
         let outPadded = (outPerGroup + block - 1) / block * block
         let tapBlock = Self.weightGradientTapBlock(kernelWidth: g.kernelW)
-        let taps = g.kernelH * ((g.kernelW + tapBlock - 1) / tapBlock)
+        let tapItems = g.kernelH * ((g.kernelW + tapBlock - 1) / tapBlock)  // work-items per (o-block, c)
         let paddedH = g.inHeight + 2 * p.padH
         let paddedW = Self.directPaddedWidth(
             width: g.inWidth, pad: p.padW, outWidth: g.outWidth, kernel: g.kernelW,
@@ -194,7 +195,7 @@ extension OpenCLBackend {
         let padGradient = gradientWidth != g.outWidth
         let perImage = g.inChannels * paddedH * paddedW + (padGradient ? g.outChannels * g.outHeight * gradientWidth : 0)
         let chunks = convChunks(batch: g.batch, floatsPerImage: perImage)
-        let plan = chunks.map { reductionSplit(batch: $0.count, outputs: groups * (outPadded / block) * inPerGroup * taps) }
+        let plan = chunks.map { reductionSplit(batch: $0.count, outputs: groups * (outPadded / block) * inPerGroup * tapItems) }
         let partial = try empty([plan.map(\.count).reduce(0, +) * dw.count])
         let strideDefine = p.strideW == 1 || p.strideW == 2 ? "\(p.strideW)" : "0"
         var splitBase = 0
@@ -212,7 +213,7 @@ extension OpenCLBackend {
             try launch(
                 "conv_direct.cl", "conv2d_direct_weight_grad_partial",
                 defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "KWB": "\(tapBlock)"],
-                global: [taps, inPerGroup, groups * (outPadded / block) * split.count],
+                global: [tapItems, inPerGroup, groups * (outPadded / block) * split.count],
                 [
                     .buffer(buffer(padded)), .buffer(buffer(gradient)), .index(gradientOffset),
                     .buffer(buffer(partial)), .index(splitBase * dw.count), .index(split.perSplit), .index(split.count),
