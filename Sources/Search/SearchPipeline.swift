@@ -168,10 +168,7 @@ public final class SearchPipeline {
             }
         }
         let logURL = dir.appendingPathComponent("search.jsonl")
-        if resuming, let text = try? String(contentsOf: logURL, encoding: .utf8) {
-            let kept = text.split(separator: "\n").prefix(search.step).map { $0 + "\n" }.joined()
-            try Data(kept.utf8).write(to: logURL, options: .atomic)
-        }
+        if resuming { try JSONLinesLog.keepFirstLines(search.step, of: logURL) }
         let log = try JSONLinesLog(url: logURL, truncate: !resuming)
         let start = Date()
         if search.step < configuration.steps {

@@ -69,6 +69,14 @@ public final class JSONLinesLog {
 
     deinit { try? handle.close() }
 
+    /// Cuts the log at `url` back to its first `count` lines (what a resumed run keeps: the lines
+    /// of the steps or epochs its checkpoint holds); nothing when the file does not exist.
+    public static func keepFirstLines(_ count: Int, of url: URL) throws {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").prefix(count).map { $0 + "\n" }.joined()
+        try Data(kept.utf8).write(to: url, options: .atomic)
+    }
+
     public func append(_ object: [String: Any]) throws {
         var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         data.append(0x0A)

@@ -70,10 +70,7 @@ public final class TrainingRun {
         }
         seconds = Double(checkpoint.metadata["seconds"] ?? "") ?? 0
         images = Int(checkpoint.metadata["images"] ?? "") ?? 0
-        if let text = try? String(contentsOf: metricsURL, encoding: .utf8) {
-            let kept = text.split(separator: "\n").prefix(trainer.completedEpochs).map { $0 + "\n" }.joined()
-            try Data(kept.utf8).write(to: metricsURL, options: .atomic)
-        }
+        try JSONLinesLog.keepFirstLines(trainer.completedEpochs, of: metricsURL)
         return true
     }
 
