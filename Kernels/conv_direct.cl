@@ -1,6 +1,6 @@
 // conv_direct.cl — register-blocked direct 2-D convolution (NCHW), chosen on CPU devices (correct
-// anywhere): no column matrix; each work-item keeps 8 output channels × 8 output columns in
-// float8 registers.
+// anywhere): no column matrix; each forward work-item keeps OCB output channels × 16 output pixels
+// in float16 registers (16 columns of one row, or 8 columns of two rows).
 //
 // Layout: the input is first copied zero-padded, xp [images, C, HP, WP] (conv_pad_input), so
 // the inner loop has no bounds checks: output (i, j) with tap (p, q) reads xp row i·SH + p·DH,
@@ -17,9 +17,11 @@
 //
 // Tunables (-D):
 //   OCB       output channels per work-item (default 8; the host passes KernelTunables'
-//             directOutputChannels, tuned per device by KernelTuner)
+//             directOutputChannels for the output's shape class, tuned per device by KernelTuner)
+//   ROWS      output rows per forward work-item: 1 (default: 16 columns of one row) or 2 (8
+//             columns of two rows, for outputs narrower than 16 columns)
 //   STRIDE_W  1 or 2: specialized loads for that column stride (vload8 / vload16().even);
-//             0 (default): any stride, eight scalar loads
+//             0 (default): any stride, scalar loads
 //   KWB       taps of one filter row per work-item of the weight gradient (default 1): each dy
 //             vector loaded is used KWB times (OCB·KWB float8 accumulators)
 //
@@ -36,6 +38,9 @@
 #ifndef KWB
 #define KWB 1
 #endif
+#ifndef ROWS
+#define ROWS 1
+#endif
 
 // conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
 // (xOff = n0·C·H·W). One work-item per padded row, so the inner loop is a contiguous copy:
@@ -49,6 +54,17 @@ inline float8 load_strided8(__global const float* xs, const int sw) {
     return vload16(0, xs).even;
 #else
     return (float8)(xs[0], xs[sw], xs[2 * sw], xs[3 * sw], xs[4 * sw], xs[5 * sw], xs[6 * sw], xs[7 * sw]);
+#endif
+}
+
+// Sixteen input pixels xs[0], xs[sw], …, xs[15·sw] of one row (reads up to xs[31] for stride 2).
+inline float16 load_strided16(__global const float* xs, const int sw) {
+#if STRIDE_W == 1
+    return vload16(0, xs);
+#elif STRIDE_W == 2
+    return (float16)(vload16(0, xs).even, vload16(0, xs + 16).even);
+#else
+    return (float16)(load_strided8(xs, sw), load_strided8(xs + 8 * sw, sw));
 #endif
 }
 
@@ -92,50 +108,75 @@ __kernel void conv_direct_weights(__global const float* restrict w, __global flo
 
 // conv2d_direct_regblock: y[nl, g·CO + o, i, j] = bias[g·CO + o] (when hasBias) +
 //   Σ_{c < CI, p, q} xp[nl, g·CI + c, i·SH + p·DH, j·SW + q·DW] · wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o]
-// for the output channels o ∈ [oc0, oc0 + OCB) and columns j ∈ [j0, j0 + 8) of one output row:
-// OCB float8 accumulators; per tap one float8 of inputs (a row segment of xp) times OCB
-// broadcast weights. yOff = n0·G·CO·OH·OW. Global (⌈OW/8⌉, OH, images·G·COPAD/OCB).
+// for the output channels o ∈ [oc0, oc0 + OCB) and 16 output pixels: ROWS 1, columns
+// j ∈ [j0, j0 + 16) of row i0; ROWS 2, columns j ∈ [j0, j0 + 8) of rows i0 and i0 + 1 (lanes 0–7,
+// 8–15; a second row past OH reads row OH − 1 again and is not stored). OCB float16 accumulators;
+// per tap one float16 of inputs times OCB broadcast weights. yOff = n0·G·CO·OH·OW.
+// Global (⌈OW/TW⌉, ⌈OH/ROWS⌉, images·G·COPAD/OCB) with TW = 16/ROWS columns per work-item.
+#define TILE_COLUMNS (16 / ROWS)
 __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global const float* restrict wt,
                                      __global const float* restrict bias, const int hasBias,
                                      __global float* restrict y, const int yOff, const int images,
                                      const int G, const int CI, const int CO, const int COPAD, const int HP, const int WP,
                                      const int KH, const int KW, const int SH, const int SW, const int DH, const int DW,
                                      const int OH, const int OW) {
-    const int jt = get_global_id(0), i = get_global_id(1), id = get_global_id(2);
+    const int jt = get_global_id(0), it = get_global_id(1), id = get_global_id(2);
     const int blocks = COPAD / OCB;
-    if (jt * 8 >= OW || i >= OH || id >= images * G * blocks) return;
+    if (jt * TILE_COLUMNS >= OW || it * ROWS >= OH || id >= images * G * blocks) return;
     const int nl = id / (G * blocks), g = (id / blocks) % G, oc0 = (id % blocks) * OCB;
-    const int j0 = jt * 8, taps = KH * KW;
+    const int j0 = jt * TILE_COLUMNS, i0 = it * ROWS, taps = KH * KW;
+#if ROWS == 2
+    const int secondRow = (min(i0 + 1, OH - 1) - i0) * SH * WP;  // xp offset of the second row
+#endif
 
-    float8 acc[OCB];
-    _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = (float8)(0.0f);
+    float16 acc[OCB];
+    _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = (float16)(0.0f);
 
     for (int c = 0; c < CI; ++c) {
-        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + j0 * SW;
+        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + i0 * SH * WP + j0 * SW;
         __global const float* weights = wt + (g * CI + c) * taps * COPAD + oc0;
         for (int p = 0; p < KH; ++p) {
-            __global const float* row = plane + (i * SH + p * DH) * WP;
+            __global const float* row = plane + p * DH * WP;
             for (int q = 0; q < KW; ++q) {
                 __global const float* xs = row + q * DW;
-                const float8 xv = load_strided8(xs, SW);
+#if ROWS == 2
+                const float16 xv = (float16)(load_strided8(xs, SW), load_strided8(xs + secondRow, SW));
+#else
+                const float16 xv = load_strided16(xs, SW);
+#endif
                 __global const float* wv = weights + (p * KW + q) * COPAD;
-                _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = fma((float8)(wv[o]), xv, acc[o]);
+                _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = fma((float16)(wv[o]), xv, acc[o]);
             }
         }
     }
 
+    const int columns = min(TILE_COLUMNS, OW - j0);
     _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
         const int oc = oc0 + o;
         if (oc < CO) {
-            const float8 out = hasBias ? acc[o] + (float8)(bias[g * CO + oc]) : acc[o];
-            __global float* yrow = y + yOff + ((nl * G * CO + g * CO + oc) * OH + i) * OW + j0;
-            if (j0 + 8 <= OW) {
-                vstore8(out, 0, yrow);
+            const float16 out = hasBias ? acc[o] + (float16)(bias[g * CO + oc]) : acc[o];
+            __global float* yrow = y + yOff + ((nl * G * CO + g * CO + oc) * OH + i0) * OW + j0;
+#if ROWS == 2
+            const int rows = min(2, OH - i0);
+            if (columns == 8) {
+                vstore8(out.lo, 0, yrow);
+                if (rows == 2) vstore8(out.hi, 0, yrow + OW);
             } else {
-                float lanes[8];
-                vstore8(out, 0, lanes);
-                for (int l = 0; l < OW - j0; ++l) yrow[l] = lanes[l];
+                float lanes[16];
+                vstore16(out, 0, lanes);
+                for (int r = 0; r < rows; ++r) {
+                    for (int l = 0; l < columns; ++l) yrow[r * OW + l] = lanes[r * 8 + l];
+                }
             }
+#else
+            if (columns == 16) {
+                vstore16(out, 0, yrow);
+            } else {
+                float lanes[16];
+                vstore16(out, 0, lanes);
+                for (int l = 0; l < columns; ++l) yrow[l] = lanes[l];
+            }
+#endif
         }
     }
 }

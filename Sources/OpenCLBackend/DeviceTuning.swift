@@ -91,24 +91,31 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     public var shortRegisterTile: RegisterTile
     /// `gemm_local_tiles` shape.
     public var localTile: LocalTile
-    /// OCB of Kernels/conv_direct.cl: output channels per work-item, 1…16.
+    /// OCB of Kernels/conv_direct.cl's forward kernel for outputs at least 16 columns wide (one
+    /// row of 16 columns per work-item): output channels per work-item, 1…16.
     public var directOutputChannels: Int
+    /// OCB for narrower outputs (8 columns of two rows per work-item), 1…16.
+    public var narrowDirectOutputChannels: Int
     /// The measured convolution algorithm per pass and shape class, keyed `"<pass>/<class>"`
     /// (see `convolutionAlgorithm(_:_:)`); a missing entry uses the backend's static rule.
     public var convolutionAlgorithms: [String: ConvolutionAlgorithm]
 
     public init(
         registerTile: RegisterTile, shortRegisterTile: RegisterTile, localTile: LocalTile, directOutputChannels: Int,
-        convolutionAlgorithms: [String: ConvolutionAlgorithm] = [:]
+        narrowDirectOutputChannels: Int, convolutionAlgorithms: [String: ConvolutionAlgorithm] = [:]
     ) {
         self.registerTile = registerTile; self.shortRegisterTile = shortRegisterTile
         self.localTile = localTile; self.directOutputChannels = directOutputChannels
+        self.narrowDirectOutputChannels = narrowDirectOutputChannels
         self.convolutionAlgorithms = convolutionAlgorithms
     }
 
-    enum CodingKeys: String, CodingKey { case registerTile, shortRegisterTile, localTile, directOutputChannels, convolutionAlgorithms }
+    enum CodingKeys: String, CodingKey {
+        case registerTile, shortRegisterTile, localTile, directOutputChannels, narrowDirectOutputChannels, convolutionAlgorithms
+    }
 
-    /// Decodes cache files written before the algorithm choice existed (no entry: the static rule).
+    /// Decodes cache files written before the algorithm choice existed (no entry: the static rule)
+    /// and before the narrow outputs had their own OCB (none: the default).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -116,6 +123,8 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
             shortRegisterTile: try c.decode(RegisterTile.self, forKey: .shortRegisterTile),
             localTile: try c.decode(LocalTile.self, forKey: .localTile),
             directOutputChannels: try c.decode(Int.self, forKey: .directOutputChannels),
+            narrowDirectOutputChannels: try c.decodeIfPresent(Int.self, forKey: .narrowDirectOutputChannels)
+                ?? Self.defaults.narrowDirectOutputChannels,
             convolutionAlgorithms: try c.decodeIfPresent([String: ConvolutionAlgorithm].self, forKey: .convolutionAlgorithms) ?? [:])
     }
 
@@ -136,10 +145,19 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     /// The values used without tuning. Register tiles: 6 × 16 (12 float8 accumulators, the shape
     /// BLIS uses on AVX2) in general, 8 × 8 when M ≤ 16, where 6-row tiles waste rows and measured
     /// about 2× slower (M = 16, N = 1024, K = 144 convolution GEMMs). Local tiles 64 × 64 × 16 with
-    /// 4 × 4 per work-item (256-item groups). 8 output channels per direct-convolution work-item.
+    /// 4 × 4 per work-item (256-item groups). Direct convolution: 8 output channels per work-item
+    /// on outputs ≥ 16 columns wide, 16 on narrower ones (PoCL, AVX-512 EPYC, batch 128, kernel
+    /// alone: 170 / 206 GFLOP/s at 32×32 / 16×16 with 8 against 150 / 182 with 16; 205 GFLOP/s at
+    /// 8×8 with 16 against 157 with 8).
     public static let defaults = KernelTunables(
         registerTile: RegisterTile(rows: 6, vectors: 2), shortRegisterTile: RegisterTile(rows: 8, vectors: 1),
-        localTile: LocalTile(tileM: 64, tileN: 64, tileK: 16, workM: 4, workN: 4), directOutputChannels: 8)
+        localTile: LocalTile(tileM: 64, tileN: 64, tileK: 16, workM: 4, workN: 4), directOutputChannels: 8,
+        narrowDirectOutputChannels: 16)
+
+    /// OCB of the direct convolution for outputs of `shape`.
+    public func directOutputChannels(for shape: ConvolutionShapeClass) -> Int {
+        shape == .wide ? directOutputChannels : narrowDirectOutputChannels
+    }
 
     /// The register tile for a product with `m` rows.
     public func registerTile(m: Int) -> RegisterTile { m <= Self.shortRowLimit ? shortRegisterTile : registerTile }
@@ -148,13 +166,14 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     public func isValid(on device: Device) -> Bool {
         let keys = Set(ConvolutionPass.allCases.flatMap { pass in ConvolutionShapeClass.allCases.map { Self.algorithmKey(pass, $0) } })
         return registerTile.isValid && shortRegisterTile.isValid && localTile.fits(device) && (1...16).contains(directOutputChannels)
+            && (1...16).contains(narrowDirectOutputChannels)
             && convolutionAlgorithms.keys.allSatisfy(keys.contains)
     }
 
     public var description: String {
         let algorithms = convolutionAlgorithms.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }
         return
-            "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels)"
+            "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels) (narrow \(narrowDirectOutputChannels))"
             + (algorithms.isEmpty ? "" : ", conv " + algorithms.joined(separator: " "))
     }
 }

@@ -9,8 +9,10 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     case shortRegisterTile = "gemm_regblock M≤16"
     /// `gemm_local_tiles`' TS_M/TS_N/TS_K/WPT_M/WPT_N (`KernelTunables.localTile`).
     case localTile = "gemm_local_tiles"
-    /// `conv2d_direct_regblock`'s OCB (`KernelTunables.directOutputChannels`).
+    /// `conv2d_direct_regblock`'s OCB on outputs ≥ 16 columns wide (`KernelTunables.directOutputChannels`).
     case directOutputChannels = "conv2d_direct_regblock"
+    /// Its OCB on narrower outputs (`KernelTunables.narrowDirectOutputChannels`).
+    case narrowDirectOutputChannels = "conv2d_direct_regblock narrow"
     /// The convolution algorithm (direct or GEMM) per pass and shape class
     /// (`KernelTunables.convolutionAlgorithm`), timed on the whole pass as the backend runs it.
     case convForwardNarrow = "conv forward narrow"
@@ -42,8 +44,10 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     /// blocking and direct convolutions on CPUs, local tiles on GPUs), then the convolution
     /// algorithm of every pass and shape class (each pass timed as the backend runs it).
     public static func slots(for tuning: DeviceTuning) -> [TuningSlot] {
-        (tuning.usesLocalMemoryTiles ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels])
-            + convolutionAlgorithmSlots
+        let tiles: [TuningSlot] =
+            tuning.usesLocalMemoryTiles
+            ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels, .narrowDirectOutputChannels]
+        return tiles + convolutionAlgorithmSlots
     }
 
     /// Register tiles tried: TM ∈ {4, 8} × NV ∈ {1, 2}, and the default 6 × 16.
@@ -80,6 +84,10 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
             all = Self.outputChannelBlocks.map {
                 var t = base; t.directOutputChannels = $0; return t
             }
+        case .narrowDirectOutputChannels:
+            all = Self.outputChannelBlocks.map {
+                var t = base; t.narrowDirectOutputChannels = $0; return t
+            }
         default:
             guard let (pass, shape) = convolutionChoice else { return [] }
             all = ConvolutionAlgorithm.allCases.map {
@@ -96,6 +104,7 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .shortRegisterTile: tunables.shortRegisterTile.description
         case .localTile: tunables.localTile.description
         case .directOutputChannels: "OCB=\(tunables.directOutputChannels)"
+        case .narrowDirectOutputChannels: "OCB=\(tunables.narrowDirectOutputChannels)"
         default: convolutionChoice.flatMap { tunables.convolutionAlgorithm($0.pass, $0.shape)?.rawValue } ?? "static rule"
         }
     }
@@ -108,6 +117,7 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .shortRegisterTile: result.shortRegisterTile = source.shortRegisterTile
         case .localTile: result.localTile = source.localTile
         case .directOutputChannels: result.directOutputChannels = source.directOutputChannels
+        case .narrowDirectOutputChannels: result.narrowDirectOutputChannels = source.narrowDirectOutputChannels
         default:
             if let (pass, shape) = convolutionChoice {
                 result.setConvolutionAlgorithm(source.convolutionAlgorithm(pass, shape), pass, shape)
@@ -121,13 +131,12 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         switch self {
         case .registerTile, .shortRegisterTile: .registerBlocked
         case .localTile: .localTiles
-        case .directOutputChannels: nil
         default: nil
         }
     }
 
     /// The problems this slot is timed on: the square product for the general register tile,
-    /// the short product for M ≤ 16, both for local tiles, the convolution for OCB, and the
+    /// the short product for M ≤ 16, both for local tiles, the wide and the narrow convolution for the two OCBs, and the
     /// pass itself at a narrow or wide shape for the algorithm slots.
     func problems(_ set: TuningProblems) -> [TuningProblem] {
         switch self {
@@ -135,6 +144,7 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .shortRegisterTile: return [.gemm(set.short)]
         case .localTile: return [.gemm(set.square), .gemm(set.short)]
         case .directOutputChannels: return [.convolution(set.convolution)]
+        case .narrowDirectOutputChannels: return [.convolution(set.narrowConvolution)]
         default:
             guard let (pass, shape) = convolutionChoice else { return [] }
             return [.convolutionPass(pass, shape == .wide ? set.wideConvolution : set.narrowConvolution)]

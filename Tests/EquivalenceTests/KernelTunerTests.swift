@@ -16,6 +16,7 @@ struct KernelTunerTests {
         t.shortRegisterTile = .init(rows: 8, vectors: 2)
         t.localTile = .init(tileM: 32, tileN: 32, tileK: 16, workM: 2, workN: 2)
         t.directOutputChannels = 4
+        t.narrowDirectOutputChannels = 2
         return t
     }()
 
@@ -54,10 +55,18 @@ struct KernelTunerTests {
         backend.convolutionAlgorithmOverride = .direct
         let params = Conv2dParams(padding: 1)
         let (x, w) = (try backend.zeros([1, 3, 8, 8]), try backend.zeros([5, 3, 3, 3]))
-        let forward = try Self.defines(of: "conv2d_direct_regblock", on: backend) {
+        // An 8-column output takes the narrow block and two rows per work-item, a 17-column one
+        // the wide block and one row of 16 columns.
+        let narrow = try Self.defines(of: "conv2d_direct_regblock", on: backend) {
             _ = try backend.conv2d(x, weight: w, bias: nil, params: params)
         }
-        #expect(forward?.defines["OCB"] == "4", "\(String(describing: forward))")
+        #expect(narrow?.defines["OCB"] == "2" && narrow?.defines["ROWS"] == "2", "\(String(describing: narrow))")
+        #expect(narrow?.global == [1, 4, 3], "\(String(describing: narrow))")
+        let forward = try Self.defines(of: "conv2d_direct_regblock", on: backend) {
+            _ = try backend.conv2d(backend.zeros([1, 3, 8, 17]), weight: w, bias: nil, params: params)
+        }
+        #expect(forward?.defines["OCB"] == "4" && forward?.defines["ROWS"] == "1", "\(String(describing: forward))")
+        #expect(forward?.global == [2, 8, 2], "\(String(describing: forward))")
         let weightGradient = try Self.defines(of: "conv2d_direct_weight_grad_partial", on: backend) {
             _ = try backend.conv2dBackwardWeight(backend.zeros([1, 5, 8, 8]), input: x, weightShape: [5, 3, 3, 3], params: params)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import OpenCLBackend
+import OpenCLRuntime
 import ReferenceBackend
 import TensorCore
 import Testing
@@ -109,35 +110,46 @@ struct KernelTuningDeviceTests {
         var seed: UInt64 = 0x5245_2000
         let cases = VerificationSuite.realConvolutionCases(batch: 8, seed: &seed)
         let expected = try cases.map { try $0.run(SharedBackends.reference) }
-        for candidate in TuningSlot.directOutputChannels.candidates(on: device) {
+        for candidate in Self.directCandidates(on: device) {
             for algorithm in [ConvolutionAlgorithm.direct, .gemm] {
                 let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
                 backend.convolutionAlgorithmOverride = algorithm
                 for (testCase, wanted) in zip(cases, expected) {
                     let result = Verifier.check(testCase, device: backend, expected: wanted)
-                    #expect(result.passed, "OCB=\(candidate.directOutputChannels) \(algorithm): \(result.failureDescription)")
+                    #expect(result.passed, "\(Self.blocks(candidate)) \(algorithm): \(result.failureDescription)")
                 }
             }
         }
     }
 
+    /// Every candidate of the two direct-convolution channel blocks (wide and narrow outputs).
+    static func directCandidates(on device: Device) -> [KernelTunables] {
+        [TuningSlot.directOutputChannels, .narrowDirectOutputChannels].flatMap { $0.candidates(on: device) }
+    }
+
+    static func blocks(_ t: KernelTunables) -> String { "OCB=\(t.directOutputChannels) narrow OCB=\(t.narrowDirectOutputChannels)" }
+
     /// Forward, input and weight gradients by the direct kernels: odd channel counts (1, 7, 7 per
-    /// group, 31: partial channel blocks for every OCB), groups, stride 2, dilation 2, a 1×1 kernel.
+    /// group, 31: partial channel blocks for every OCB), groups, stride 2, dilation 2, a 1×1 kernel;
+    /// wide outputs (31 columns; 20 at stride 2; 17 at stride 3, the generic loads) with a partial
+    /// last 16-column tile, narrow ones (9, 8 columns) with a partial 8-column tile and odd rows.
     static let convolutionCases: [(x: [Int], w: [Int], params: Conv2dParams)] = [
         ([2, 3, 7, 31], [7, 3, 3, 3], Conv2dParams(padding: 1)),
         ([1, 5, 9, 9], [1, 5, 1, 1], Conv2dParams()),
         ([2, 4, 9, 17], [14, 2, 3, 3], Conv2dParams(stride: 2, padding: 1, groups: 2)),
         ([1, 6, 8, 8], [31, 6, 3, 3], Conv2dParams(padding: 2, dilation: 2)),
+        ([1, 3, 5, 40], [5, 3, 3, 3], Conv2dParams(stride: 2, padding: 1)),
+        ([1, 2, 7, 50], [3, 2, 3, 3], Conv2dParams(stride: 3, padding: 1)),
     ]
 
     @Test func everyConvolutionCandidateIsExact() throws {
         let device = try SharedBackends.requireOpenCL().device, reference = SharedBackends.reference
-        for candidate in TuningSlot.directOutputChannels.candidates(on: device) {
+        for candidate in Self.directCandidates(on: device) {
             let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
             backend.convolutionAlgorithmOverride = .direct
             var rng = SeededRandom(seed: 17)
             for (xShape, wShape, params) in Self.convolutionCases {
-                let label = "OCB=\(candidate.directOutputChannels), x \(xShape) w \(wShape) \(params)"
+                let label = "\(Self.blocks(candidate)), x \(xShape) w \(wShape) \(params)"
                 let x = rng.integers(xShape.reduce(1, *), in: -2...2), w = rng.integers(wShape.reduce(1, *), in: -2...2)
                 let bias = rng.integers(wShape[0], in: -2...2)
                 let yShape = try params.outputShape(input: xShape, weight: wShape)
