@@ -72,7 +72,8 @@ extension OpenCLBackend {
         outputChannelBlock: Int? = nil
     ) throws {
         let shape = ConvolutionShapeClass(outWidth: outSize.w)
-        let block = outputChannelBlock ?? tuning.tunables.directOutputChannels(for: shape)
+        let block = Self.balancedChannelBlock(
+            outputChannelBlock ?? tuning.tunables.directOutputChannels(for: shape), channels: outPerGroup)
         let rows = Self.directRows(shape)
         let tileColumns = 16 / rows
         let outPadded = (outPerGroup + block - 1) / block * block
@@ -177,6 +178,15 @@ extension OpenCLBackend {
         return max(width + 2 * pad, lastRead + 1)
     }
 
+    /// The channel block actually launched for `channels` output channels when `block` is the
+    /// chosen one: the same number of blocks, ⌈channels / block⌉, each as small as it can be, so
+    /// fewer padded channels are computed and thrown away with the same number of work-items
+    /// (20 channels at OCB 16: two blocks of 10, not of 16; 3 channels: one block of 3).
+    public static func balancedChannelBlock(_ block: Int, channels: Int) -> Int {
+        let blocks = (channels + block - 1) / block
+        return (channels + blocks - 1) / blocks
+    }
+
     /// OCB of `conv2d_direct_weight_grad_partial`, fixed rather than the tuned forward OCB: on
     /// PoCL (AVX-512) OCB = 16 made the forward kernel ~15% faster but this one ~1.6× slower
     /// (CIFAR ResNet-20 step, batch 128: 101 → 163 ms per step), so the two are not one choice.
@@ -195,7 +205,7 @@ extension OpenCLBackend {
     /// sums per split of the chunk's images, then one sum over every split.
     func conv2dBackwardWeightDirect(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws {
         let p = g.params
-        let block = Self.weightGradientOutputChannelBlock
+        let block = Self.balancedChannelBlock(Self.weightGradientOutputChannelBlock, channels: g.outChannelsPerGroup)
         let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)
         let outPadded = (outPerGroup + block - 1) / block * block
         let tapBlock = Self.weightGradientTapBlock(kernelWidth: g.kernelW)
