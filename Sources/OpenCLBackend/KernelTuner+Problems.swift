@@ -37,8 +37,8 @@ public struct TuningProblems: Sendable {
     public var square: Gemm
     /// For the M ≤ 16 register tile (and local tiles): a short product.
     public var short: Gemm
-    /// For the direct convolution's channel block on wide outputs (`narrowConvolution` times the
-    /// narrow one's).
+    /// For the direct convolution's channel block on wide outputs (the narrow outputs' block is
+    /// timed on `narrowConvolution`).
     public var convolution: Convolution
     /// For the algorithm of each pass: an output narrower than 16 columns, and a wide one.
     public var narrowConvolution: Convolution
