@@ -7,14 +7,16 @@
 //   (A(i, p) = a[p·lda + i]). op(B) is [K, N]: stored B is [K, N] (B(p, j) = b[p·ldb + j]),
 //   or [N, K] with TRANS_B. C is [M, N] with leading dimension ldc.
 //   Packed B (gemm_pack_b_panels → gemm_regblock with B_PACKED=1): op(B) cut into column
-//   panels of TN = 8·NV columns, panel-major: Bp[nt][p][c] = op(B)(p, nt·TN + c), zero past N.
+//   panels of TN = VW·NV columns, panel-major: Bp[nt][p][c] = op(B)(p, nt·TN + c), zero past N.
 //   Packed A (gemm_pack_a_panels → A_PACKED=1): row panels of TM rows, Ap[mt][p][r] =
 //   op(A)(mt·TM + r, p), zero past M.
 // With β = 0 the old contents of C are never read (NaN in C does not propagate).
 //
 // Tunables (-D):
 //   TM        rows of C per work-item in gemm_regblock (1…8; default 6, as KernelTunables.defaults)
-//   NV        float8 column vectors per work-item in gemm_regblock (1 or 2; default 2), TN = 8·NV
+//   NV        column vectors per work-item in gemm_regblock (1 or 2; default 2), TN = VW·NV
+//   VW        lanes per column vector (8: float8, 256-bit; 16: float16, one AVX-512 register;
+//             default 8)
 //   TRANS_A   1: A is stored [K, M] (gemm_regblock, gemm_pack_a_panels, gemm_local_tiles; default 0)
 //   TRANS_B   1: B is stored [N, K] (gemm_pack_b_panels, gemm_local_tiles; default 0)
 //   A_PACKED  1: gemm_regblock reads A from gemm_pack_a_panels' layout (default 0: stored A)
@@ -34,6 +36,9 @@
 #endif
 #ifndef NV
 #define NV 2
+#endif
+#ifndef VW
+#define VW 8
 #endif
 #ifndef TRANS_A
 #define TRANS_A 0
@@ -63,7 +68,18 @@
 #define WPT_N 4
 #endif
 
-#define TN (8 * NV)
+#define TN (VW * NV)
+
+// The vector type of one B row segment: VW lanes (8 or 16).
+#if VW == 16
+#define floatV float16
+#define vloadV vload16
+#define vstoreV vstore16
+#else
+#define floatV float8
+#define vloadV vload8
+#define vstoreV vstore8
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // gemm_pack_b_panels: Bp[batch][nt][p][c] = op(B)(p, nt·TN + c), 0 where nt·TN + c ≥ N.
@@ -114,8 +130,8 @@ __kernel void gemm_pack_a_panels(__global const float* restrict a, const int aOf
 // ---------------------------------------------------------------------------------------------
 // gemm_regblock: register-blocked GEMM for CPU devices (no local memory).
 // Work-item (nt, mt, batch) computes the TM × TN tile of C at rows mt·TM…, columns nt·TN…:
-// TM·NV float8 accumulators, one pass over K (each step: NV vector loads of a B row segment,
-// TM scalar A loads broadcast into TM·NV fused multiply-adds). Global (⌈N/TN⌉, ⌈M/TM⌉, batch).
+// TM·NV accumulators of VW lanes, one pass over K (each step: NV vector loads of a B row
+// segment, TM scalar A loads broadcast into TM·NV fused multiply-adds). Global (⌈N/TN⌉, ⌈M/TM⌉, batch).
 // A is read in place (TM row pointers, TRANS_A selecting the layout) or, with A_PACKED, from
 // gemm_pack_a_panels' layout (TM contiguous values per step of K).
 // Edge tiles: rows past M read the clamped last row (direct A) or the zero padding (packed A),
@@ -139,7 +155,7 @@ __kernel void gemm_pack_a_panels(__global const float* restrict a, const int aOf
 // acc[r][v] += A(row r, p) · brow[v] for every r, v.
 #define GEMM_RANK1_UPDATE(p)                                                        \
     _Pragma("unroll") for (int r = 0; r < TM; ++r) {                                \
-        const float8 av = (float8)(A_VALUE(r, p));                                  \
+        const floatV av = (floatV)(A_VALUE(r, p));                                  \
         _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] = fma(av, brow[v], acc[r][v]); \
     }
 
@@ -162,23 +178,23 @@ __kernel void gemm_regblock(__global const float* restrict a, const int aOff, co
     _Pragma("unroll") for (int r = 0; r < TM; ++r) arow[r] = A_ROW_BASE(min(i0 + r, M - 1));
 #endif
 
-    float8 acc[TM][NV];
+    floatV acc[TM][NV];
     _Pragma("unroll") for (int r = 0; r < TM; ++r)
-        _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] = (float8)(0.0f);
+        _Pragma("unroll") for (int v = 0; v < NV; ++v) acc[r][v] = (floatV)(0.0f);
 
 #if B_PACKED
     __global const float* bcol = b + nt * K * TN;  // this panel: [K][TN], zero-padded
     for (int p = 0; p < K; ++p) {
-        float8 brow[NV];
-        _Pragma("unroll") for (int v = 0; v < NV; ++v) brow[v] = vload8(0, bcol + p * TN + 8 * v);
+        floatV brow[NV];
+        _Pragma("unroll") for (int v = 0; v < NV; ++v) brow[v] = vloadV(0, bcol + p * TN + VW * v);
         GEMM_RANK1_UPDATE(p)
     }
 #else
     __global const float* bcol = b + j0;
     if (j0 + TN <= N) {
         for (int p = 0; p < K; ++p) {
-            float8 brow[NV];
-            _Pragma("unroll") for (int v = 0; v < NV; ++v) brow[v] = vload8(0, bcol + p * ldb + 8 * v);
+            floatV brow[NV];
+            _Pragma("unroll") for (int v = 0; v < NV; ++v) brow[v] = vloadV(0, bcol + p * ldb + VW * v);
             GEMM_RANK1_UPDATE(p)
         }
     } else {
@@ -187,10 +203,12 @@ __kernel void gemm_regblock(__global const float* restrict a, const int aOff, co
         _Pragma("unroll") for (int q = 0; q < TN; ++q) col[q] = min(q, N - 1 - j0);
         for (int p = 0; p < K; ++p) {
             __global const float* brp = bcol + p * ldb;
-            float8 brow[NV];
-            _Pragma("unroll") for (int v = 0; v < NV; ++v)
-                brow[v] = (float8)(brp[col[8 * v + 0]], brp[col[8 * v + 1]], brp[col[8 * v + 2]], brp[col[8 * v + 3]],
-                                   brp[col[8 * v + 4]], brp[col[8 * v + 5]], brp[col[8 * v + 6]], brp[col[8 * v + 7]]);
+            floatV brow[NV];
+            _Pragma("unroll") for (int v = 0; v < NV; ++v) {
+                float lanes[VW];
+                _Pragma("unroll") for (int q = 0; q < VW; ++q) lanes[q] = brp[col[VW * v + q]];
+                brow[v] = vloadV(0, lanes);
+            }
             GEMM_RANK1_UPDATE(p)
         }
     }
@@ -204,15 +222,15 @@ __kernel void gemm_regblock(__global const float* restrict a, const int aOff, co
             __global float* crow = c + i * ldc + j0;
             _Pragma("unroll") for (int v = 0; v < NV; ++v) {
                 if (fullWidth) {
-                    float8 out = alpha * acc[r][v];
-                    if (beta != 0.0f) out = fma((float8)(beta), vload8(0, crow + 8 * v), out);
-                    vstore8(out, 0, crow + 8 * v);
+                    floatV out = alpha * acc[r][v];
+                    if (beta != 0.0f) out = fma((floatV)(beta), vloadV(0, crow + VW * v), out);
+                    vstoreV(out, 0, crow + VW * v);
                 } else {
-                    float lanes[8];
-                    vstore8(acc[r][v], 0, lanes);
-                    for (int q = 0; q < 8; ++q) {
-                        const int j = j0 + 8 * v + q;
-                        if (j < N) crow[8 * v + q] = beta != 0.0f ? fma(beta, crow[8 * v + q], alpha * lanes[q]) : alpha * lanes[q];
+                    float lanes[VW];
+                    vstoreV(acc[r][v], 0, lanes);
+                    for (int q = 0; q < VW; ++q) {
+                        const int j = j0 + VW * v + q;
+                        if (j < N) crow[VW * v + q] = beta != 0.0f ? fma(beta, crow[VW * v + q], alpha * lanes[q]) : alpha * lanes[q];
                     }
                 }
             }

@@ -5,8 +5,8 @@ import TensorCore
 /// The two GEMM kernels of `Kernels/gemm.cl`.
 public enum GemmKernelVariant: String, Sendable, CaseIterable {
     /// `gemm_regblock` (with `gemm_pack_a_panels` / `gemm_pack_b_panels` for transposed or large
-    /// operands): each work-item keeps a TM × 8·NV tile of C in registers (by default 6 × 16, or
-    /// 8 × 8 when M ≤ 16; see `KernelTunables`), no local memory. For CPU devices.
+    /// operands): each work-item keeps a TM × VW·NV tile of C in registers (by default 6 × 16, or
+    /// 8 × 8 when M ≤ 16, on 8 lanes; see `KernelTunables`), no local memory. For CPU devices.
     case registerBlocked
     /// `gemm_local_tiles`: work-groups stage TS_M × TS_K / TS_K × TS_N tiles in `__local` (by
     /// default 64 × 16 / 16 × 64). For GPUs.

@@ -18,7 +18,7 @@ extension OpenCLBackend {
             try GemmProblem.arguments(p.a) + GemmProblem.arguments(p.b) + p.tailArguments())
     }
 
-    /// `gemm_regblock`: one work-item per `TM × 8·NV` tile of C, accumulated in registers. A is
+    /// `gemm_regblock`: one work-item per `TM × VW·NV` tile of C, accumulated in registers. A is
     /// packed into row panels when transposed and large, B into column panels when transposed or
     /// large and reused by many row tiles; the panels return to the pool once the GEMM is queued.
     func gemmRegisterBlocked(_ p: GemmProblem, tile: KernelTunables.RegisterTile) throws {
@@ -30,11 +30,11 @@ extension OpenCLBackend {
         // large, a new page every step of K): pack it into row panels once it is large.
         let packA = p.transposeA && p.m * p.k >= 1 << 16
         let packedA = packA ? try packAPanels(p, rows: tile.rows, rowTiles: mTiles) : nil
-        let packedB = packB ? try packBPanels(p, vectors: tile.vectors, columns: tile.columns, columnTiles: nTiles) : nil
+        let packedB = packB ? try packBPanels(p, tile: tile, columnTiles: nTiles) : nil
         let aArguments = try packedA?.arguments ?? GemmProblem.arguments(p.a)
         let bArguments = try packedB?.arguments ?? GemmProblem.arguments(p.b)
         let defines = [
-            "TM": "\(tile.rows)", "NV": "\(tile.vectors)", "TRANS_A": defineFlag(p.transposeA && !packA),
+            "TM": "\(tile.rows)", "NV": "\(tile.vectors)", "VW": "\(tile.lanes)", "TRANS_A": defineFlag(p.transposeA && !packA),
             "A_PACKED": defineFlag(packA), "B_PACKED": defineFlag(packB),
         ]
         let local = registerBlockLocalSize(rowTiles: mTiles, columnTiles: nTiles, batch: p.batch)
@@ -74,10 +74,14 @@ extension OpenCLBackend {
         return (panels, try [.buffer(buffer(panels)), .int(0), .index(rows), .index(stride)])
     }
 
-    /// `gemm_pack_b_panels`: B into column panels of `columns = 8·vectors` (N padded to whole
+    /// `gemm_pack_b_panels`: B into column panels of `tile.columns` = VW·NV (N padded to whole
     /// tiles), one per batch item unless B is shared. Returns the panels and the B arguments.
-    func packBPanels(_ p: GemmProblem, vectors: Int, columns: Int, columnTiles: Int) throws -> (panels: Tensor, arguments: [KernelArgument])
+    func packBPanels(
+        _ p: GemmProblem, tile: KernelTunables.RegisterTile, columnTiles: Int
+    ) throws
+        -> (panels: Tensor, arguments: [KernelArgument])
     {
+        let columns = tile.columns
         let nPadded = columnTiles * columns
         let items = p.b.batchStride == 0 ? 1 : p.batch
         try require(items * nPadded * p.k <= Int(Int32.max), "gemm: packed B beyond 32-bit indexing")
@@ -85,7 +89,8 @@ extension OpenCLBackend {
         let stride = p.b.batchStride == 0 ? 0 : nPadded * p.k
         let global = p.transposeB ? [p.k, nPadded, items] : [nPadded, p.k, items]
         try launch(
-            "gemm.cl", "gemm_pack_b_panels", defines: ["NV": "\(vectors)", "TRANS_B": defineFlag(p.transposeB)], global: global,
+            "gemm.cl", "gemm_pack_b_panels",
+            defines: ["NV": "\(tile.vectors)", "VW": "\(tile.lanes)", "TRANS_B": defineFlag(p.transposeB)], global: global,
             try GemmProblem.arguments(p.b) + [.buffer(buffer(panels)), .index(stride), .index(p.n), .index(p.k), .index(items)])
         return (panels, try [.buffer(buffer(panels)), .int(0), .index(columns), .index(stride)])
     }

@@ -50,8 +50,11 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         return tiles + convolutionAlgorithmSlots
     }
 
-    /// Register tiles tried: TM ∈ {4, 8} × NV ∈ {1, 2}, and the default 6 × 16.
-    static let registerTiles = [(4, 1), (4, 2), (6, 2), (8, 1), (8, 2)].map { KernelTunables.RegisterTile(rows: $0.0, vectors: $0.1) }
+    /// Register tiles tried: TM ∈ {4, 8} × NV ∈ {1, 2} and the default 6 × 2 on 8 lanes, and
+    /// TM ∈ {4, 6, 8} × NV ∈ {1, 2} on 16 lanes (512-bit vectors).
+    static let registerTiles =
+        [(4, 1), (4, 2), (6, 2), (8, 1), (8, 2)].map { KernelTunables.RegisterTile(rows: $0.0, vectors: $0.1) }
+        + [(4, 1), (4, 2), (6, 1), (6, 2), (8, 1), (8, 2)].map { KernelTunables.RegisterTile(rows: $0.0, vectors: $0.1, lanes: 16) }
     /// Local tiles tried (TS_M, TS_N, TS_K, WPT_M, WPT_N), where the device's work-group size
     /// and local memory allow: the default, smaller and larger tiles, more work per item, deeper K.
     static let localTiles = [

@@ -54,8 +54,9 @@ struct ConvolutionAlgorithmChoiceTests {
         #expect(ConvolutionShapeClass(outWidth: 1) == .narrow)
     }
 
-    /// A cache entry from before the algorithm choice decodes with no entries (the static rule);
-    /// one with entries round-trips; an unknown key is refused as invalid.
+    /// A cache entry from before the algorithm choice and the lane count decodes with no entries
+    /// (the static rule) and 8-lane register tiles; one with entries and a 16-lane tile
+    /// round-trips; an unknown key and a lane count the kernel lacks are refused as invalid.
     @Test func cacheEntriesOldAndNewDecode() throws {
         let device = try SharedBackends.requireOpenCL().device
         let old =
@@ -65,13 +66,18 @@ struct ConvolutionAlgorithmChoiceTests {
 
         var tuned = KernelTunables.defaults
         tuned.setConvolutionAlgorithm(.gemm, .weightGradient, .narrow)
+        tuned.registerTile = .init(rows: 8, vectors: 2, lanes: 16)
         let again = try JSONDecoder().decode(KernelTunables.self, from: JSONEncoder().encode(tuned))
         #expect(
             again == tuned && again.convolutionAlgorithm(.weightGradient, .narrow) == .gemm
-                && again.convolutionAlgorithm(.forward, .wide) == nil)
+                && again.convolutionAlgorithm(.forward, .wide) == nil && again.registerTile.lanes == 16
+                && again.shortRegisterTile.lanes == 8)
         #expect(again.isValid(on: device))
         var unknown = tuned
         unknown.convolutionAlgorithms["backward/huge"] = .direct
         #expect(!unknown.isValid(on: device))
+        var oddLanes = tuned
+        oddLanes.shortRegisterTile.lanes = 12
+        #expect(!oddLanes.isValid(on: device))
     }
 }

@@ -13,7 +13,7 @@ struct KernelTunerTests {
     static let injected: KernelTunables = {
         var t = KernelTunables.defaults
         t.registerTile = .init(rows: 4, vectors: 1)
-        t.shortRegisterTile = .init(rows: 8, vectors: 2)
+        t.shortRegisterTile = .init(rows: 8, vectors: 2, lanes: 16)
         t.localTile = .init(tileM: 32, tileN: 32, tileK: 16, workM: 2, workN: 2)
         t.directOutputChannels = 4
         t.narrowDirectOutputChannels = 2
@@ -43,9 +43,12 @@ struct KernelTunerTests {
 
         backend.gemmVariantOverride = .registerBlocked
         let wide = try Self.defines(of: "gemm_regblock", on: backend) { try Self.product(backend, m: 93) }
-        #expect(wide?.defines["TM"] == "4" && wide?.defines["NV"] == "1", "\(String(describing: wide))")
+        #expect(wide?.defines["TM"] == "4" && wide?.defines["NV"] == "1" && wide?.defines["VW"] == "8", "\(String(describing: wide))")
+        #expect(wide?.global == [3, 24, 1], "\(String(describing: wide))")
+        // 8 × 32 tiles (two vectors of 16 lanes): one work-item covers the 7 × 24 product.
         let short = try Self.defines(of: "gemm_regblock", on: backend) { try Self.product(backend, m: 7) }
-        #expect(short?.defines["TM"] == "8" && short?.defines["NV"] == "2", "\(String(describing: short))")
+        #expect(short?.defines["TM"] == "8" && short?.defines["NV"] == "2" && short?.defines["VW"] == "16", "\(String(describing: short))")
+        #expect(short?.global == [1, 1, 1], "\(String(describing: short))")
 
         backend.gemmVariantOverride = .localTiles
         let tiled = try Self.defines(of: "gemm_local_tiles", on: backend) { try Self.product(backend, m: 93) }
