@@ -1,6 +1,6 @@
 // conv_direct.cl — register-blocked direct 2-D convolution (NCHW), chosen on CPU devices (correct
-// anywhere): no column matrix; each forward work-item keeps OCB output channels × 16 output pixels
-// in float16 registers (16 columns of one row, or 8 columns of two rows).
+// anywhere): no column matrix; each forward work-item keeps OCB output channels × VECS·16 output
+// pixels in float16 registers (each vector 16 columns of one row, or 8 columns of two rows).
 //
 // Layout: the input is first copied zero-padded, xp [images, C, HP, WP] (conv_pad_input), so
 // the inner loop has no bounds checks: output (i, j) with tap (p, q) reads xp row i·SH + p·DH,
@@ -20,6 +20,9 @@
 //             directOutputChannels for the output's shape class, tuned per device by KernelTuner)
 //   ROWS      output rows per forward work-item: 1 (default: 16 columns of one row) or 2 (8
 //             columns of two rows, for outputs narrower than 16 columns)
+//   VECS      16-pixel vectors per forward work-item (1, default, or 2: the next ROWS rows too),
+//             so each broadcast weight feeds VECS FMAs (the host passes KernelTunables'
+//             directVectors for the output's shape class)
 //   STRIDE_W  1 or 2: specialized loads for that column stride (vload8 / vload16().even);
 //             0 (default): any stride, scalar loads
 //   KWB       taps of one filter row per work-item of the weight gradient (default 1): each dy
@@ -40,6 +43,9 @@
 #endif
 #ifndef ROWS
 #define ROWS 1
+#endif
+#ifndef VECS
+#define VECS 1
 #endif
 
 // conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
@@ -108,12 +114,15 @@ __kernel void conv_direct_weights(__global const float* restrict w, __global flo
 
 // conv2d_direct_regblock: y[nl, g·CO + o, i, j] = bias[g·CO + o] (when hasBias) +
 //   Σ_{c < CI, p, q} xp[nl, g·CI + c, i·SH + p·DH, j·SW + q·DW] · wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o]
-// for the output channels o ∈ [oc0, oc0 + OCB) and 16 output pixels: ROWS 1, columns
-// j ∈ [j0, j0 + 16) of row i0; ROWS 2, columns j ∈ [j0, j0 + 8) of rows i0 and i0 + 1 (lanes 0–7,
-// 8–15; a second row past OH reads row OH − 1 again and is not stored). OCB float16 accumulators;
-// per tap one float16 of inputs times OCB broadcast weights. yOff = n0·G·CO·OH·OW.
-// Global (⌈OW/TW⌉, ⌈OH/ROWS⌉, images·G·COPAD/OCB) with TW = 16/ROWS columns per work-item.
+// for the output channels o ∈ [oc0, oc0 + OCB) and VECS vectors of 16 output pixels each:
+// ROWS 1, vector v takes columns j ∈ [j0, j0 + 16) of row i0 + v; ROWS 2, columns
+// j ∈ [j0, j0 + 8) of rows i0 + 2v and i0 + 2v + 1 (lanes 0–7, 8–15). A row past OH reads row
+// OH − 1 again and is not stored. OCB·VECS float16 accumulators; per tap VECS float16s of
+// inputs times OCB broadcast weights, so each weight loaded feeds VECS fused multiply-adds.
+// yOff = n0·G·CO·OH·OW.
+// Global (⌈OW/TW⌉, ⌈OH/(ROWS·VECS)⌉, images·G·COPAD/OCB) with TW = 16/ROWS columns per work-item.
 #define TILE_COLUMNS (16 / ROWS)
+#define TILE_ROWS (ROWS * VECS)
 __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global const float* restrict wt,
                                      __global const float* restrict bias, const int hasBias,
                                      __global float* restrict y, const int yOff, const int images,
@@ -122,15 +131,17 @@ __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global
                                      const int OH, const int OW) {
     const int jt = get_global_id(0), it = get_global_id(1), id = get_global_id(2);
     const int blocks = COPAD / OCB;
-    if (jt * TILE_COLUMNS >= OW || it * ROWS >= OH || id >= images * G * blocks) return;
+    if (jt * TILE_COLUMNS >= OW || it * TILE_ROWS >= OH || id >= images * G * blocks) return;
     const int nl = id / (G * blocks), g = (id / blocks) % G, oc0 = (id % blocks) * OCB;
-    const int j0 = jt * TILE_COLUMNS, i0 = it * ROWS, taps = KH * KW;
-#if ROWS == 2
-    const int secondRow = (min(i0 + 1, OH - 1) - i0) * SH * WP;  // xp offset of the second row
-#endif
+    const int j0 = jt * TILE_COLUMNS, i0 = it * TILE_ROWS, taps = KH * KW;
+    // xp offset of each output row of the tile from row i0 (rows past OH clamped to OH − 1).
+    int rowOffset[TILE_ROWS];
+    _Pragma("unroll") for (int r = 0; r < TILE_ROWS; ++r) rowOffset[r] = (min(i0 + r, OH - 1) - i0) * SH * WP;
 
-    float16 acc[OCB];
-    _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = (float16)(0.0f);
+    float16 acc[VECS][OCB];
+    _Pragma("unroll") for (int v = 0; v < VECS; ++v) {
+        _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[v][o] = (float16)(0.0f);
+    }
 
     for (int c = 0; c < CI; ++c) {
         __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + i0 * SH * WP + j0 * SW;
@@ -139,13 +150,19 @@ __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global
             __global const float* row = plane + p * DH * WP;
             for (int q = 0; q < KW; ++q) {
                 __global const float* xs = row + q * DW;
+                float16 xv[VECS];
+                _Pragma("unroll") for (int v = 0; v < VECS; ++v) {
 #if ROWS == 2
-                const float16 xv = (float16)(load_strided8(xs, SW), load_strided8(xs + secondRow, SW));
+                    xv[v] = (float16)(load_strided8(xs + rowOffset[2 * v], SW), load_strided8(xs + rowOffset[2 * v + 1], SW));
 #else
-                const float16 xv = load_strided16(xs, SW);
+                    xv[v] = load_strided16(xs + rowOffset[v], SW);
 #endif
+                }
                 __global const float* wv = weights + (p * KW + q) * COPAD;
-                _Pragma("unroll") for (int o = 0; o < OCB; ++o) acc[o] = fma((float16)(wv[o]), xv, acc[o]);
+                _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
+                    const float16 w = (float16)(wv[o]);
+                    _Pragma("unroll") for (int v = 0; v < VECS; ++v) acc[v][o] = fma(w, xv[v], acc[v][o]);
+                }
             }
         }
     }
@@ -153,11 +170,16 @@ __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global
     const int columns = min(TILE_COLUMNS, OW - j0);
     _Pragma("unroll") for (int o = 0; o < OCB; ++o) {
         const int oc = oc0 + o;
-        if (oc < CO) {
-            const float16 out = hasBias ? acc[o] + (float16)(bias[g * CO + oc]) : acc[o];
-            __global float* yrow = y + yOff + ((nl * G * CO + g * CO + oc) * OH + i0) * OW + j0;
+        if (oc >= CO) continue;
+        const float b = hasBias ? bias[g * CO + oc] : 0.0f;
+        __global float* yplane = y + yOff + (nl * G * CO + g * CO + oc) * OH * OW + j0;
+        _Pragma("unroll") for (int v = 0; v < VECS; ++v) {
+            const int iv = i0 + v * ROWS;  // first output row of vector v
+            if (iv >= OH) continue;
+            const float16 out = hasBias ? acc[v][o] + (float16)(b) : acc[v][o];
+            __global float* yrow = yplane + iv * OW;
 #if ROWS == 2
-            const int rows = min(2, OH - i0);
+            const int rows = min(2, OH - iv);
             if (columns == 8) {
                 vstore8(out.lo, 0, yrow);
                 if (rows == 2) vstore8(out.hi, 0, yrow + OW);

@@ -110,26 +110,35 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     public var directOutputChannels: Int
     /// OCB for narrower outputs (8 columns of two rows per work-item), 1…16.
     public var narrowDirectOutputChannels: Int
+    /// VECS of the forward kernel for outputs at least 16 columns wide: 16-pixel vectors per
+    /// work-item (1 or 2; each broadcast weight feeds VECS fused multiply-adds), OCB·VECS ≤ 24.
+    public var directVectors: Int
+    /// VECS for narrower outputs.
+    public var narrowDirectVectors: Int
     /// The measured convolution algorithm per pass and shape class, keyed `"<pass>/<class>"`
     /// (see `convolutionAlgorithm(_:_:)`); a missing entry uses the backend's static rule.
     public var convolutionAlgorithms: [String: ConvolutionAlgorithm]
 
     public init(
         registerTile: RegisterTile, shortRegisterTile: RegisterTile, localTile: LocalTile, directOutputChannels: Int,
-        narrowDirectOutputChannels: Int, convolutionAlgorithms: [String: ConvolutionAlgorithm] = [:]
+        narrowDirectOutputChannels: Int, directVectors: Int = 1, narrowDirectVectors: Int = 1,
+        convolutionAlgorithms: [String: ConvolutionAlgorithm] = [:]
     ) {
         self.registerTile = registerTile; self.shortRegisterTile = shortRegisterTile
         self.localTile = localTile; self.directOutputChannels = directOutputChannels
         self.narrowDirectOutputChannels = narrowDirectOutputChannels
+        self.directVectors = directVectors; self.narrowDirectVectors = narrowDirectVectors
         self.convolutionAlgorithms = convolutionAlgorithms
     }
 
     enum CodingKeys: String, CodingKey {
-        case registerTile, shortRegisterTile, localTile, directOutputChannels, narrowDirectOutputChannels, convolutionAlgorithms
+        case registerTile, shortRegisterTile, localTile, directOutputChannels, narrowDirectOutputChannels, directVectors
+        case narrowDirectVectors, convolutionAlgorithms
     }
 
     /// Decodes cache files written before the algorithm choice existed (no entry: the static rule)
-    /// and before the narrow outputs had their own OCB (none: the default).
+    /// and before the narrow outputs had their own OCB or the direct kernel its VECS (none: the
+    /// default).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -139,6 +148,8 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
             directOutputChannels: try c.decode(Int.self, forKey: .directOutputChannels),
             narrowDirectOutputChannels: try c.decodeIfPresent(Int.self, forKey: .narrowDirectOutputChannels)
                 ?? Self.defaults.narrowDirectOutputChannels,
+            directVectors: try c.decodeIfPresent(Int.self, forKey: .directVectors) ?? Self.defaults.directVectors,
+            narrowDirectVectors: try c.decodeIfPresent(Int.self, forKey: .narrowDirectVectors) ?? Self.defaults.narrowDirectVectors,
             convolutionAlgorithms: try c.decodeIfPresent([String: ConvolutionAlgorithm].self, forKey: .convolutionAlgorithms) ?? [:])
     }
 
@@ -162,17 +173,31 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     /// 4 × 4 per work-item (256-item groups). Direct convolution: 8 output channels per work-item
     /// on outputs ≥ 16 columns wide, 16 on narrower ones (PoCL, AVX-512 EPYC, batch 128, kernel
     /// alone: 170 / 206 GFLOP/s at 32×32 / 16×16 with 8 against 150 / 182 with 16; 205 GFLOP/s at
-    /// 8×8 with 16 against 157 with 8). The register tiles stay on 8 lanes, which every device
-    /// holds without spilling; the tuner tries 16 (on a Zen 5 EPYC, whose FMA units are 512 bits
-    /// wide, TM=8 NV=2 VW=16 ran 250 GFLOP/s at 256³ against 170 for the best 8-lane tile).
+    /// 8×8 with 16 against 157 with 8), one 16-pixel vector per work-item. The register tiles stay
+    /// on 8 lanes and the direct kernel on one vector, which every device holds without spilling;
+    /// the tuner tries 16 lanes and two vectors (on a Zen 5 EPYC, whose FMA units are 512 bits
+    /// wide, TM=8 NV=2 VW=16 ran 250 GFLOP/s at 256³ against 170 for the best 8-lane tile, and
+    /// OCB 8 × 2 vectors 229 against 206 for OCB 16 × 1 at 32×32, batch 32).
     public static let defaults = KernelTunables(
         registerTile: RegisterTile(rows: 6, vectors: 2), shortRegisterTile: RegisterTile(rows: 8, vectors: 1),
         localTile: LocalTile(tileM: 64, tileN: 64, tileK: 16, workM: 4, workN: 4), directOutputChannels: 8,
         narrowDirectOutputChannels: 16)
 
-    /// OCB of the direct convolution for outputs of `shape`.
-    public func directOutputChannels(for shape: ConvolutionShapeClass) -> Int {
-        shape == .wide ? directOutputChannels : narrowDirectOutputChannels
+    /// OCB and VECS of the direct convolution for outputs of `shape`.
+    public func directBlock(for shape: ConvolutionShapeClass) -> DirectBlock {
+        shape == .wide
+            ? DirectBlock(outputChannels: directOutputChannels, vectors: directVectors)
+            : DirectBlock(outputChannels: narrowDirectOutputChannels, vectors: narrowDirectVectors)
+    }
+
+    /// A forward work-item's block of `conv2d_direct_regblock`: OCB output channels × VECS
+    /// vectors of 16 pixels.
+    public struct DirectBlock: Sendable, Hashable, CustomStringConvertible {
+        public var outputChannels: Int, vectors: Int
+        public init(outputChannels: Int, vectors: Int) { self.outputChannels = outputChannels; self.vectors = vectors }
+        /// OCB 1…16, VECS 1 or 2, at most 24 accumulators (of the 32 AVX-512 registers).
+        public var isValid: Bool { (1...16).contains(outputChannels) && (1...2).contains(vectors) && outputChannels * vectors <= 24 }
+        public var description: String { "OCB=\(outputChannels)" + (vectors == 1 ? "" : " VECS=\(vectors)") }
     }
 
     /// The register tile for a product with `m` rows.
@@ -181,15 +206,15 @@ public struct KernelTunables: Codable, Sendable, Hashable, CustomStringConvertib
     /// Whether every value is one the kernels accept on `device` (a cache file is checked with this).
     public func isValid(on device: Device) -> Bool {
         let keys = Set(ConvolutionPass.allCases.flatMap { pass in ConvolutionShapeClass.allCases.map { Self.algorithmKey(pass, $0) } })
-        return registerTile.isValid && shortRegisterTile.isValid && localTile.fits(device) && (1...16).contains(directOutputChannels)
-            && (1...16).contains(narrowDirectOutputChannels)
+        return registerTile.isValid && shortRegisterTile.isValid && localTile.fits(device) && directBlock(for: .wide).isValid
+            && directBlock(for: .narrow).isValid
             && convolutionAlgorithms.keys.allSatisfy(keys.contains)
     }
 
     public var description: String {
         let algorithms = convolutionAlgorithms.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.rawValue)" }
         return
-            "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct OCB=\(directOutputChannels) (narrow \(narrowDirectOutputChannels))"
+            "regblock \(registerTile), regblock M≤\(Self.shortRowLimit) \(shortRegisterTile), local \(localTile), direct \(directBlock(for: .wide)) (narrow \(directBlock(for: .narrow)))"
             + (algorithms.isEmpty ? "" : ", conv " + algorithms.joined(separator: " "))
     }
 }

@@ -194,7 +194,7 @@ final class TuningWorkspace {
                 height: c.height, width: c.width, kernel: (c.kernel, c.kernel), stride: (1, 1),
                 pad: (c.pad, c.pad), dilation: (1, 1), output: (c.outHeight, c.outWidth),
                 weights: p.inputs[1], flip: false, bias: nil, into: p.output,
-                outputChannelBlock: tunables.directOutputChannels(for: ConvolutionShapeClass(outWidth: c.outWidth)))
+                block: tunables.directBlock(for: ConvolutionShapeClass(outWidth: c.outWidth)))
         }
     }
 

@@ -4,8 +4,8 @@ import OpenCLRuntime
 /// device and its `DeviceTuning` when the backend opens: work-group sizes, group counts, vector
 /// widths and block counts of the element-wise, reduction, top-k, sort and GEMM launches.
 ///
-/// The kernel tile sizes the tuner measures (`-D TM`, `NV`, `TS_*`, the direct convolution's
-/// channel block) live in `KernelTunables`; these are the fixed rules beside them. Two device
+/// The kernel tile sizes the tuner measures (`-D TM`, `NV`, `VW`, `TS_*`, the direct convolution's
+/// channel block and vectors) live in `KernelTunables`; these are the fixed rules beside them. Two device
 /// classes matter: CPU devices (PoCL runs a work-group's items one after another on one core, so
 /// groups are small and few per compute unit), and devices with dedicated local memory (GPUs:
 /// wide `__local` trees, many groups in flight).

@@ -62,19 +62,20 @@ extension OpenCLBackend {
     /// `[N, G·CI, H, W]` and `output` `[N, G·CO, OH, OW]`. `flip = false`: `weights` is the forward
     /// kernel `[G·CO, CI, KH, KW]`; `flip = true`: it is `[G·CI, CO, KH, KW]`, used flipped with
     /// its channel roles swapped (the input gradient of a stride-1 convolution). A work-item takes
-    /// 16 output pixels: 16 columns of one row when OW ≥ 16, else 8 columns of two rows
-    /// (`directRows`). `outputChannelBlock` (the kernel's OCB; default the tuned
-    /// `directOutputChannels(for:)` of the output's shape class) lets `KernelTuner` run its candidates.
+    /// VECS vectors of 16 output pixels: each 16 columns of one row when OW ≥ 16, else 8 columns
+    /// of two rows (`directRows`). `block` (the kernel's OCB and VECS; default the tuned
+    /// `directBlock(for:)` of the output's shape class) lets `KernelTuner` run its candidates.
     func convDirect(
         _ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
         kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
         output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
-        outputChannelBlock: Int? = nil
+        block chosen: KernelTunables.DirectBlock? = nil
     ) throws {
         let shape = ConvolutionShapeClass(outWidth: outSize.w)
-        let block = Self.balancedChannelBlock(
-            outputChannelBlock ?? tuning.tunables.directOutputChannels(for: shape), channels: outPerGroup)
+        let chosen = chosen ?? tuning.tunables.directBlock(for: shape)
+        let block = Self.balancedChannelBlock(chosen.outputChannels, channels: outPerGroup)
         let rows = Self.directRows(shape)
+        let tileRows = rows * chosen.vectors
         let tileColumns = 16 / rows
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = kernel.h * kernel.w
@@ -99,8 +100,8 @@ extension OpenCLBackend {
                 paddedWidth: paddedW, chunk: chunk)
             try launch(
                 "conv_direct.cl", "conv2d_direct_regblock",
-                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "ROWS": "\(rows)"],
-                global: [columnTiles, (outSize.h + rows - 1) / rows, chunk.count * groups * (outPadded / block)],
+                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "ROWS": "\(rows)", "VECS": "\(chosen.vectors)"],
+                global: [columnTiles, (outSize.h + tileRows - 1) / tileRows, chunk.count * groups * (outPadded / block)],
                 [
                     .buffer(buffer(padded)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
                     .buffer(buffer(output)), .index(chunk.start * groups * outPerGroup * outSize.h * outSize.w), .index(chunk.count),

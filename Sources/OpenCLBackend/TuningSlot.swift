@@ -9,9 +9,10 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     case shortRegisterTile = "gemm_regblock M≤16"
     /// `gemm_local_tiles`' TS_M/TS_N/TS_K/WPT_M/WPT_N (`KernelTunables.localTile`).
     case localTile = "gemm_local_tiles"
-    /// `conv2d_direct_regblock`'s OCB on outputs ≥ 16 columns wide (`KernelTunables.directOutputChannels`).
+    /// `conv2d_direct_regblock`'s OCB and VECS on outputs ≥ 16 columns wide
+    /// (`KernelTunables.directOutputChannels`, `directVectors`).
     case directOutputChannels = "conv2d_direct_regblock"
-    /// Its OCB on narrower outputs (`KernelTunables.narrowDirectOutputChannels`).
+    /// Its OCB and VECS on narrower outputs (`narrowDirectOutputChannels`, `narrowDirectVectors`).
     case narrowDirectOutputChannels = "conv2d_direct_regblock narrow"
     /// The convolution algorithm (direct or GEMM) per pass and shape class
     /// (`KernelTunables.convolutionAlgorithm`), timed on the whole pass as the backend runs it.
@@ -62,8 +63,12 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         (128, 128, 16, 8, 8), (64, 64, 32, 4, 4),
     ]
     .map { KernelTunables.LocalTile(tileM: $0.0, tileN: $0.1, tileK: $0.2, workM: $0.3, workN: $0.4) }
-    /// Output-channel blocks tried for the direct convolution.
-    static let outputChannelBlocks = [4, 8, 16]
+    /// Blocks tried for the direct convolution: OCB ∈ {4, 8, 16} with one vector of 16 pixels,
+    /// OCB ∈ {4, 8, 12} with two (each weight loaded feeds two FMAs: on 512-bit FMA units one
+    /// vector per weight leaves the loads, not the FMAs, the limit).
+    static let directBlocks = [(4, 1), (8, 1), (16, 1), (4, 2), (8, 2), (12, 2)].map {
+        KernelTunables.DirectBlock(outputChannels: $0.0, vectors: $0.1)
+    }
 
     /// Every candidate this slot can choose on `device`: `KernelTunables.defaults` with this
     /// slot's value replaced, each valid on the device.
@@ -84,12 +89,12 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
                 var t = base; t.localTile = $0; return t
             }
         case .directOutputChannels:
-            all = Self.outputChannelBlocks.map {
-                var t = base; t.directOutputChannels = $0; return t
+            all = Self.directBlocks.map {
+                var t = base; t.directOutputChannels = $0.outputChannels; t.directVectors = $0.vectors; return t
             }
         case .narrowDirectOutputChannels:
-            all = Self.outputChannelBlocks.map {
-                var t = base; t.narrowDirectOutputChannels = $0; return t
+            all = Self.directBlocks.map {
+                var t = base; t.narrowDirectOutputChannels = $0.outputChannels; t.narrowDirectVectors = $0.vectors; return t
             }
         default:
             guard let (pass, shape) = convolutionChoice else { return [] }
@@ -106,8 +111,8 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .registerTile: tunables.registerTile.description
         case .shortRegisterTile: tunables.shortRegisterTile.description
         case .localTile: tunables.localTile.description
-        case .directOutputChannels: "OCB=\(tunables.directOutputChannels)"
-        case .narrowDirectOutputChannels: "OCB=\(tunables.narrowDirectOutputChannels)"
+        case .directOutputChannels: tunables.directBlock(for: .wide).description
+        case .narrowDirectOutputChannels: tunables.directBlock(for: .narrow).description
         default: convolutionChoice.flatMap { tunables.convolutionAlgorithm($0.pass, $0.shape)?.rawValue } ?? "static rule"
         }
     }
@@ -119,8 +124,10 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .registerTile: result.registerTile = source.registerTile
         case .shortRegisterTile: result.shortRegisterTile = source.shortRegisterTile
         case .localTile: result.localTile = source.localTile
-        case .directOutputChannels: result.directOutputChannels = source.directOutputChannels
-        case .narrowDirectOutputChannels: result.narrowDirectOutputChannels = source.narrowDirectOutputChannels
+        case .directOutputChannels:
+            result.directOutputChannels = source.directOutputChannels; result.directVectors = source.directVectors
+        case .narrowDirectOutputChannels:
+            result.narrowDirectOutputChannels = source.narrowDirectOutputChannels; result.narrowDirectVectors = source.narrowDirectVectors
         default:
             if let (pass, shape) = convolutionChoice {
                 result.setConvolutionAlgorithm(source.convolutionAlgorithm(pass, shape), pass, shape)

@@ -32,10 +32,10 @@ struct KernelSourceTests {
     @Test func kernelDefaultsAreTheTunersDefaults() {
         let d = KernelTunables.defaults
         let expected: [(String, String, Int)] = [
-            ("gemm.cl", "TM", d.registerTile.rows), ("gemm.cl", "NV", d.registerTile.vectors),
+            ("gemm.cl", "TM", d.registerTile.rows), ("gemm.cl", "NV", d.registerTile.vectors), ("gemm.cl", "VW", d.registerTile.lanes),
             ("gemm.cl", "TS_M", d.localTile.tileM), ("gemm.cl", "TS_N", d.localTile.tileN), ("gemm.cl", "TS_K", d.localTile.tileK),
             ("gemm.cl", "WPT_M", d.localTile.workM), ("gemm.cl", "WPT_N", d.localTile.workN),
-            ("conv_direct.cl", "OCB", d.directOutputChannels),
+            ("conv_direct.cl", "OCB", d.directOutputChannels), ("conv_direct.cl", "VECS", d.directVectors),
         ]
         for (file, name, value) in expected {
             #expect(

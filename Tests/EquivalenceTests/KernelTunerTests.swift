@@ -17,6 +17,7 @@ struct KernelTunerTests {
         t.localTile = .init(tileM: 32, tileN: 32, tileK: 16, workM: 2, workN: 2)
         t.directOutputChannels = 4
         t.narrowDirectOutputChannels = 2
+        t.directVectors = 2
         return t
     }()
 
@@ -58,18 +59,23 @@ struct KernelTunerTests {
         backend.convolutionAlgorithmOverride = .direct
         let params = Conv2dParams(padding: 1)
         let (x, w) = (try backend.zeros([1, 3, 8, 8]), try backend.zeros([5, 3, 3, 3]))
-        // An 8-column output takes the narrow block and two rows per work-item, a 17-column one
-        // the wide block and one row of 16 columns; 5 channels in blocks of 4 launch as two of 3.
+        // An 8-column output takes the narrow block and two rows per vector, one vector per
+        // work-item; a 17-column one the wide block, one row of 16 columns per vector and two
+        // vectors (rows) per work-item; 5 channels in blocks of 4 launch as two of 3.
         let narrow = try Self.defines(of: "conv2d_direct_regblock", on: backend) {
             _ = try backend.conv2d(x, weight: w, bias: nil, params: params)
         }
-        #expect(narrow?.defines["OCB"] == "2" && narrow?.defines["ROWS"] == "2", "\(String(describing: narrow))")
+        #expect(
+            narrow?.defines["OCB"] == "2" && narrow?.defines["ROWS"] == "2" && narrow?.defines["VECS"] == "1",
+            "\(String(describing: narrow))")
         #expect(narrow?.global == [1, 4, 3], "\(String(describing: narrow))")
         let forward = try Self.defines(of: "conv2d_direct_regblock", on: backend) {
             _ = try backend.conv2d(backend.zeros([1, 3, 8, 17]), weight: w, bias: nil, params: params)
         }
-        #expect(forward?.defines["OCB"] == "3" && forward?.defines["ROWS"] == "1", "\(String(describing: forward))")
-        #expect(forward?.global == [2, 8, 2], "\(String(describing: forward))")
+        #expect(
+            forward?.defines["OCB"] == "3" && forward?.defines["ROWS"] == "1" && forward?.defines["VECS"] == "2",
+            "\(String(describing: forward))")
+        #expect(forward?.global == [2, 4, 2], "\(String(describing: forward))")
         let weightGradient = try Self.defines(of: "conv2d_direct_weight_grad_partial", on: backend) {
             _ = try backend.conv2dBackwardWeight(backend.zeros([1, 5, 8, 8]), input: x, weightShape: [5, 3, 3, 3], params: params)
         }

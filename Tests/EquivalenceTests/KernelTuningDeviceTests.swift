@@ -127,12 +127,13 @@ struct KernelTuningDeviceTests {
         [TuningSlot.directOutputChannels, .narrowDirectOutputChannels].flatMap { $0.candidates(on: device) }
     }
 
-    static func blocks(_ t: KernelTunables) -> String { "OCB=\(t.directOutputChannels) narrow OCB=\(t.narrowDirectOutputChannels)" }
+    static func blocks(_ t: KernelTunables) -> String { "\(t.directBlock(for: .wide)) narrow \(t.directBlock(for: .narrow))" }
 
     /// Forward, input and weight gradients by the direct kernels: odd channel counts (1, 7, 7 per
     /// group, 31: partial channel blocks for every OCB), groups, stride 2, dilation 2, a 1×1 kernel;
     /// wide outputs (31 columns; 20 at stride 2; 17 at stride 3, the generic loads) with a partial
-    /// last 16-column tile, narrow ones (9, 8 columns) with a partial 8-column tile and odd rows.
+    /// last 16-column tile, narrow ones (9, 8 columns) with a partial 8-column tile and odd rows
+    /// (7 and 9 rows: a last tile of two vectors that is partly past the output).
     static let convolutionCases: [(x: [Int], w: [Int], params: Conv2dParams)] = [
         ([2, 3, 7, 31], [7, 3, 3, 3], Conv2dParams(padding: 1)),
         ([1, 5, 9, 9], [1, 5, 1, 1], Conv2dParams()),

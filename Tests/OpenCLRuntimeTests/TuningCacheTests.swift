@@ -21,6 +21,7 @@ struct TuningCacheTests {
         chosen.registerTile = registerTile
         chosen.directOutputChannels = 4
         chosen.narrowDirectOutputChannels = 2
+        chosen.narrowDirectVectors = 2
         var key = try OpenCLBackend.tuningKey(for: device)
         key.formatVersion = formatVersion
         return TuningRecord(key: key, chosen: chosen, measurements: [], tunedAt: "2026-01-01T00:00:00Z", seconds: 1.5)
