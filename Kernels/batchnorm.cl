@@ -10,7 +10,9 @@
 //
 // Kernels:
 //   batchnorm_stats_group_tree          one work-group per channel: two-pass mean and biased
-//                                       variance (local-memory tree), invstd, running stats.
+//                                       variance (local-memory tree), invstd, running stats;
+//                                       with BN_GROUP_SIZE 1 one work-item walks the channel's
+//                                       rows in float16 loads.
 //   batchnorm_normalize_rows_vec4       one work-item per 4 consecutive elements of a row:
 //                                       y = γ·(x − μ)·invstd + β.
 //   batchnorm_backward_sums_group_tree  one work-group per channel: Σdy and Σdy·x̂.
@@ -27,9 +29,10 @@
 //   BN_GROUP_SIZE  work-items per channel in the *_group_tree kernels; a power of two, and the
 //                  kernels must be launched with exactly this local size (default 256, for GPUs;
 //                  the CPU device uses one work-item: see OpenCLBackend+Elementwise.swift).
-//   BN_SUM_BLOCK   chunks a work-item adds into a block sum before folding it into its running
-//                  sum (default 64): a sequential sum of m terms then errs by ~(64 + m/64)·2⁻²⁴
-//                  relative instead of ~m·2⁻²⁴ (matters where one work-item walks a channel).
+//   BN_SUM_BLOCK   chunks (rows, with BN_GROUP_SIZE 1) a work-item adds into a block sum before
+//                  folding it into its running sum (default 64): a sequential sum of m terms then
+//                  errs by ~(64 + m/64)·2⁻²⁴ relative instead of ~m·2⁻²⁴ (matters where one
+//                  work-item walks a channel).
 //
 // Launched by: OpenCLBackend.batchNormTraining, batchNormInference, batchNormBackward
 // (Sources/OpenCLBackend/OpenCLBackend+Normalization.swift).
@@ -69,6 +72,57 @@ inline float4 bn_load_chunk(__global const float* row, const int s, const int S,
 
 inline float bn_horizontal_sum(const float4 v) { return (v.x + v.y) + (v.z + v.w); }
 
+inline float bn_lane_sum(const float16 v) {
+    const float8 h = v.lo + v.hi;
+    const float4 q = h.lo + h.hi;
+    return (q.x + q.y) + (q.z + q.w);
+}
+
+// The row sums of the one-work-item-per-channel path (BN_GROUP_SIZE 1, CPU devices): one
+// float16 load per 16 elements of the S-element row (the last 0–15 one by one), so the loop is
+// a vector add per load (the chunk walk of the group path costs a dozen scalar instructions per
+// float4 there). Each lane adds ⌈S/16⌉ terms; the caller folds rows in blocks of BN_SUM_BLOCK.
+// Σ (row[s] − shift)
+inline float bn_row_sum(__global const float* row, const int S, const float shift) {
+    float16 acc = (float16)(0.0f);
+    int s = 0;
+    for (; s + 16 <= S; s += 16) acc += vload16(0, row + s) - shift;
+    float tail = 0.0f;
+    for (; s < S; ++s) tail += row[s] - shift;
+    return bn_lane_sum(acc) + tail;
+}
+
+// Σ (row[s] − mean)²
+inline float bn_row_squares(__global const float* row, const int S, const float mean) {
+    float16 acc = (float16)(0.0f);
+    int s = 0;
+    for (; s + 16 <= S; s += 16) {
+        const float16 d = vload16(0, row + s) - mean;
+        acc = fma(d, d, acc);
+    }
+    float tail = 0.0f;
+    for (; s < S; ++s) tail += (row[s] - mean) * (row[s] - mean);
+    return bn_lane_sum(acc) + tail;
+}
+
+// (Σ dy, Σ dy·x̂) over one row, x̂ = (x − mean)·invstd.
+inline float2 bn_row_gradient_sums(__global const float* dy, __global const float* x, const int S, const float mean,
+                                   const float istd) {
+    float16 g = (float16)(0.0f), gx = (float16)(0.0f);
+    int s = 0;
+    for (; s + 16 <= S; s += 16) {
+        const float16 d = vload16(0, dy + s);
+        g += d;
+        gx = fma(d, (vload16(0, x + s) - mean) * istd, gx);
+    }
+    float tg = 0.0f, tgx = 0.0f;
+    for (; s < S; ++s) {
+        tg += dy[s];
+        tgx += dy[s] * ((x[s] - mean) * istd);
+    }
+    return (float2)(bn_lane_sum(g) + tg, bn_lane_sum(gx) + tgx);
+}
+
 // Writes channel c's saved statistics and updates its running statistics (PyTorch rule: the
 // unbiased variance var·n/(n − 1), or var itself when n = 1).
 inline void bn_store_stats(const int c, const int n, const float mean, const float var, const float eps, const float momentum,
@@ -93,10 +147,28 @@ void batchnorm_stats_group_tree(__global const float* x, const int N, const int 
                                 const float eps, const float momentum,
                                 __global float* mean_out, __global float* invstd_out,
                                 __global float* running_mean, __global float* running_var) {
-    __local float scratch[BN_GROUP_SIZE];
     const int c = get_group_id(0);
-    const int lid = get_local_id(0);
     const int n = N * S;
+#if BN_GROUP_SIZE == 1
+    // One work-item walks its channel row by row (see bn_row_sum).
+    const float shift = x[c * S];
+    float sum = 0.0f, block = 0.0f;
+    for (int b = 0; b < N; ++b) {
+        block += bn_row_sum(x + (b * C + c) * S, S, shift);
+        if ((b + 1) % BN_SUM_BLOCK == 0) { sum += block; block = 0.0f; }
+    }
+    const float mean = shift + (sum + block) / (float)n;
+    float squares = 0.0f;
+    block = 0.0f;
+    for (int b = 0; b < N; ++b) {
+        block += bn_row_squares(x + (b * C + c) * S, S, mean);
+        if ((b + 1) % BN_SUM_BLOCK == 0) { squares += block; block = 0.0f; }
+    }
+    const float var = (squares + block) / (float)n;
+    bn_store_stats(c, n, mean, var, eps, momentum, mean_out, invstd_out, running_mean, running_var);
+#else
+    __local float scratch[BN_GROUP_SIZE];
+    const int lid = get_local_id(0);
     const int Q = (S + 3) / 4, chunks = N * Q;
     // Walk e = lid, lid + G, … as (b, q) without a division per chunk.
     const int step_b = BN_GROUP_SIZE / Q, step_q = BN_GROUP_SIZE - step_b * Q;
@@ -126,6 +198,7 @@ void batchnorm_stats_group_tree(__global const float* x, const int N, const int 
     const float var = bn_group_sum(bn_horizontal_sum(squares + block), scratch) / (float)n;
 
     if (lid == 0) bn_store_stats(c, n, mean, var, eps, momentum, mean_out, invstd_out, running_mean, running_var);
+#endif
 }
 
 // y[r, s] = γ[c]·(x[r, s] − mean[c])·invstd + β[c] for row r = (b, c) of [N·C, S], where
@@ -161,12 +234,24 @@ void batchnorm_backward_sums_group_tree(__global const float* dy, __global const
                                         const int N, const int C, const int S,
                                         __global const float* mean, __global const float* invstd,
                                         __global float* sum_dy, __global float* sum_dy_xhat) {
-    __local float scratch[BN_GROUP_SIZE];
     const int c = get_group_id(0);
+    const float m = mean[c], istd = invstd[c];
+#if BN_GROUP_SIZE == 1
+    // One work-item walks its channel row by row (see bn_row_gradient_sums).
+    float2 sums = (float2)(0.0f), block = (float2)(0.0f);
+    for (int b = 0; b < N; ++b) {
+        const int row = (b * C + c) * S;
+        block += bn_row_gradient_sums(dy + row, x + row, S, m, istd);
+        if ((b + 1) % BN_SUM_BLOCK == 0) { sums += block; block = (float2)(0.0f); }
+    }
+    sums += block;
+    sum_dy[c] = sums.x;
+    sum_dy_xhat[c] = sums.y;
+#else
+    __local float scratch[BN_GROUP_SIZE];
     const int lid = get_local_id(0);
     const int Q = (S + 3) / 4, chunks = N * Q;
     const int step_b = BN_GROUP_SIZE / Q, step_q = BN_GROUP_SIZE - step_b * Q;
-    const float m = mean[c], istd = invstd[c];
 
     float4 sdy = (float4)(0.0f), sdyx = (float4)(0.0f), block_dy = (float4)(0.0f), block_dyx = (float4)(0.0f);
     int k = 0;
@@ -189,6 +274,7 @@ void batchnorm_backward_sums_group_tree(__global const float* dy, __global const
         sum_dy[c] = total_dy;
         sum_dy_xhat[c] = total_dyx;
     }
+#endif
 }
 
 // dx = γ[c]·invstd[c]/n · (n·dy − Σdy − x̂·Σ(dy·x̂)), x̂ = (x − mean[c])·invstd[c], n = N·S.

@@ -23,8 +23,8 @@
 //   EW_GROUP_SIZE  work-items per group of the *_group_tree kernels; a power of two, and the
 //                  kernels must be launched with exactly this local size (default 256, for GPUs;
 //                  the CPU device uses one: see OpenCLBackend+Elementwise.swift).
-//   EW_SUM_BLOCK   float4 terms a work-item adds into a block sum before folding it into its running
-//                  sum (default 64): a sequential sum of m terms then errs by ~(64 + m/64)·2⁻²⁴
+//   EW_SUM_BLOCK   float4 terms (rows, in channel_dot_group_tree with EW_GROUP_SIZE 1) a work-item
+//                  adds into a block sum before folding it into its running sum (default 64): a sequential sum of m terms then errs by ~(64 + m/64)·2⁻²⁴
 //                  relative instead of ~m·2⁻²⁴ (matters where one work-item walks a long range).
 //
 // Launched by: OpenCLBackend.relu, reluBackward, add, multiply, scale, axpy, channelMask,
@@ -141,13 +141,33 @@ inline float4 ew_load_chunk(__global const float* row, const int s, const int S)
 
 // out[c] = Σ_{b < N, s < S} p[i]·q[i] with i = (b·C + c)·S + s, c = group id. The channel's N
 // rows split into Q = ceil(S / 4) float4 chunks each (the last may be partial, zero-padded),
-// numbered e = b·Q + j; work-item lid takes chunks e = lid, lid + EW_GROUP_SIZE, …
+// numbered e = b·Q + j; work-item lid takes chunks e = lid, lid + EW_GROUP_SIZE, … With
+// EW_GROUP_SIZE 1 (CPU devices) the one work-item walks the rows in float16 loads instead.
 // Global C·EW_GROUP_SIZE, local EW_GROUP_SIZE. Requires N, S ≥ 1.
 __kernel __attribute__((reqd_work_group_size(EW_GROUP_SIZE, 1, 1)))
 void channel_dot_group_tree(__global const float* p, __global const float* q, const int N, const int C, const int S,
                             __global float* out) {
-    __local float scratch[EW_GROUP_SIZE];
     const int c = get_group_id(0);
+#if EW_GROUP_SIZE == 1
+    // One work-item walks its channel row by row, a float16 load per 16 elements of a row (the
+    // last 0–15 one by one); rows are folded in blocks of EW_SUM_BLOCK.
+    float sum = 0.0f, rows = 0.0f;
+    for (int b = 0; b < N; ++b) {
+        __global const float* pr = p + (b * C + c) * S;
+        __global const float* qr = q + (b * C + c) * S;
+        float16 lanes = (float16)(0.0f);
+        int s = 0;
+        for (; s + 16 <= S; s += 16) lanes = fma(vload16(0, pr + s), vload16(0, qr + s), lanes);
+        const float8 h = lanes.lo + lanes.hi;
+        const float4 f = h.lo + h.hi;
+        float row = (f.x + f.y) + (f.z + f.w);
+        for (; s < S; ++s) row += pr[s] * qr[s];
+        rows += row;
+        if ((b + 1) % EW_SUM_BLOCK == 0) { sum += rows; rows = 0.0f; }
+    }
+    out[c] = sum + rows;
+#else
+    __local float scratch[EW_GROUP_SIZE];
     const int lid = get_local_id(0);
     const int Q = (S + 3) / 4, chunks = N * Q;
     // Walk e = lid, lid + G, … as (b, j) without a division per chunk.
@@ -164,6 +184,7 @@ void channel_dot_group_tree(__global const float* p, __global const float* q, co
     acc += block;
     const float total = ew_group_sum((acc.x + acc.y) + (acc.z + acc.w), scratch);
     if (lid == 0) out[c] = total;
+#endif
 }
 
 // Stage 1 of Σ p·q over n elements: work-group g owns float4s [g·chunk4, min((g+1)·chunk4, n/4)),
