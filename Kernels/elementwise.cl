@@ -23,8 +23,9 @@
 //   EW_GROUP_SIZE  work-items per group of the *_group_tree kernels; a power of two, and the
 //                  kernels must be launched with exactly this local size (default 256, for GPUs;
 //                  the CPU device uses one: see OpenCLBackend+Elementwise.swift).
-//   EW_SUM_BLOCK   float4 terms (rows, in channel_dot_group_tree with EW_GROUP_SIZE 1) a work-item
-//                  adds into a block sum before folding it into its running sum (default 64): a sequential sum of m terms then errs by ~(64 + m/64)·2⁻²⁴
+//   EW_SUM_BLOCK   float4 terms (rows, in channel_dot_group_tree with EW_GROUP_SIZE 1) a
+//                  work-item adds into a block sum before folding it into its running sum
+//                  (default 64): a sequential sum of m terms then errs by ~(64 + m/64)·2⁻²⁴
 //                  relative instead of ~m·2⁻²⁴ (matters where one work-item walks a long range).
 //
 // Launched by: OpenCLBackend.relu, reluBackward, add, multiply, scale, axpy, channelMask,
