@@ -10,6 +10,8 @@ public struct BenchReport: Codable, Sendable {
     public var platform: String
     public var openclVersion: String
     public var computeUnits: Int
+    /// The host processor (`HostCPU.describe()`): a CPU device's name does not tell its generation.
+    public var hostCPU: String
     /// ISO 8601, UTC.
     public var date: String
     /// `git rev-parse HEAD` of the working directory, or "unknown".
@@ -41,6 +43,7 @@ public struct BenchReport: Codable, Sendable {
         platform = device.platform.name + " " + device.platform.version
         openclVersion = device.deviceVersion
         computeUnits = device.computeUnits
+        hostCPU = HostCPU.describe()
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         self.date = formatter.string(from: date)

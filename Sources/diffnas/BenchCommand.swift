@@ -153,6 +153,7 @@ enum BenchRendering {
         var summary = "\(report.cases.count + report.steps.count) cases, \(failed) failed on \(report.deviceDescription)"
         if let copy = report.copyBandwidthGBPerSecond { summary += String(format: "; copy bandwidth %.1f GB/s", copy) }
         if let stream = report.streamBandwidthGBPerSecond { summary += String(format: "; host STREAM triad %.1f GB/s", stream) }
+        summary += "\nhost CPU: \(report.hostCPU)"
         summary +=
             "\nhost libraries: " + report.hostLibraries.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
         sections.append(summary)

@@ -17,11 +17,12 @@ import _TestSupport
         }
         #expect(result.status == 0, "stderr: \(result.standardError)\nstdout: \(result.standardOutput)")
         #expect(result.standardOutput.contains("ours ÷ it") && result.standardOutput.contains("images/s"))
+        #expect(result.standardOutput.contains("host CPU: "))
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         for key in [
             "device", "driver", "date", "commit", "platform", "quick", "cases", "steps", "passed", "copy_bandwidth_gb_per_second",
-            "stream_bandwidth_gb_per_second", "host_libraries",
+            "stream_bandwidth_gb_per_second", "host_libraries", "host_cpu",
         ] {
             #expect(json[key] != nil, "missing key \(key)")
         }

@@ -31,6 +31,7 @@ def main():
         sys.exit(f"error: cannot read the benchmark JSON: {error}")
 
     print(f"device: {report['device_description']}; commit {report['commit'][:7]}; {report['date']}")
+    print(f"host CPU: {report.get('host_cpu', 'not recorded')}")
     print(f"host libraries: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.get("host_libraries", {}).items())))
     print()
     print("| suite | case | shape | DiffNAS | comparator | its rate | ours ÷ it |")
