@@ -15,7 +15,8 @@ public enum HostCPU {
         guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else { return "unknown" }
         var bytes = [CChar](repeating: 0, count: size)
         guard sysctlbyname("machdep.cpu.brand_string", &bytes, &size, nil, 0) == 0 else { return "unknown" }
-        return String(cString: bytes) + " (\(ProcessInfo.processInfo.activeProcessorCount) logical CPUs)"
+        let name = String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name + " (\(ProcessInfo.processInfo.activeProcessorCount) logical CPUs)"
         #else
         return "unknown"
         #endif
