@@ -62,11 +62,12 @@ public struct TuningProblems: Sendable {
         narrowConvolution: Convolution(batch: 32, inChannels: 64, outChannels: 64, height: 8, width: 8, kernel: 3, pad: 1),
         wideConvolution: Convolution(batch: 32, inChannels: 16, outChannels: 16, height: 32, width: 32, kernel: 3, pad: 1))
 
-    /// Small versions of the same kinds of problem, for tests.
+    /// Small versions of the same kinds of problem, for tests (`convolution` and
+    /// `wideConvolution` at least 16 columns wide, as the slots timed on them expect).
     public static let quick = TuningProblems(
         square: Gemm(m: 48, n: 40, k: 56),
         short: Gemm(m: 16, n: 40, k: 264, transposeB: true),
-        convolution: Convolution(batch: 2, inChannels: 5, outChannels: 12, height: 10, width: 13, kernel: 3, pad: 1),
+        convolution: Convolution(batch: 2, inChannels: 5, outChannels: 12, height: 10, width: 17, kernel: 3, pad: 1),
         narrowConvolution: Convolution(batch: 2, inChannels: 6, outChannels: 5, height: 6, width: 7, kernel: 3, pad: 1),
         wideConvolution: Convolution(batch: 2, inChannels: 5, outChannels: 4, height: 6, width: 17, kernel: 3, pad: 1))
 }
@@ -78,12 +79,15 @@ enum TuningProblem: CustomStringConvertible {
     /// One pass of a convolution as the backend runs it (`conv2d`, `conv2dBackwardInput`,
     /// `conv2dBackwardWeight`) with the candidate's algorithm.
     case convolutionPass(ConvolutionPass, TuningProblems.Convolution)
+    /// The weight gradient of a convolution by the direct kernel, with the candidate's block.
+    case directWeightGradient(TuningProblems.Convolution)
 
     var description: String {
         switch self {
         case .gemm(let g): g.description
         case .convolution(let c): c.description
         case let .convolutionPass(pass, c): "\(c) \(pass.rawValue)"
+        case .directWeightGradient(let c): "\(c) weight-gradient direct"
         }
     }
 
@@ -91,7 +95,7 @@ enum TuningProblem: CustomStringConvertible {
     var flops: Double {
         switch self {
         case .gemm(let g): 2 * Double(g.m) * Double(g.n) * Double(g.k)
-        case .convolution(let c), .convolutionPass(_, let c):
+        case .convolution(let c), .convolutionPass(_, let c), .directWeightGradient(let c):
             2 * Double(c.batch * c.outChannels * c.outHeight * c.outWidth) * Double(c.inChannels * c.kernel * c.kernel)
         }
     }
@@ -137,6 +141,8 @@ final class TuningWorkspace {
                     try backend.upload(w, shape: [c.outChannels, c.inChannels, c.kernel, c.kernel]),
                 ],
                 output: try backend.empty([c.batch, c.outChannels, c.outHeight, c.outWidth]), expected: try Self.expected(problem, [x, w]))
+        case .directWeightGradient(let c):
+            result = try prepare(.convolutionPass(.weightGradient, c))
         case let .convolutionPass(pass, c):
             // Forward: x and w; input gradient: dy and w; weight gradient: dy and x.
             let x = Self.integers(c.batch * c.inChannels * c.height * c.width, seed: 3)
@@ -157,8 +163,9 @@ final class TuningWorkspace {
         return result
     }
 
-    /// Runs `problem` with `tunables`: the slot's GEMM variant through `gemmRaw`, or the direct
-    /// convolution with the candidate's channel block.
+    /// Runs `problem` with `tunables`: the slot's GEMM variant through `gemmRaw`, the direct
+    /// convolution with the candidate's channel block, or a whole pass as the backend runs it
+    /// with every value of the candidate (its algorithm and its tiles).
     func launch(_ problem: TuningProblem, _ p: PreparedProblem, slot: TuningSlot, tunables: KernelTunables) throws {
         switch problem {
         case .gemm(let g):
@@ -175,9 +182,10 @@ final class TuningWorkspace {
             guard let algorithm = slot.convolutionChoice.flatMap({ tunables.convolutionAlgorithm($0.pass, $0.shape) }) else {
                 throw TuningError("\(slot) has no convolution algorithm to run \(problem) with")
             }
-            let saved = backend.convolutionAlgorithmOverride
-            backend.convolutionAlgorithmOverride = algorithm
-            defer { backend.convolutionAlgorithmOverride = saved }
+            // The whole candidate (its tiles too), and its algorithm ahead of DIFFNAS_CONV.
+            let saved = (backend.convolutionAlgorithmOverride, backend.tunablesOverride)
+            (backend.convolutionAlgorithmOverride, backend.tunablesOverride) = (algorithm, tunables)
+            defer { (backend.convolutionAlgorithmOverride, backend.tunablesOverride) = saved }
             let params = Conv2dParams(stride: 1, padding: c.pad)
             let result =
                 switch pass {
@@ -188,6 +196,12 @@ final class TuningWorkspace {
                     try backend.conv2dBackwardWeight(p.inputs[0], input: p.inputs[1], weightShape: c.weightShape, params: params)
                 }
             try backend.copy(result, into: p.output)
+        case .directWeightGradient(let c):
+            let g = try ConvGeometry.backwardWeight(
+                dy: c.outputShape, input: c.inputShape, weightShape: c.weightShape, params: Conv2dParams(stride: 1, padding: c.pad))
+            try backend.conv2dBackwardWeightDirect(
+                p.inputs[0], input: p.inputs[1], g, into: p.output,
+                block: tunables.weightGradientBlock(for: ConvolutionShapeClass(outWidth: c.outWidth)))
         case .convolution(let c):
             try backend.convDirect(
                 p.inputs[0], batch: c.batch, groups: 1, inPerGroup: c.inChannels, outPerGroup: c.outChannels,
@@ -218,6 +232,8 @@ final class TuningWorkspace {
             let x = try reference.upload(inputs[0], shape: [c.batch, c.inChannels, c.height, c.width])
             let w = try reference.upload(inputs[1], shape: [c.outChannels, c.inChannels, c.kernel, c.kernel])
             return try reference.download(reference.conv2d(x, weight: w, bias: nil, params: Conv2dParams(stride: 1, padding: c.pad)))
+        case .directWeightGradient(let c):
+            return try expected(.convolutionPass(.weightGradient, c), inputs)
         case let .convolutionPass(pass, c):
             let params = Conv2dParams(stride: 1, padding: c.pad)
             switch pass {

@@ -20,7 +20,9 @@ public struct TuningMeasurement: Codable, Sendable, Hashable {
 }
 
 /// Chooses `KernelTunables` for one device by measurement, as CLBlast's tuners do: for each
-/// slot the device uses (`TuningSlot.slots(for:)`), every candidate is first run once on
+/// slot the device uses (`TuningSlot.slots(for:)`), in order, each candidate being the values
+/// chosen for the slots before it with this slot's value replaced (so the algorithm slots time
+/// each pass with the tiles already chosen), every candidate is first run once on
 /// integer-valued inputs and compared for exact equality with a CPU computation (a candidate
 /// that fails to build, fails to launch or gives a wrong result is discarded); the survivors
 /// are then timed by profiling markers in `runs` interleaved rounds (so a slow spell on a
@@ -38,7 +40,7 @@ public struct KernelTuner {
     public var slots: [TuningSlot]
     /// Timed rounds per candidate and problem (after the checked launch, which also warms up).
     public var runs: Int
-    /// Candidates to try instead of `TuningSlot.candidates(on:)` for some slots (tests use it to
+    /// Candidates to try instead of `TuningSlot.candidates(on:base:)` for some slots (tests use it to
     /// show that wrong or unlaunchable candidates are discarded).
     public var candidateOverride: [TuningSlot: [KernelTunables]] = [:]
 
@@ -58,7 +60,7 @@ public struct KernelTuner {
         var measurements: [TuningMeasurement] = []
         for slot in slots {
             let problemList = slot.problems(problems)
-            let candidates = candidateOverride[slot] ?? slot.candidates(on: backend.device)
+            let candidates = candidateOverride[slot] ?? slot.candidates(on: backend.device, base: chosen)
             var rows = candidates.map {
                 TuningMeasurement(
                     slot: slot, parameters: slot.value(in: $0), problems: problemList.map(\.description).joined(separator: " + "),

@@ -37,14 +37,14 @@ extension OpenCLBackend {
     /// Whether `pass` of `g` runs the direct kernels. The input gradient can only when the
     /// convolution has stride 1 and padding ≤ dilation·(k − 1). Otherwise, in order: the override
     /// (`convolutionAlgorithmOverride`, then `DIFFNAS_CONV`); the tuned choice for the pass and
-    /// shape class (`KernelTunables.convolutionAlgorithm`, measured by `KernelTuner`); else the
+    /// shape class (`activeTunables.convolutionAlgorithm`, measured by `KernelTuner`); else the
     /// static rule `defaultConvolutionAlgorithm`.
     func convolutionUsesDirect(_ pass: ConvolutionPass, _ g: ConvGeometry) -> Bool {
         if pass == .inputGradient && !directInputGradientApplies(g) { return false }
         let shape = ConvolutionShapeClass(outWidth: g.outWidth)
         let algorithm =
             convolutionAlgorithmOverride ?? Self.environmentConvolutionAlgorithm
-            ?? tuning.tunables.convolutionAlgorithm(pass, shape) ?? defaultConvolutionAlgorithm(pass, shape)
+            ?? activeTunables.convolutionAlgorithm(pass, shape) ?? defaultConvolutionAlgorithm(pass, shape)
         return algorithm == .direct
     }
 
@@ -72,7 +72,7 @@ extension OpenCLBackend {
         block chosen: KernelTunables.DirectBlock? = nil
     ) throws {
         let shape = ConvolutionShapeClass(outWidth: outSize.w)
-        let chosen = chosen ?? tuning.tunables.directBlock(for: shape)
+        let chosen = chosen ?? activeTunables.directBlock(for: shape)
         let block = Self.balancedChannelBlock(chosen.outputChannels, channels: outPerGroup)
         let rows = Self.directRows(shape)
         let tileRows = rows * chosen.vectors
@@ -188,28 +188,20 @@ extension OpenCLBackend {
         return (channels + blocks - 1) / blocks
     }
 
-    /// OCB of `conv2d_direct_weight_grad_partial`, fixed rather than the tuned forward OCB: on
-    /// PoCL (AVX-512) OCB = 16 made the forward kernel ~15% faster but this one ~1.6× slower
-    /// (CIFAR ResNet-20 step, batch 128: 101 → 163 ms per step), so the two are not one choice.
-    public static let weightGradientOutputChannelBlock = 8
-
-    /// KWB of `conv2d_direct_weight_grad_partial`: the taps of one filter row a work-item takes,
-    /// so each dy vector it loads serves KWB input vectors (24 float8 accumulators at OCB 8, KWB 3).
-    /// Measured on PoCL (AVX-512 EPYC, `diffnas bench --suite conv --repetitions 9`, KWB 1 and 3
-    /// binaries alternating three times, medians): the ResNet-20 weight gradients at 32×32 and
-    /// 16×16 outputs ran 1.6–2.2× faster (stage 1 55 → 119 GFLOP/s, stage 2 63 → 98), the 8×8
-    /// ones within noise.
-    static func weightGradientTapBlock(kernelWidth: Int) -> Int { min(kernelWidth, 3) }
-
     /// The weight gradient of `g` by `conv2d_direct_weight_grad_partial`: per chunk of images, the
     /// padded input (and dy padded to whole column tiles when OW is not a multiple of 8), partial
-    /// sums per split of the chunk's images, then one sum over every split.
-    func conv2dBackwardWeightDirect(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws {
+    /// sums per split of the chunk's images, then one sum over every split. `block` (default the
+    /// tuned `weightGradientBlock(for:)` of the output's shape class) lets `KernelTuner` run its
+    /// candidates; its OCB is balanced over the channels and its KWB capped at the kernel width.
+    func conv2dBackwardWeightDirect(
+        _ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor, block chosen: KernelTunables.WeightGradientBlock? = nil
+    ) throws {
         let p = g.params
-        let block = Self.balancedChannelBlock(Self.weightGradientOutputChannelBlock, channels: g.outChannelsPerGroup)
+        let chosen = chosen ?? activeTunables.weightGradientBlock(for: ConvolutionShapeClass(outWidth: g.outWidth))
+        let block = Self.balancedChannelBlock(chosen.outputChannels, channels: g.outChannelsPerGroup)
         let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)
         let outPadded = (outPerGroup + block - 1) / block * block
-        let tapBlock = Self.weightGradientTapBlock(kernelWidth: g.kernelW)
+        let tapBlock = min(g.kernelW, chosen.taps)
         let tapItems = g.kernelH * ((g.kernelW + tapBlock - 1) / tapBlock)  // work-items per (o-block, c)
         let paddedH = g.inHeight + 2 * p.padH
         let paddedW = Self.directPaddedWidth(

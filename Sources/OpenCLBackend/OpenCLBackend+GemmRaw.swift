@@ -36,8 +36,8 @@ struct GemmConfiguration {
 }
 
 extension OpenCLBackend {
-    /// This backend's GEMM configuration: `gemmVariant` with the tiles of `tuning`.
-    var gemmConfiguration: GemmConfiguration { GemmConfiguration(variant: gemmVariant, tunables: tuning.tunables) }
+    /// This backend's GEMM configuration: `gemmVariant` with the tiles of `activeTunables`.
+    var gemmConfiguration: GemmConfiguration { GemmConfiguration(variant: gemmVariant, tunables: activeTunables) }
 
     /// The variant `gemm` and the convolutions use: `gemmVariantOverride` if set, else local
     /// tiles where the device has dedicated local memory (GPUs), else register blocking.

@@ -44,6 +44,12 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Forces one convolution algorithm for every pass it applies to (nil: the automatic choice
     /// of `convolutionUsesDirect`). Lets the tests cover both on one device and benchmarks compare them.
     public var convolutionAlgorithmOverride: ConvolutionAlgorithm?
+    /// Tile sizes and algorithm choices used instead of `tuning.tunables` while set: `KernelTuner`
+    /// times a whole pass with each candidate this way (see `activeTunables`).
+    var tunablesOverride: KernelTunables?
+
+    /// The tunables the operations launch with: `tunablesOverride`, else `tuning.tunables`.
+    var activeTunables: KernelTunables { tunablesOverride ?? tuning.tunables }
 
     /// Opens `device` (default: `Device.select()`, i.e. `DIFFNAS_DEVICE`, else a GPU, else a CPU).
     /// Programs are cached in `cacheDirectory`, tuning results in its `tuning` subfolder.

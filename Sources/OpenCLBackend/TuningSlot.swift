@@ -14,6 +14,11 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     case directOutputChannels = "conv2d_direct_regblock"
     /// Its OCB and VECS on narrower outputs (`narrowDirectOutputChannels`, `narrowDirectVectors`).
     case narrowDirectOutputChannels = "conv2d_direct_regblock narrow"
+    /// `conv2d_direct_weight_grad_partial`'s OCB and KWB on outputs ≥ 16 columns wide
+    /// (`KernelTunables.weightGradientBlock`).
+    case weightGradientBlock = "conv2d_direct_weight_grad"
+    /// Its OCB and KWB on narrower outputs (`narrowWeightGradientBlock`).
+    case narrowWeightGradientBlock = "conv2d_direct_weight_grad narrow"
     /// The convolution algorithm (direct or GEMM) per pass and shape class
     /// (`KernelTunables.convolutionAlgorithm`), timed on the whole pass as the backend runs it.
     case convForwardNarrow = "conv forward narrow"
@@ -47,7 +52,11 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     public static func slots(for tuning: DeviceTuning) -> [TuningSlot] {
         let tiles: [TuningSlot] =
             tuning.usesLocalMemoryTiles
-            ? [.localTile] : [.registerTile, .shortRegisterTile, .directOutputChannels, .narrowDirectOutputChannels]
+            ? [.localTile]
+            : [
+                .registerTile, .shortRegisterTile, .directOutputChannels, .narrowDirectOutputChannels, .weightGradientBlock,
+                .narrowWeightGradientBlock,
+            ]
         return tiles + convolutionAlgorithmSlots
     }
 
@@ -63,17 +72,25 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         (128, 128, 16, 8, 8), (64, 64, 32, 4, 4),
     ]
     .map { KernelTunables.LocalTile(tileM: $0.0, tileN: $0.1, tileK: $0.2, workM: $0.3, workN: $0.4) }
-    /// Blocks tried for the direct convolution: OCB ∈ {4, 8, 16} with one vector of 16 pixels,
-    /// OCB ∈ {4, 8, 12} with two (each weight loaded feeds two FMAs: on 512-bit FMA units one
-    /// vector per weight leaves the loads, not the FMAs, the limit).
-    static let directBlocks = [(4, 1), (8, 1), (16, 1), (4, 2), (8, 2), (12, 2)].map {
+    /// Blocks tried for the direct convolution: OCB ∈ {4, 6, 8, 16} with one vector of 16 pixels
+    /// (OCB 6: 12 of AVX2's 16 registers of accumulators, each float16 taking two), OCB ∈ {4, 8,
+    /// 12} with two (each weight loaded feeds two FMAs: on 512-bit FMA units one vector per weight
+    /// leaves the loads, not the FMAs, the limit).
+    static let directBlocks = [(4, 1), (6, 1), (8, 1), (16, 1), (4, 2), (8, 2), (12, 2)].map {
         KernelTunables.DirectBlock(outputChannels: $0.0, vectors: $0.1)
     }
 
-    /// Every candidate this slot can choose on `device`: `KernelTunables.defaults` with this
-    /// slot's value replaced, each valid on the device.
-    public func candidates(on device: Device) -> [KernelTunables] {
-        let base = KernelTunables.defaults
+    /// Blocks tried for the direct weight gradient: three taps of a filter row with OCB ∈ {4, 6, 8}
+    /// (12–24 accumulators: 12 leave room in the 16 registers of AVX2, 24 fill AVX-512's 32), and
+    /// one tap with OCB ∈ {4, 8, 16}.
+    static let weightGradientBlocks = [(4, 3), (6, 3), (8, 3), (4, 1), (8, 1), (16, 1)].map {
+        KernelTunables.WeightGradientBlock(outputChannels: $0.0, taps: $0.1)
+    }
+
+    /// Every candidate this slot can choose on `device`: `base` with this slot's value replaced,
+    /// each valid on the device. `KernelTuner` passes the values chosen for the slots before this
+    /// one, so the algorithm slots time each pass with the tiles it will run with.
+    public func candidates(on device: Device, base: KernelTunables = .defaults) -> [KernelTunables] {
         let all: [KernelTunables]
         switch self {
         case .registerTile:
@@ -96,6 +113,14 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
             all = Self.directBlocks.map {
                 var t = base; t.narrowDirectOutputChannels = $0.outputChannels; t.narrowDirectVectors = $0.vectors; return t
             }
+        case .weightGradientBlock:
+            all = Self.weightGradientBlocks.map {
+                var t = base; t.weightGradientBlock = $0; return t
+            }
+        case .narrowWeightGradientBlock:
+            all = Self.weightGradientBlocks.map {
+                var t = base; t.narrowWeightGradientBlock = $0; return t
+            }
         default:
             guard let (pass, shape) = convolutionChoice else { return [] }
             all = ConvolutionAlgorithm.allCases.map {
@@ -113,6 +138,8 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .localTile: tunables.localTile.description
         case .directOutputChannels: tunables.directBlock(for: .wide).description
         case .narrowDirectOutputChannels: tunables.directBlock(for: .narrow).description
+        case .weightGradientBlock: tunables.weightGradientBlock.description
+        case .narrowWeightGradientBlock: tunables.narrowWeightGradientBlock.description
         default: convolutionChoice.flatMap { tunables.convolutionAlgorithm($0.pass, $0.shape)?.rawValue } ?? "static rule"
         }
     }
@@ -128,6 +155,8 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
             result.directOutputChannels = source.directOutputChannels; result.directVectors = source.directVectors
         case .narrowDirectOutputChannels:
             result.narrowDirectOutputChannels = source.narrowDirectOutputChannels; result.narrowDirectVectors = source.narrowDirectVectors
+        case .weightGradientBlock: result.weightGradientBlock = source.weightGradientBlock
+        case .narrowWeightGradientBlock: result.narrowWeightGradientBlock = source.narrowWeightGradientBlock
         default:
             if let (pass, shape) = convolutionChoice {
                 result.setConvolutionAlgorithm(source.convolutionAlgorithm(pass, shape), pass, shape)
@@ -146,8 +175,9 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     }
 
     /// The problems this slot is timed on: the square product for the general register tile,
-    /// the short product for M ≤ 16, both for local tiles, the wide and the narrow convolution for the two OCBs, and the
-    /// pass itself at a narrow or wide shape for the algorithm slots.
+    /// the short product for M ≤ 16, both for local tiles, the wide and the narrow convolution's
+    /// forward pass for the two direct blocks and its direct weight gradient for the two weight
+    /// gradient blocks, and the pass itself at a narrow or wide shape for the algorithm slots.
     func problems(_ set: TuningProblems) -> [TuningProblem] {
         switch self {
         case .registerTile: return [.gemm(set.square)]
@@ -155,6 +185,8 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
         case .localTile: return [.gemm(set.square), .gemm(set.short)]
         case .directOutputChannels: return [.convolution(set.convolution)]
         case .narrowDirectOutputChannels: return [.convolution(set.narrowConvolution)]
+        case .weightGradientBlock: return [.directWeightGradient(set.convolution)]
+        case .narrowWeightGradientBlock: return [.directWeightGradient(set.narrowConvolution)]
         default:
             guard let (pass, shape) = convolutionChoice else { return [] }
             return [.convolutionPass(pass, shape == .wide ? set.wideConvolution : set.narrowConvolution)]

@@ -54,9 +54,10 @@ struct ConvolutionAlgorithmChoiceTests {
         #expect(ConvolutionShapeClass(outWidth: 1) == .narrow)
     }
 
-    /// A cache entry from before the algorithm choice and the lane count decodes with no entries
-    /// (the static rule) and 8-lane register tiles; one with entries and a 16-lane tile
-    /// round-trips; an unknown key and a lane count the kernel lacks are refused as invalid.
+    /// A cache entry from before the algorithm choice, the lane count and the weight-gradient
+    /// block decodes with no entries (the static rule), 8-lane register tiles and the standard
+    /// block; one with entries, a 16-lane tile and a tuned block round-trips; an unknown key, a
+    /// lane count the kernel lacks and a block over 24 accumulators are refused as invalid.
     @Test func cacheEntriesOldAndNewDecode() throws {
         let device = try SharedBackends.requireOpenCL().device
         let old =
@@ -67,11 +68,13 @@ struct ConvolutionAlgorithmChoiceTests {
         var tuned = KernelTunables.defaults
         tuned.setConvolutionAlgorithm(.gemm, .weightGradient, .narrow)
         tuned.registerTile = .init(rows: 8, vectors: 2, lanes: 16)
+        tuned.narrowWeightGradientBlock = .init(outputChannels: 4, taps: 3)
         let again = try JSONDecoder().decode(KernelTunables.self, from: JSONEncoder().encode(tuned))
         #expect(
             again == tuned && again.convolutionAlgorithm(.weightGradient, .narrow) == .gemm
                 && again.convolutionAlgorithm(.forward, .wide) == nil && again.registerTile.lanes == 16
                 && again.shortRegisterTile.lanes == 8)
+        #expect(again.narrowWeightGradientBlock == .init(outputChannels: 4, taps: 3) && again.weightGradientBlock == .standard)
         #expect(again.isValid(on: device))
         var unknown = tuned
         unknown.convolutionAlgorithms["backward/huge"] = .direct
@@ -79,5 +82,9 @@ struct ConvolutionAlgorithmChoiceTests {
         var oddLanes = tuned
         oddLanes.shortRegisterTile.lanes = 12
         #expect(!oddLanes.isValid(on: device))
+        // 8 channels × 4 taps would take 32 accumulators: more than the kernel is allowed.
+        var manyAccumulators = tuned
+        manyAccumulators.weightGradientBlock = .init(outputChannels: 8, taps: 4)
+        #expect(!manyAccumulators.isValid(on: device))
     }
 }

@@ -18,6 +18,8 @@ struct KernelTunerTests {
         t.directOutputChannels = 4
         t.narrowDirectOutputChannels = 2
         t.directVectors = 2
+        t.weightGradientBlock = .init(outputChannels: 2, taps: 2)
+        t.narrowWeightGradientBlock = .init(outputChannels: 4, taps: 1)
         return t
     }()
 
@@ -76,13 +78,23 @@ struct KernelTunerTests {
             forward?.defines["OCB"] == "3" && forward?.defines["ROWS"] == "1" && forward?.defines["VECS"] == "2",
             "\(String(describing: forward))")
         #expect(forward?.global == [2, 4, 2], "\(String(describing: forward))")
-        let weightGradient = try Self.defines(of: "conv2d_direct_weight_grad_partial", on: backend) {
+        // The weight gradient takes its own block per shape class: narrow OCB 4 × KWB 1 launches
+        // the 5 channels as two blocks of 3; wide OCB 2 × KWB 2 as three blocks of 2.
+        let narrowWeightGradient = try Self.defines(of: "conv2d_direct_weight_grad_partial", on: backend) {
             _ = try backend.conv2dBackwardWeight(backend.zeros([1, 5, 8, 8]), input: x, weightShape: [5, 3, 3, 3], params: params)
         }
-        // The weight gradient keeps its own fixed block (8: the tuned forward OCB is not its best),
-        // balanced to one block of the 5 channels.
-        #expect(OpenCLBackend.weightGradientOutputChannelBlock == 8)
-        #expect(weightGradient?.defines["OCB"] == "5", "\(String(describing: weightGradient))")
+        #expect(
+            narrowWeightGradient?.defines["OCB"] == "3" && narrowWeightGradient?.defines["KWB"] == "1",
+            "\(String(describing: narrowWeightGradient))")
+        let wideWeightGradient = try Self.defines(of: "conv2d_direct_weight_grad_partial", on: backend) {
+            _ = try backend.conv2dBackwardWeight(
+                backend.zeros([1, 5, 8, 17]), input: backend.zeros([1, 3, 8, 17]), weightShape: [5, 3, 3, 3], params: params)
+        }
+        #expect(
+            wideWeightGradient?.defines["OCB"] == "2" && wideWeightGradient?.defines["KWB"] == "2",
+            "\(String(describing: wideWeightGradient))")
+        // Three filter rows × two tap blocks (taps 0–1, then 2 and a repeated column not stored).
+        #expect(wideWeightGradient?.global.first == 6, "\(String(describing: wideWeightGradient))")
 
         // A backend opened without a policy launches the built-in defaults.
         let plain = try OpenCLBackend(device: device)
@@ -121,6 +133,37 @@ struct KernelTunerTests {
         }
         let decoded = try JSONDecoder().decode(TuningRecord.self, from: record.jsonData())
         #expect(decoded.chosen == record.chosen && decoded.measurements == record.measurements && decoded.key == record.key)
+    }
+
+    /// Each slot's candidates carry the values chosen for the slots before it: the algorithm
+    /// slots run the direct kernels with the direct and weight-gradient blocks the same search
+    /// chose (here the only candidates offered), not with the built-in defaults.
+    @Test func algorithmSlotsRunWithTheBlocksChosenBeforeThem() throws {
+        let device = try SharedBackends.requireOpenCL().device
+        let backend = try OpenCLBackend(device: device)
+        var tuner = KernelTuner(
+            backend: backend, problems: .quick,
+            slots: [.directOutputChannels, .weightGradientBlock, .convForwardWide, .convWeightGradientWide], runs: 1)
+        var direct = KernelTunables.defaults
+        direct.directOutputChannels = 2
+        direct.directVectors = 2
+        var weightGradient = KernelTunables.defaults
+        weightGradient.weightGradientBlock = .init(outputChannels: 4, taps: 1)
+        tuner.candidateOverride = [.directOutputChannels: [direct], .weightGradientBlock: [weightGradient]]
+        let trace = LaunchTrace()
+        backend.launchTrace = trace
+        defer { backend.launchTrace = nil }
+        let record = try tuner.run()
+        #expect(record.chosen.directBlock(for: .wide) == direct.directBlock(for: .wide))
+        #expect(record.chosen.weightGradientBlock == weightGradient.weightGradientBlock)
+        // The quick problems have 12 and 4 output channels: blocks of 2 and 4 stay 2 and 4 (the
+        // defaults, OCB 8 × 1 vector and OCB 8 × KWB 3, would launch 6 or 4 and VECS 1, KWB 3).
+        let forward = trace.launches(of: "conv2d_direct_regblock"), gradients = trace.launches(of: "conv2d_direct_weight_grad_partial")
+        try #require(!forward.isEmpty && !gradients.isEmpty)
+        // The algorithm slots' direct candidates launch the kernels too, after the block slots'.
+        #expect(forward.count > 2 && gradients.count > 2)
+        #expect(forward.allSatisfy { $0.defines["OCB"] == "2" && $0.defines["VECS"] == "2" }, "\(forward.map(\.defines))")
+        #expect(gradients.allSatisfy { $0.defines["OCB"] == "4" && $0.defines["KWB"] == "1" }, "\(gradients.map(\.defines))")
     }
 
     @Test func wrongOrUnlaunchableCandidatesAreDiscarded() throws {

@@ -103,31 +103,36 @@ struct KernelTuningDeviceTests {
         }
     }
 
-    /// Both convolution algorithms, and every direct-kernel channel block the tuner can pick, on
+    /// Both convolution algorithms, and every direct-kernel block the tuner can pick, on
     /// the real-valued ResNet-20 convolutions (13/29/67 channels, batch 8) within their bound.
     @Test func everyConvolutionAlgorithmAndCandidateIsWithinTheRealValuedBound() throws {
         let device = try SharedBackends.requireOpenCL().device
         var seed: UInt64 = 0x5245_2000
         let cases = VerificationSuite.realConvolutionCases(batch: 8, seed: &seed)
         let expected = try cases.map { try $0.run(SharedBackends.reference) }
-        for candidate in Self.directCandidates(on: device) {
-            for algorithm in [ConvolutionAlgorithm.direct, .gemm] {
-                let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
-                backend.convolutionAlgorithmOverride = algorithm
-                for (testCase, wanted) in zip(cases, expected) {
-                    let result = Verifier.check(testCase, device: backend, expected: wanted)
-                    #expect(result.passed, "\(Self.blocks(candidate)) \(algorithm): \(result.failureDescription)")
-                }
+        // GEMM runs no direct block, so it runs once; the direct kernels with every candidate.
+        let runs = [(KernelTunables.defaults, ConvolutionAlgorithm.gemm)] + Self.directCandidates(on: device).map { ($0, .direct) }
+        for (candidate, algorithm) in runs {
+            let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
+            backend.convolutionAlgorithmOverride = algorithm
+            for (testCase, wanted) in zip(cases, expected) {
+                let result = Verifier.check(testCase, device: backend, expected: wanted)
+                #expect(result.passed, "\(Self.blocks(candidate)) \(algorithm): \(result.failureDescription)")
             }
         }
     }
 
-    /// Every candidate of the two direct-convolution channel blocks (wide and narrow outputs).
+    /// Every candidate of the direct convolution's channel blocks and of its weight gradient's
+    /// blocks (wide and narrow outputs).
     static func directCandidates(on device: Device) -> [KernelTunables] {
-        [TuningSlot.directOutputChannels, .narrowDirectOutputChannels].flatMap { $0.candidates(on: device) }
+        [TuningSlot.directOutputChannels, .narrowDirectOutputChannels, .weightGradientBlock, .narrowWeightGradientBlock]
+            .flatMap { $0.candidates(on: device) }
     }
 
-    static func blocks(_ t: KernelTunables) -> String { "\(t.directBlock(for: .wide)) narrow \(t.directBlock(for: .narrow))" }
+    static func blocks(_ t: KernelTunables) -> String {
+        "\(t.directBlock(for: .wide)) narrow \(t.directBlock(for: .narrow)), weight gradient \(t.weightGradientBlock) narrow "
+            + "\(t.narrowWeightGradientBlock)"
+    }
 
     /// Forward, input and weight gradients by the direct kernels: odd channel counts (1, 7, 7 per
     /// group, 31: partial channel blocks for every OCB), groups, stride 2, dilation 2, a 1×1 kernel;
