@@ -25,8 +25,10 @@
 //             directVectors for the output's shape class)
 //   STRIDE_W  1 or 2: specialized loads for that column stride (vload8 / vload16().even);
 //             0 (default): any stride, scalar loads
-//   KWB       taps of one filter row per work-item of the weight gradient (default 1): each dy
-//             vector loaded is used KWB times (OCB·KWB float8 accumulators)
+//   KWB       taps of one filter row per work-item of the weight gradient (default 3): each dy
+//             vector loaded is used KWB times (OCB·KWB float8 accumulators); the host passes
+//             OCB and KWB from KernelTunables' weightGradientBlock for the output's shape class
+//             (tuned per device: 4 × 3 fits AVX2's 16 registers, 8 × 3 AVX-512's 32)
 //
 // Launched by: OpenCLBackend.convDirect (OpenCLBackend+ConvolutionDirect.swift), for
 // OpenCLBackend.conv2d and the stride-1 OpenCLBackend.conv2dBackwardInput; and
@@ -39,7 +41,7 @@
 #define STRIDE_W 0
 #endif
 #ifndef KWB
-#define KWB 1
+#define KWB 3
 #endif
 #ifndef ROWS
 #define ROWS 1

@@ -36,6 +36,7 @@ struct KernelSourceTests {
             ("gemm.cl", "TS_M", d.localTile.tileM), ("gemm.cl", "TS_N", d.localTile.tileN), ("gemm.cl", "TS_K", d.localTile.tileK),
             ("gemm.cl", "WPT_M", d.localTile.workM), ("gemm.cl", "WPT_N", d.localTile.workN),
             ("conv_direct.cl", "OCB", d.directOutputChannels), ("conv_direct.cl", "VECS", d.directVectors),
+            ("conv_direct.cl", "OCB", d.weightGradientBlock.outputChannels), ("conv_direct.cl", "KWB", d.weightGradientBlock.taps),
         ]
         for (file, name, value) in expected {
             #expect(
