@@ -29,6 +29,13 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// vector exp on whole AVX-512 registers (measured 4× faster than float8 on a Skylake-AVX512
     /// PoCL device) — and 1 on GPUs, where neighbouring work-items' loads coalesce.
     public let maskVectorWidth: Int
+    /// Elements per work-item of the chunked copies (`CELL_VEC` of cells.cl's channel copies,
+    /// shuffle and weighted sum; `FILL_VEC` of memory.cl's fill): 16 on CPUs, where PoCL runs a
+    /// group's work-items one after another and the one-element kernels spent their time on
+    /// index arithmetic (PC-DARTS search step on a Zen 3 EPYC, `diffnas bench --suite step`:
+    /// `channel_shuffle` 103, `copy_channels` 91 and `fill` 42 of 504 device ms; chunked, below
+    /// 10, 12 and 12 ms), 1 on GPUs, where neighbouring work-items' loads coalesce.
+    public let chunkVectorWidth: Int
     /// Work-group of `gemm_regblock` in tiles (columns, rows). PoCL runs a group's items in order
     /// (columns fastest), so its row tiles reuse B panels from L1/L2: 4 × 16 for large M (measured
     /// ~130–150 GFLOP/s at 1024–2048 against ~65 with 1 × 1 groups); short, wide products
@@ -55,6 +62,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         radixSort = RadixSortPlan.standard(tuning: tuning, device: device)
         topKReduce = tuning.usesLocalMemoryTiles ? (RadixSortPlan.largestPowerOfTwo(atMost: min(256, maxGroup)), 4) : (16, 16)
         maskVectorWidth = tuning.isCPU ? 16 : 1
+        chunkVectorWidth = tuning.isCPU ? 16 : 1
         registerBlockGroup = (columns: 4, rows: 16)
         minimumGemmGroups = 4 * device.computeUnits
         depthwise = DepthwisePlan(tuning: tuning, device: device)
@@ -63,7 +71,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
-            + "mask float\(maskVectorWidth), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
+            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
             + "depthwise \(depthwise)"
     }
 }

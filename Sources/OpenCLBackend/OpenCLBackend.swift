@@ -159,7 +159,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
 
     public func fill(_ tensor: Tensor, with value: Float) throws {
-        try launch("memory.cl", "fill", global: [tensor.count], [.buffer(buffer(tensor)), .float(value), .index(tensor.count)])
+        let width = launchPlan.chunkVectorWidth
+        try launch(
+            "memory.cl", "fill", defines: ["FILL_VEC": "\(width)"], global: [(tensor.count + width - 1) / width],
+            [.buffer(buffer(tensor)), .float(value), .index(tensor.count)])
     }
 
     public func synchronize() throws { try queue.finish() }
