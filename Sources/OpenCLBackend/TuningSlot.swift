@@ -91,20 +91,17 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     /// each valid on the device. `KernelTuner` passes the values chosen for the slots before this
     /// one, so the algorithm slots time each pass with the tiles it will run with.
     public func candidates(on device: Device, base: KernelTunables = .defaults) -> [KernelTunables] {
+        /// `base` with the field at `path` set to each of `values`.
+        func each<Value>(_ values: [Value], at path: WritableKeyPath<KernelTunables, Value>) -> [KernelTunables] {
+            values.map {
+                var t = base; t[keyPath: path] = $0; return t
+            }
+        }
         let all: [KernelTunables]
         switch self {
-        case .registerTile:
-            all = Self.registerTiles.map {
-                var t = base; t.registerTile = $0; return t
-            }
-        case .shortRegisterTile:
-            all = Self.registerTiles.map {
-                var t = base; t.shortRegisterTile = $0; return t
-            }
-        case .localTile:
-            all = Self.localTiles.map {
-                var t = base; t.localTile = $0; return t
-            }
+        case .registerTile: all = each(Self.registerTiles, at: \.registerTile)
+        case .shortRegisterTile: all = each(Self.registerTiles, at: \.shortRegisterTile)
+        case .localTile: all = each(Self.localTiles, at: \.localTile)
         case .directOutputChannels:
             all = Self.directBlocks.map {
                 var t = base; t.directOutputChannels = $0.outputChannels; t.directVectors = $0.vectors; return t
@@ -113,14 +110,8 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
             all = Self.directBlocks.map {
                 var t = base; t.narrowDirectOutputChannels = $0.outputChannels; t.narrowDirectVectors = $0.vectors; return t
             }
-        case .weightGradientBlock:
-            all = Self.weightGradientBlocks.map {
-                var t = base; t.weightGradientBlock = $0; return t
-            }
-        case .narrowWeightGradientBlock:
-            all = Self.weightGradientBlocks.map {
-                var t = base; t.narrowWeightGradientBlock = $0; return t
-            }
+        case .weightGradientBlock: all = each(Self.weightGradientBlocks, at: \.weightGradientBlock)
+        case .narrowWeightGradientBlock: all = each(Self.weightGradientBlocks, at: \.narrowWeightGradientBlock)
         default:
             guard let (pass, shape) = convolutionChoice else { return [] }
             all = ConvolutionAlgorithm.allCases.map {

@@ -86,7 +86,9 @@ extension VerificationSuite {
         }
     }
 
-    private static func realConvolutionCase(x xShape: [Int], w wShape: [Int], params: Conv2dParams, seed: UInt64) -> VerifyCase {
+    /// One real-valued convolution case (forward and both gradients within the rounding bound of
+    /// their sums), as `realConvolutionCases` makes for each ResNet-20 shape.
+    public static func realConvolutionCase(x xShape: [Int], w wShape: [Int], params: Conv2dParams, seed: UInt64) -> VerifyCase {
         VerifyCase(
             family: .conv, operation: realValuedConvolution, shape: "x\(xShape) w\(wShape) \(params)",
             tolerance: realValuedBound

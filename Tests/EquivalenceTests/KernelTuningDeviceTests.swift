@@ -105,28 +105,38 @@ struct KernelTuningDeviceTests {
 
     /// Both convolution algorithms, and every direct-kernel block the tuner can pick, on
     /// the real-valued ResNet-20 convolutions (13/29/67 channels, batch 8) within their bound.
+    /// GEMM runs no direct block, so it runs once; the forward blocks on every case; a
+    /// weight-gradient block changes only the weight gradients of its shape class, so it runs on
+    /// the stride-1 cases of that class (32×32 and 16×16 outputs; 8×8).
     @Test func everyConvolutionAlgorithmAndCandidateIsWithinTheRealValuedBound() throws {
         let device = try SharedBackends.requireOpenCL().device
         var seed: UInt64 = 0x5245_2000
         let cases = VerificationSuite.realConvolutionCases(batch: 8, seed: &seed)
-        let expected = try cases.map { try $0.run(SharedBackends.reference) }
-        // GEMM runs no direct block, so it runs once; the direct kernels with every candidate.
-        let runs = [(KernelTunables.defaults, ConvolutionAlgorithm.gemm)] + Self.directCandidates(on: device).map { ($0, .direct) }
-        for (candidate, algorithm) in runs {
+        let padded = Conv2dParams(padding: 1)
+        let wide = [([8, 13, 32, 32], [13, 13, 3, 3]), ([8, 29, 16, 16], [29, 29, 3, 3])].map {
+            seed += 1
+            return VerificationSuite.realConvolutionCase(x: $0.0, w: $0.1, params: padded, seed: seed)
+        }
+        seed += 1
+        let narrow = [VerificationSuite.realConvolutionCase(x: [8, 67, 8, 8], w: [67, 67, 3, 3], params: padded, seed: seed)]
+        // Indices into `all` (and `expected`) of the cases each run checks.
+        let all = cases + wide + narrow
+        let expected = try all.map { try $0.run(SharedBackends.reference) }
+        let (every, wideOnly) = (Array(cases.indices), Array(cases.count..<(cases.count + wide.count)))
+        let narrowOnly = Array((cases.count + wide.count)..<all.count)
+        let forwardBlocks = [TuningSlot.directOutputChannels, .narrowDirectOutputChannels].flatMap { $0.candidates(on: device) }
+        let runs: [(KernelTunables, ConvolutionAlgorithm, [Int])] =
+            [(KernelTunables.defaults, .gemm, every)] + forwardBlocks.map { ($0, .direct, every) }
+            + TuningSlot.weightGradientBlock.candidates(on: device).map { ($0, .direct, wideOnly) }
+            + TuningSlot.narrowWeightGradientBlock.candidates(on: device).map { ($0, .direct, narrowOnly) }
+        for (candidate, algorithm, indices) in runs {
             let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
             backend.convolutionAlgorithmOverride = algorithm
-            for (testCase, wanted) in zip(cases, expected) {
-                let result = Verifier.check(testCase, device: backend, expected: wanted)
+            for i in indices {
+                let result = Verifier.check(all[i], device: backend, expected: expected[i])
                 #expect(result.passed, "\(Self.blocks(candidate)) \(algorithm): \(result.failureDescription)")
             }
         }
-    }
-
-    /// Every candidate of the direct convolution's channel blocks and of its weight gradient's
-    /// blocks (wide and narrow outputs).
-    static func directCandidates(on device: Device) -> [KernelTunables] {
-        [TuningSlot.directOutputChannels, .narrowDirectOutputChannels, .weightGradientBlock, .narrowWeightGradientBlock]
-            .flatMap { $0.candidates(on: device) }
     }
 
     static func blocks(_ t: KernelTunables) -> String {
@@ -148,30 +158,44 @@ struct KernelTuningDeviceTests {
         ([1, 2, 7, 50], [3, 2, 3, 3], Conv2dParams(stride: 3, padding: 1)),
     ]
 
+    /// Every candidate, exactly, on `convolutionCases` (integer inputs): a forward block on all
+    /// three passes, a weight-gradient block on the weight gradient it changes. The reference
+    /// runs once per case.
     @Test func everyConvolutionCandidateIsExact() throws {
         let device = try SharedBackends.requireOpenCL().device, reference = SharedBackends.reference
-        for candidate in Self.directCandidates(on: device) {
-            let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
-            backend.convolutionAlgorithmOverride = .direct
-            var rng = SeededRandom(seed: 17)
-            for (xShape, wShape, params) in Self.convolutionCases {
-                let label = "\(Self.blocks(candidate)), x \(xShape) w \(wShape) \(params)"
-                let x = rng.integers(xShape.reduce(1, *), in: -2...2), w = rng.integers(wShape.reduce(1, *), in: -2...2)
-                let bias = rng.integers(wShape[0], in: -2...2)
-                let yShape = try params.outputShape(input: xShape, weight: wShape)
-                let dy = rng.integers(yShape.reduce(1, *), in: -2...2)
-                func passes(_ b: any Backend) throws -> [[Float]] {
-                    let (xt, wt, dyt) = (try b.upload(x, shape: xShape), try b.upload(w, shape: wShape), try b.upload(dy, shape: yShape))
-                    return [
-                        try b.download(b.conv2d(xt, weight: wt, bias: b.upload(bias, shape: [wShape[0]]), params: params)),
-                        try b.download(b.conv2dBackwardInput(dyt, weight: wt, inputShape: xShape, params: params)),
-                        try b.download(b.conv2dBackwardWeight(dyt, input: xt, weightShape: wShape, params: params)),
-                    ]
-                }
-                let (mine, expected) = (try passes(backend), try passes(reference))
-                for (name, (actual, wanted)) in zip(["forward", "input gradient", "weight gradient"], zip(mine, expected)) {
-                    let difference = Self.firstDifference(actual, wanted)
-                    #expect(difference.isEmpty, "\(label) \(name): \(difference)")
+        var rng = SeededRandom(seed: 17)
+        let inputs = try Self.convolutionCases.map { xShape, wShape, params in
+            let yShape = try params.outputShape(input: xShape, weight: wShape)
+            return (
+                x: rng.integers(xShape.reduce(1, *), in: -2...2), w: rng.integers(wShape.reduce(1, *), in: -2...2),
+                bias: rng.integers(wShape[0], in: -2...2), dy: rng.integers(yShape.reduce(1, *), in: -2...2), yShape: yShape
+            )
+        }
+        func passes(_ b: any Backend, case c: Int, weightGradientOnly: Bool) throws -> [[Float]] {
+            let (xShape, wShape, params) = Self.convolutionCases[c]
+            let v = inputs[c]
+            let (xt, wt, dyt) = (try b.upload(v.x, shape: xShape), try b.upload(v.w, shape: wShape), try b.upload(v.dy, shape: v.yShape))
+            let weightGradient = try b.download(b.conv2dBackwardWeight(dyt, input: xt, weightShape: wShape, params: params))
+            if weightGradientOnly { return [weightGradient] }
+            return [
+                weightGradient, try b.download(b.conv2d(xt, weight: wt, bias: b.upload(v.bias, shape: [wShape[0]]), params: params)),
+                try b.download(b.conv2dBackwardInput(dyt, weight: wt, inputShape: xShape, params: params)),
+            ]
+        }
+        let expected = try Self.convolutionCases.indices.map { try passes(reference, case: $0, weightGradientOnly: false) }
+        let weightGradientSlots: Set<TuningSlot> = [.weightGradientBlock, .narrowWeightGradientBlock]
+        let slots: [TuningSlot] = [.directOutputChannels, .narrowDirectOutputChannels, .weightGradientBlock, .narrowWeightGradientBlock]
+        for slot in slots {
+            for candidate in slot.candidates(on: device) {
+                let backend = try OpenCLBackend(device: device, tuning: .fixed(candidate))
+                backend.convolutionAlgorithmOverride = .direct
+                for (c, (xShape, wShape, params)) in Self.convolutionCases.enumerated() {
+                    let label = "\(Self.blocks(candidate)), x \(xShape) w \(wShape) \(params)"
+                    let mine = try passes(backend, case: c, weightGradientOnly: weightGradientSlots.contains(slot))
+                    for (name, (actual, wanted)) in zip(["weight gradient", "forward", "input gradient"], zip(mine, expected[c])) {
+                        let difference = Self.firstDifference(actual, wanted)
+                        #expect(difference.isEmpty, "\(label) \(name): \(difference)")
+                    }
                 }
             }
         }
