@@ -10,7 +10,7 @@
 // COPAD (a multiple of OCB). Output y [images, G·CO, OH, OW].
 // The same kernels compute the input gradient of a stride-1 convolution: dx is the direct
 // convolution of dy (padded by dilation·(k − 1) − pad) with the kernel flipped in space and its
-// channel roles swapped (conv_direct_weights with flip = 1). The weight gradient is the same
+// channel roles swapped (conv_direct_weights in mode 1). The weight gradient is the same
 // sum read the other way round: for each (o, c, p, q), dy rows times the matching xp row
 // segments, summed over images, rows and columns (conv2d_direct_weight_grad_partial; the
 // per-split partial sums are then added by conv_sum_partials of conv.cl).
@@ -95,21 +95,24 @@ __kernel void conv_pad_input(__global const float* restrict x, const int xOff, c
 }
 
 // conv_direct_weights: wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o] for o < COPAD (0 for o ≥ CO) =
-//   flip = 0: w[g·CO + o, c, p, q]                 (w: [G·CO, CI, KH, KW], the forward kernel)
-//   flip = 1: w[g·CI + c, o, KH−1−p, KW−1−q]       (w: [G·CI, CO, KH, KW]: the input gradient's
-//                                                   kernel, channels swapped and flipped)
+//   mode 0: w[g·CO + o, c, p, q]                 (w: [G·CO, CI, KH, KW], the forward kernel)
+//   mode 1: w[g·CI + c, o, KH−1−p, KW−1−q]       (w: [G·CI, CO, KH, KW]: the stride-1 input
+//                                                 gradient's kernel, channels swapped and flipped)
+//   mode 2: w[g·CI + c, o, p, q]                 (the same, not flipped: the stride-2 input
+//                                                 gradient of conv_direct_strided.cl)
 // One work-item per element of wt: global (COPAD, CI·KH·KW, G).
 __kernel void conv_direct_weights(__global const float* restrict w, __global float* restrict wt,
                                   const int G, const int CI, const int CO, const int COPAD,
-                                  const int KH, const int KW, const int flip) {
+                                  const int KH, const int KW, const int mode) {
     const int o = get_global_id(0), r = get_global_id(1), g = get_global_id(2);
     const int taps = KH * KW;
     if (o >= COPAD || r >= CI * taps || g >= G) return;
     const int c = r / taps, tap = r % taps, p = tap / KW, q = tap % KW;
     float v = 0.0f;
     if (o < CO) {
-        v = flip ? w[(((g * CI + c) * CO + o) * KH + (KH - 1 - p)) * KW + (KW - 1 - q)]
-                 : w[(((g * CO + o) * CI + c) * KH + p) * KW + q];
+        v = mode == 1   ? w[(((g * CI + c) * CO + o) * KH + (KH - 1 - p)) * KW + (KW - 1 - q)]
+            : mode == 2 ? w[(((g * CI + c) * CO + o) * KH + p) * KW + q]
+                        : w[(((g * CO + o) * CI + c) * KH + p) * KW + q];
     }
     wt[(g * CI * taps + r) * COPAD + o] = v;
 }

@@ -4,7 +4,10 @@ import TensorCore
 // Convolution gradients on the device (kernels: Kernels/conv.cl, GEMMs: gemmRaw).
 //   backward input   depthwise → conv2d_depthwise_backward_input_direct; stride 1 where
 //                    `convolutionUsesDirect` → the direct convolution of dy with the flipped
-//                    kernel (OpenCLBackend+ConvolutionDirect.swift);
+//                    kernel (OpenCLBackend+ConvolutionDirect.swift); stride 2 with dilation 1
+//                    where `convolutionUsesDirect` → conv2d_direct_input_grad_s2, the even and
+//                    odd columns of each dx row from dy rows directly
+//                    (OpenCLBackend+ConvolutionStrided.swift);
 //                    otherwise per chunk of images and per group a batched GEMM
 //                    dcol[n]_g = W_gᵀ · dy[n]_g (W_g shared), then the col2im gather into dx
 //                    (for a pointwise kernel the GEMM writes dx directly).

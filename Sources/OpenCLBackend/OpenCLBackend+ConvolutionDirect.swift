@@ -6,7 +6,8 @@ import TensorCore
 public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
     /// The kernels of Kernels/conv_direct.cl on a zero-padded copy of the input, no column
     /// matrix: the forward pass, the weight gradient, and the input gradient of stride-1
-    /// convolutions (strided input gradients always use GEMM + col2im).
+    /// convolutions; Kernels/conv_direct_strided.cl for the input gradient of stride-2
+    /// (dilation 1) ones. Other strided input gradients always use GEMM + col2im.
     case direct
     /// im2col / col2im around the GEMMs of `gemmRaw` for every pass.
     case gemm
@@ -84,7 +85,7 @@ extension OpenCLBackend {
             "conv_direct.cl", "conv_direct_weights", global: [outPadded, inPerGroup * taps, groups],
             [
                 .buffer(buffer(weights)), .buffer(buffer(prepared)), .index(groups), .index(inPerGroup),
-                .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(flip ? 1 : 0),
+                .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(flip ? 1 : 0),  // mode 0 or 1
             ])
         // Padded rows cover every tap; padded columns also cover the reads of the last column tile.
         let columnTiles = (outSize.w + tileColumns - 1) / tileColumns
@@ -125,16 +126,23 @@ extension OpenCLBackend {
             weights: weight, flip: false, bias: bias, into: y)
     }
 
-    /// Whether the input gradient of `g` is a direct convolution of dy: stride 1, and padding at
-    /// most the dilated kernel extent so the gradient's padding `dilation·(k − 1) − pad` is ≥ 0.
+    /// Whether the direct kernels compute the input gradient of `g`: stride 2 and dilation 1 in
+    /// both directions (`conv2dBackwardInputStrided`), or stride 1 with padding at most the dilated
+    /// kernel extent, so the gradient's padding `dilation·(k − 1) − pad` is ≥ 0.
     func directInputGradientApplies(_ g: ConvGeometry) -> Bool {
         let p = g.params
+        if Self.stridedInputGradientApplies(g) { return true }
         return p.strideH == 1 && p.strideW == 1 && p.padH <= p.dilationH * (g.kernelH - 1) && p.padW <= p.dilationW * (g.kernelW - 1)
     }
 
-    /// The input gradient of a stride-1 `g`: dx = conv(dy padded by dilation·(k − 1) − pad, flipped w).
+    /// The input gradient of `g` by the direct kernels: stride 2 by `conv2dBackwardInputStrided`;
+    /// stride 1 as dx = conv(dy padded by dilation·(k − 1) − pad, flipped w).
     func conv2dBackwardInputDirect(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws {
         let p = g.params
+        if p.strideH != 1 || p.strideW != 1 {
+            try conv2dBackwardInputStrided(dy, weight: weight, g, into: dx)
+            return
+        }
         try convDirect(
             dy, batch: g.batch, groups: g.groups, inPerGroup: g.outChannelsPerGroup, outPerGroup: g.inChannelsPerGroup,
             height: g.outHeight, width: g.outWidth, kernel: (g.kernelH, g.kernelW), stride: (1, 1),
@@ -145,13 +153,14 @@ extension OpenCLBackend {
 }
 
 extension OpenCLBackend {
-    /// Zero-padded rows for the direct kernels: `[images, channels, height + 2·pad.h, paddedWidth]`
-    /// from images `chunk` of `source` (conv_pad_input).
+    /// Zero-padded rows for the direct kernels: `[images, channels, paddedHeight, paddedWidth]`
+    /// from images `chunk` of `source` (conv_pad_input), `pad.h` zero rows on top and `pad.w` zero
+    /// columns on the left of each plane; `paddedHeight` defaults to `height + 2·pad.h`.
     func padImages(
         _ source: Tensor, channels: Int, height: Int, width: Int, pad: (h: Int, w: Int), paddedWidth: Int,
-        chunk: (start: Int, count: Int)
+        paddedHeight: Int? = nil, chunk: (start: Int, count: Int)
     ) throws -> Tensor {
-        let paddedH = height + 2 * pad.h
+        let paddedH = paddedHeight ?? height + 2 * pad.h
         let padded = try empty([chunk.count * channels * paddedH * paddedWidth])
         try launch(
             "conv_direct.cl", "conv_pad_input", global: [paddedH, chunk.count * channels],

@@ -45,6 +45,20 @@ extension VerificationSuite {
             ),
             ([2, 16, 18, 33], [16, 16, 3, 3], p(1, 1), true, false),
             ([2, 8, 10, 24], [18, 4, 3, 3], p(1, 1, groups: 2), false, false),
+            // Stride 2, dilation 1 (the direct input gradient of conv_direct_strided.cl): three
+            // column tiles and a partial one, paddings 0 and 2, even and 5×5 kernels, a 1-row
+            // input, a non-square kernel with unequal paddings, 2 groups.
+            ([1, 7, 7, 70], [9, 7, 3, 3], p(2, 1), true, false),
+            ([2, 7, 9, 10], [7, 7, 3, 3], p(2, 0), false, false),
+            ([2, 7, 10, 9], [7, 7, 3, 3], p(2, 2), false, false),
+            ([2, 5, 9, 11], [7, 5, 2, 2], p(2), true, false),
+            ([1, 7, 11, 13], [5, 7, 5, 5], p(2, 2), false, false),
+            ([3, 7, 1, 5], [7, 7, 3, 3], p(2, 1), false, false),
+            (
+                [2, 7, 6, 9], [7, 7, 1, 3], Conv2dParams(strideH: 2, strideW: 2, padH: 0, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+                false, false
+            ),
+            ([2, 14, 11, 9], [6, 7, 3, 3], p(2, 1, groups: 2), true, false),
             // Grouped: 2 groups, also strided and dilated.
             ([2, 14, 9, 7], [6, 7, 3, 3], p(1, 1, groups: 2), true, false),
             ([1, 14, 11, 12], [4, 7, 3, 3], p(2, 2, 2, groups: 2), false, false),
