@@ -36,6 +36,11 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// `channel_shuffle` 103, `copy_channels` 91 and `fill` 42 of 504 device ms; chunked, below
     /// 10, 12 and 12 ms), 1 on GPUs, where neighbouring work-items' loads coalesce.
     public let chunkVectorWidth: Int
+    /// Average pooling by rows of 16 outputs per work-item (pooling.cl's `avg_pool2d_rows` and
+    /// `avg_pool2d_backward_rows`) on CPUs, where one output per work-item was a serial chain of
+    /// bounds checks and scalar adds (a third of the NAS-Bench-201 DARTS search step); one
+    /// output per work-item on GPUs, where neighbouring work-items' loads coalesce.
+    public let poolingRowTiles: Bool
     /// Work-group of `gemm_regblock` in tiles (columns, rows). PoCL runs a group's items in order
     /// (columns fastest), so its row tiles reuse B panels from L1/L2: 4 × 16 for large M (measured
     /// ~130–150 GFLOP/s at 1024–2048 against ~65 with 1 × 1 groups); short, wide products
@@ -63,6 +68,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         topKReduce = tuning.usesLocalMemoryTiles ? (RadixSortPlan.largestPowerOfTwo(atMost: min(256, maxGroup)), 4) : (16, 16)
         maskVectorWidth = tuning.isCPU ? 16 : 1
         chunkVectorWidth = tuning.isCPU ? 16 : 1
+        poolingRowTiles = tuning.isCPU
         registerBlockGroup = (columns: 4, rows: 16)
         minimumGemmGroups = 4 * device.computeUnits
         depthwise = DepthwisePlan(tuning: tuning, device: device)
@@ -71,7 +77,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
-            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
+            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
             + "depthwise \(depthwise)"
     }
 }

@@ -9,7 +9,7 @@ extension OpenCLBackend {
         let y = try empty(outShape)
         try launchPool(
             "max_pool2d_direct", params: params, countIncludePad: true, input: x.shape, output: outShape,
-            global: y.count, [buffer(x), buffer(y)], op: "maxPool2d")
+            global: [y.count], [buffer(x), buffer(y)], op: "maxPool2d")
         return y
     }
 
@@ -21,28 +21,41 @@ extension OpenCLBackend {
         let winners = try empty(outShape)
         try launchPool(
             "max_pool2d_winners", params: params, countIncludePad: true, input: x.shape, output: outShape,
-            global: winners.count, [buffer(x), buffer(winners)], op: "maxPool2dBackward")
+            global: [winners.count], [buffer(x), buffer(winners)], op: "maxPool2dBackward")
         try launchPool(
             "max_pool2d_backward_winners", params: params, countIncludePad: true, input: x.shape, output: outShape,
-            global: dx.count, [buffer(winners), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
+            global: [dx.count], [buffer(winners), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
         return dx
     }
 
     public func avgPool2d(_ x: Tensor, params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.output("avgPool2d", input: x.shape, params: params)
         let y = try empty(outShape)
+        if poolingRowTiles && params.strideW <= 2 {
+            try launchPool(
+                "avg_pool2d_rows", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
+                global: [(outShape[3] + 15) / 16, outShape[0] * outShape[1] * outShape[2]], [buffer(x), buffer(y)], op: "avgPool2d")
+            return y
+        }
         try launchPool(
             "avg_pool2d_direct", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
-            global: y.count, [buffer(x), buffer(y)], op: "avgPool2d")
+            global: [y.count], [buffer(x), buffer(y)], op: "avgPool2d")
         return y
     }
 
     public func avgPool2dBackward(_ dy: Tensor, inputShape: [Int], params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.backward("avgPool2dBackward", dy: dy.shape, inputShape: inputShape, params: params)
         let dx = try empty(inputShape)
+        if poolingRowTiles && params.strideH == 1 && params.strideW == 1 {
+            try launchPool(
+                "avg_pool2d_backward_rows", params: params, countIncludePad: countIncludePad, input: inputShape,
+                output: outShape, global: [(inputShape[3] + 15) / 16, inputShape[0] * inputShape[1] * inputShape[2]],
+                [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
+            return dx
+        }
         try launchPool(
             "avg_pool2d_backward_gather", params: params, countIncludePad: countIncludePad, input: inputShape,
-            output: outShape, global: dx.count, [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
+            output: outShape, global: [dx.count], [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
         return dx
     }
 
@@ -64,11 +77,15 @@ extension OpenCLBackend {
         return dx
     }
 
+    /// Whether average pooling takes the row-tile kernels where its strides allow them.
+    var poolingRowTiles: Bool { poolingRowTilesOverride ?? launchPlan.poolingRowTiles }
+
     /// Launches a pooling kernel with the window geometry as -D values; its arguments are
-    /// `buffers` followed by `H, W, OH, OW, total` (one work-item per element of `global`).
+    /// `buffers` followed by `H, W, OH, OW` and the extent of the last dimension of `global` (one
+    /// work-item per element, or per 16-element row tile: global (tiles, rows)).
     private func launchPool(
         _ kernelName: String, params: Pool2dParams, countIncludePad: Bool, input: [Int], output: [Int],
-        global: Int, _ buffers: [Buffer], op: String
+        global: [Int], _ buffers: [Buffer], op: String
     ) throws {
         try requireIndexable(input.reduce(1, *), op)
         try requireIndexable(output.reduce(1, *), op)
@@ -78,9 +95,9 @@ extension OpenCLBackend {
             "PH": "\(params.padH)", "PW": "\(params.padW)",
             "COUNT_INCLUDE_PAD": countIncludePad ? "1" : "0",
         ]
-        let sizes = [input[2], input[3], output[2], output[3], global]
+        let sizes = [input[2], input[3], output[2], output[3], global[global.count - 1]]
         try launch(
-            "pooling.cl", kernelName, defines: defines, global: [global],
+            "pooling.cl", kernelName, defines: defines, global: global,
             buffers.map { .buffer($0) } + sizes.map { try .index($0) })
     }
 }
