@@ -8,12 +8,12 @@
 // Every window holds at least one real element (the host requires pad <= window/2).
 // Backward kernels gather: one work-item per input element sums over the windows that hold
 // it, in row-major window order, so no atomics are needed.
-// Row-tile kernels (avg_pool2d_rows, avg_pool2d_backward_rows; CPU devices): a work-item takes 16
-// consecutive outputs of one row as the lanes of a float16. Each window row it needs is staged
-// once, zero outside the image, in a private span; each tap then adds one shifted vector of the
-// span, so a lane adds its window's elements in the same row-major order as the one-element
-// kernels, with zeros for padding (x + 0 = x): the same sums, with one vector add per tap in
-// place of a serial chain of scalar adds and bounds checks per output.
+// Row-tile kernels (*_rows; CPU devices): a work-item takes 16 consecutive outputs of one row
+// as the lanes of a float16. Each window row it needs is staged once, zero outside the image, in
+// a private span; each tap then takes one shifted vector of the span, so a lane visits its window's elements in the same row-major order as the one-element
+// kernels (average: adding zeros for padding, x + 0 = x; max: skipping padding by a lane mask):
+// the same results, with one vector operation per tap in place of a serial chain of scalar
+// operations and bounds checks per output.
 //
 // Tunables (compile-time window geometry, so the window loops unroll):
 //   KH, KW                window height and width
@@ -22,9 +22,10 @@
 //   COUNT_INCLUDE_PAD     1: average divisor KH*KW; 0: number of real elements in the window
 //
 // Launched by: OpenCLBackend.maxPool2d, maxPool2dBackward (max_pool2d_winners, then
-// max_pool2d_backward_winners), avgPool2d (avg_pool2d_rows where LaunchPlan.poolingRowTiles and
-// SW ≤ 2), avgPool2dBackward (avg_pool2d_backward_rows where poolingRowTiles and SH = SW = 1),
-// globalAvgPoolBackward (OpenCLBackend+Pooling.swift).
+// max_pool2d_backward_winners), avgPool2d, avgPool2dBackward, globalAvgPoolBackward
+// (OpenCLBackend+Pooling.swift); where LaunchPlan.poolingRowTiles, the row-tile kernels instead:
+// max_pool2d_rows, max_pool2d_winners_rows and avg_pool2d_rows when SW ≤ 2,
+// max_pool2d_backward_rows and avg_pool2d_backward_rows when SH = SW = 1.
 
 #ifndef KH
 #define KH 3
@@ -183,6 +184,17 @@ __kernel void avg_pool2d_backward_gather(__global const float* dy, __global floa
     dx[gid] = acc;
 }
 
+// Stores the lanes of `v` to row[0 … min(16, count) − 1].
+inline void store_row_tile(__global float* row, const float16 v, const int count) {
+    if (count >= 16) {
+        vstore16(v, 0, row);
+    } else {
+        float lanes[16];
+        vstore16(v, 0, lanes);
+        for (int l = 0; l < count; ++l) row[l] = lanes[l];
+    }
+}
+
 // Input columns the 16 windows of a row tile span (SW·15 + KW), plus one so the stride-2 lanes
 // can be read as the even elements of two float16s.
 #define ROW_SPAN (SW * 15 + KW)
@@ -229,15 +241,7 @@ __kernel void avg_pool2d_rows(__global const float* x, __global float* y,
     const int16 windowColumns = min(starts + KW, (int16)(W)) - max(starts, (int16)(0));
     const float16 divisor = convert_float16(windowColumns * windowRows);
 #endif
-    const float16 out = acc / divisor;
-    __global float* yrow = y + row * OW + j0;
-    if (j0 + 16 <= OW) {
-        vstore16(out, 0, yrow);
-    } else {
-        float lanes[16];
-        vstore16(out, 0, lanes);
-        for (int l = 0; l < OW - j0; ++l) yrow[l] = lanes[l];
-    }
+    store_row_tile(y + row * OW + j0, acc / divisor, OW - j0);
 }
 
 // dx[n,c,r,s0 + v] for v < 16 as avg_pool2d_backward_gather, for SH = SW = 1: the windows holding
@@ -263,14 +267,93 @@ __kernel void avg_pool2d_backward_rows(__global const float* dy, __global float*
         }
         for (int dj = 0; dj < KW; ++dj) acc += vload16(0, span + dj);
     }
-    __global float* dxrow = dx + row * W + s0;
-    if (s0 + 16 <= W) {
-        vstore16(acc, 0, dxrow);
-    } else {
-        float lanes[16];
-        vstore16(acc, 0, lanes);
-        for (int l = 0; l < W - s0; ++l) dxrow[l] = lanes[l];
+    store_row_tile(dx + row * W + s0, acc, W - s0);
+}
+
+// Lanes v < 16: the first maximal real element of windows (i, j0 + v) of `plane` (an H × W
+// image), as max_window_winner: its value in *best, its flat in-plane index in *winner (−1 where
+// a window has no real element, which the host's padding rule excludes). A lane takes a tap when
+// the tap is real and it has none yet or the tap is strictly larger (ties keep the first, a NaN
+// never replaces a number).
+inline void max_window_winners_rows(__global const float* plane, const int H, const int W, const int i, const int j0,
+                                    float16* best, int16* winner) {
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int c0 = j0 * SW - PW;
+    float span[ROW_SPAN + 1];
+    span[ROW_SPAN] = 0.0f;
+    float16 top = (float16)(0.0f);
+    int16 first = (int16)(-1);
+    for (int p = 0; p < KH; ++p) {
+        const int r = i * SH - PH + p;
+        if (r < 0 || r >= H) continue;
+        __global const float* xr = plane + r * W;
+        for (int l = 0; l < ROW_SPAN; ++l) {
+            const int col = c0 + l;
+            span[l] = col >= 0 && col < W ? xr[col] : 0.0f;
+        }
+        for (int q = 0; q < KW; ++q) {
+            const int16 col = (int16)(c0 + q) + lane * SW;
+            const float16 v = window_taps(span, q);
+            const int16 take = (col >= 0) & (col < W) & ((first < 0) | (v > top));
+            top = select(top, v, take);
+            first = select(first, (int16)(r * W) + col, take);
+        }
     }
+    *best = top;
+    *winner = first;
+}
+
+// y[n,c,i,j0 + v] for v < 16 as max_pool2d_direct, SW 1 or 2; global as avg_pool2d_rows.
+__kernel void max_pool2d_rows(__global const float* x, __global float* y,
+                              const int H, const int W, const int OH, const int OW, const int rows) {
+    const int jt = get_global_id(0), row = get_global_id(1);
+    if (jt * 16 >= OW || row >= rows) return;
+    float16 best;
+    int16 winner;
+    max_window_winners_rows(x + (row / OH) * H * W, H, W, row % OH, jt * 16, &best, &winner);
+    store_row_tile(y + row * OW + jt * 16, best, OW - jt * 16);
+}
+
+// winners[n,c,i,j0 + v] for v < 16 as max_pool2d_winners (int bits in floats), SW 1 or 2.
+__kernel void max_pool2d_winners_rows(__global const float* x, __global float* winners,
+                                      const int H, const int W, const int OH, const int OW, const int rows) {
+    const int jt = get_global_id(0), row = get_global_id(1);
+    if (jt * 16 >= OW || row >= rows) return;
+    float16 best;
+    int16 winner;
+    max_window_winners_rows(x + (row / OH) * H * W, H, W, row % OH, jt * 16, &best, &winner);
+    store_row_tile(winners + row * OW + jt * 16, as_float16(winner), OW - jt * 16);
+}
+
+// dx[n,c,r,s0 + v] for v < 16 as max_pool2d_backward_winners, for SH = SW = 1: per window row i
+// (as avg_pool2d_backward_rows) the winners and dy of the tile's column span are staged once
+// (winner −1 outside the output), and tap dj adds lane v's dy where the window's winner is
+// (r, s0 + v), 0 elsewhere. Global (⌈W/16⌉, rows = N·C·H).
+__kernel void max_pool2d_backward_rows(__global const float* winners, __global const float* dy, __global float* dx,
+                                       const int H, const int W, const int OH, const int OW, const int rows) {
+    const int st = get_global_id(0), row = get_global_id(1);
+    const int s0 = st * 16;
+    if (s0 >= W || row >= rows) return;
+    const int r = row % H;
+    __global const float* wp = winners + (row / H) * OH * OW;
+    __global const float* dyp = dy + (row / H) * OH * OW;
+    const int firstColumn = s0 + PW - KW + 1;  // lane 0's first window column
+    const int16 me = (int16)(r * W + s0) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    float winnerSpan[16 + KW - 1], dySpan[16 + KW - 1];
+    float16 acc = (float16)(0.0f);
+    for (int i = max(r + PH - KH + 1, 0); i <= min(r + PH, OH - 1); ++i) {
+        for (int l = 0; l < 16 + KW - 1; ++l) {
+            const int j = firstColumn + l;
+            const bool inside = j >= 0 && j < OW;
+            winnerSpan[l] = inside ? wp[i * OW + j] : as_float(-1);
+            dySpan[l] = inside ? dyp[i * OW + j] : 0.0f;
+        }
+        for (int dj = 0; dj < KW; ++dj) {
+            const int16 won = as_int16(vload16(0, winnerSpan + dj)) == me;
+            acc += select((float16)(0.0f), vload16(0, dySpan + dj), won);
+        }
+    }
+    store_row_tile(dx + row * W + s0, acc, W - s0);
 }
 
 // dx[n,c,h,w] = dy[n,c] / area. One work-item per input element; total = N*C*area.

@@ -36,10 +36,11 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// `channel_shuffle` 103, `copy_channels` 91 and `fill` 42 of 504 device ms; chunked, below
     /// 10, 12 and 12 ms), 1 on GPUs, where neighbouring work-items' loads coalesce.
     public let chunkVectorWidth: Int
-    /// Average pooling by rows of 16 outputs per work-item (pooling.cl's `avg_pool2d_rows` and
-    /// `avg_pool2d_backward_rows`) on CPUs, where one output per work-item was a serial chain of
-    /// bounds checks and scalar adds (a third of the NAS-Bench-201 DARTS search step); one
-    /// output per work-item on GPUs, where neighbouring work-items' loads coalesce.
+    /// Pooling by rows of 16 outputs per work-item (pooling.cl's `*_rows` kernels) on CPUs, where
+    /// one output per work-item was a serial chain of bounds checks and scalar operations
+    /// (average pooling a third of the NAS-Bench-201 DARTS search step, max pooling a quarter of
+    /// the DARTS-space one); one output per work-item on GPUs, where neighbouring work-items'
+    /// loads coalesce.
     public let poolingRowTiles: Bool
     /// Work-group of `gemm_regblock` in tiles (columns, rows). PoCL runs a group's items in order
     /// (columns fastest), so its row tiles reuse B panels from L1/L2: 4 × 16 for large M (measured

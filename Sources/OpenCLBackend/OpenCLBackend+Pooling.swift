@@ -7,9 +7,10 @@ extension OpenCLBackend {
     public func maxPool2d(_ x: Tensor, params: Pool2dParams) throws -> Tensor {
         let outShape = try PoolShapes.output("maxPool2d", input: x.shape, params: params)
         let y = try empty(outShape)
+        let rows = poolingRowTiles && params.strideW <= 2
         try launchPool(
-            "max_pool2d_direct", params: params, countIncludePad: true, input: x.shape, output: outShape,
-            global: [y.count], [buffer(x), buffer(y)], op: "maxPool2d")
+            rows ? "max_pool2d_rows" : "max_pool2d_direct", params: params, countIncludePad: true, input: x.shape,
+            output: outShape, global: rows ? rowTiles(outShape) : [y.count], [buffer(x), buffer(y)], op: "maxPool2d")
         return y
     }
 
@@ -19,12 +20,16 @@ extension OpenCLBackend {
         // Two passes: each window's winner once (as int bits in a scratch tensor), then the gather
         // compares indices — a window scan per (input, window) pair measured 42% of a DARTS step.
         let winners = try empty(outShape)
+        let rows = poolingRowTiles && params.strideW <= 2
         try launchPool(
-            "max_pool2d_winners", params: params, countIncludePad: true, input: x.shape, output: outShape,
-            global: [winners.count], [buffer(x), buffer(winners)], op: "maxPool2dBackward")
+            rows ? "max_pool2d_winners_rows" : "max_pool2d_winners", params: params, countIncludePad: true, input: x.shape,
+            output: outShape, global: rows ? rowTiles(outShape) : [winners.count], [buffer(x), buffer(winners)],
+            op: "maxPool2dBackward")
+        let gatherRows = poolingRowTiles && params.strideH == 1 && params.strideW == 1
         try launchPool(
-            "max_pool2d_backward_winners", params: params, countIncludePad: true, input: x.shape, output: outShape,
-            global: [dx.count], [buffer(winners), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
+            gatherRows ? "max_pool2d_backward_rows" : "max_pool2d_backward_winners", params: params, countIncludePad: true,
+            input: x.shape, output: outShape, global: gatherRows ? rowTiles(x.shape) : [dx.count],
+            [buffer(winners), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
         return dx
     }
 
@@ -34,7 +39,7 @@ extension OpenCLBackend {
         if poolingRowTiles && params.strideW <= 2 {
             try launchPool(
                 "avg_pool2d_rows", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
-                global: [(outShape[3] + 15) / 16, outShape[0] * outShape[1] * outShape[2]], [buffer(x), buffer(y)], op: "avgPool2d")
+                global: rowTiles(outShape), [buffer(x), buffer(y)], op: "avgPool2d")
             return y
         }
         try launchPool(
@@ -49,7 +54,7 @@ extension OpenCLBackend {
         if poolingRowTiles && params.strideH == 1 && params.strideW == 1 {
             try launchPool(
                 "avg_pool2d_backward_rows", params: params, countIncludePad: countIncludePad, input: inputShape,
-                output: outShape, global: [(inputShape[3] + 15) / 16, inputShape[0] * inputShape[1] * inputShape[2]],
+                output: outShape, global: rowTiles(inputShape),
                 [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
             return dx
         }
@@ -77,8 +82,11 @@ extension OpenCLBackend {
         return dx
     }
 
-    /// Whether average pooling takes the row-tile kernels where its strides allow them.
+    /// Whether pooling takes the row-tile kernels where its strides allow them.
     var poolingRowTiles: Bool { poolingRowTilesOverride ?? launchPlan.poolingRowTiles }
+
+    /// The global size of a row-tile kernel over the planes of `shape` [N, C, H, W]: (⌈W/16⌉, N·C·H).
+    private func rowTiles(_ shape: [Int]) -> [Int] { [(shape[3] + 15) / 16, shape[0] * shape[1] * shape[2]] }
 
     /// Launches a pooling kernel with the window geometry as -D values; its arguments are
     /// `buffers` followed by `H, W, OH, OW` and the extent of the last dimension of `global` (one

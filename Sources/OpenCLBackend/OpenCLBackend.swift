@@ -44,7 +44,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Forces one convolution algorithm for every pass it applies to (nil: the automatic choice
     /// of `convolutionUsesDirect`). Lets the tests cover both on one device and benchmarks compare them.
     public var convolutionAlgorithmOverride: ConvolutionAlgorithm?
-    /// Forces average pooling's row-tile kernels on (true) or off (false) where their strides
+    /// Forces pooling's row-tile kernels on (true) or off (false) where their strides
     /// allow them (nil: `launchPlan.poolingRowTiles`). Lets the tests cover both on one device.
     public var poolingRowTilesOverride: Bool?
     /// Tile sizes and algorithm choices used instead of `tuning.tunables` while set: `KernelTuner`

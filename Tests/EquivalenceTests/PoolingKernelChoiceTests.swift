@@ -4,11 +4,12 @@ import Testing
 import Verification
 import _TestSupport
 
-/// Average pooling's two kernel shapes: 16-output row tiles (CPU devices) where the strides allow
-/// them (forward SW ≤ 2, backward stride 1), one output per work-item elsewhere (GPUs, and other
-/// strides). `EquivalenceTests.pooling` checks the launch plan's choice against the reference on
-/// this device; here every pooling case also runs with the row tiles forced off, so the
-/// one-output kernels the GPUs take stay checked on PoCL, and the trace shows which ran.
+/// Pooling's two kernel shapes: 16-output row tiles (CPU devices) where the strides allow them
+/// (forward and max pooling's winners SW ≤ 2, the gradients' gathers stride 1), one output per
+/// work-item elsewhere (GPUs, and other strides). `EquivalenceTests.pooling` checks the launch
+/// plan's choice against the reference on this device; here every max and average pooling case
+/// also runs with the row tiles forced off, so the one-output kernels the GPUs take stay checked
+/// on PoCL, and the trace shows which ran.
 @Suite(
     "Pooling kernel choice", .serialized, .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason))
 )
@@ -26,22 +27,27 @@ struct PoolingKernelChoiceTests {
 
     static func backend(rowTiles: Bool) throws -> OpenCLBackend { try #require(try backends.get()[rowTiles]) }
 
-    @Test(arguments: VerificationSuite.cases(family: .pool).filter { $0.operation == "avgPool2d" })
+    @Test(arguments: VerificationSuite.cases(family: .pool).filter { $0.operation != "globalAvgPool" })
     func oneOutputPerItemMatchesTheReference(_ testCase: VerifyCase) throws {
         let result = Verifier.check(testCase, device: try Self.backend(rowTiles: false), reference: SharedBackends.reference)
         #expect(result.passed, "\(result.failureDescription)")
     }
 
-    /// Kernels launched by an average pooling of `[2, 3, 9, 21]` and its gradient.
-    static func kernels(_ backend: OpenCLBackend, _ params: Pool2dParams) throws -> (forward: Set<String>, backward: Set<String>) {
+    /// Kernels launched by an average (or max) pooling of `[2, 3, 9, 21]` and its gradient.
+    static func kernels(
+        _ backend: OpenCLBackend, _ params: Pool2dParams, max: Bool = false
+    ) throws -> (forward: Set<String>, backward: Set<String>) {
         let x = try backend.zeros([2, 3, 9, 21])
         let trace = LaunchTrace()
         backend.launchTrace = trace
         defer { backend.launchTrace = nil }
-        let y = try backend.avgPool2d(x, params: params, countIncludePad: false)
+        let y = try max ? backend.maxPool2d(x, params: params) : backend.avgPool2d(x, params: params, countIncludePad: false)
         let forward = Set(trace.launches.map(\.kernel))
         let before = trace.launches.count
-        _ = try backend.avgPool2dBackward(y, inputShape: x.shape, params: params, countIncludePad: false)
+        _ =
+            try max
+            ? backend.maxPool2dBackward(y, input: x, params: params)
+            : backend.avgPool2dBackward(y, inputShape: x.shape, params: params, countIncludePad: false)
         return (forward, Set(trace.launches.dropFirst(before).map(\.kernel)))
     }
 
@@ -52,8 +58,18 @@ struct PoolingKernelChoiceTests {
         #expect(try Self.kernels(rows, stride1) == (["avg_pool2d_rows"], ["avg_pool2d_backward_rows"]))
         #expect(try Self.kernels(rows, stride2) == (["avg_pool2d_rows"], ["avg_pool2d_backward_gather"]))
         #expect(try Self.kernels(rows, stride3) == (["avg_pool2d_direct"], ["avg_pool2d_backward_gather"]))
+        #expect(
+            try Self.kernels(rows, stride1, max: true) == (["max_pool2d_rows"], ["max_pool2d_winners_rows", "max_pool2d_backward_rows"]))
+        #expect(
+            try Self.kernels(rows, stride2, max: true) == (["max_pool2d_rows"], ["max_pool2d_winners_rows", "max_pool2d_backward_winners"]))
+        #expect(
+            try Self.kernels(rows, stride3, max: true) == (["max_pool2d_direct"], ["max_pool2d_winners", "max_pool2d_backward_winners"]))
         for params in [stride1, stride2, stride3] {
             #expect(try Self.kernels(items, params) == (["avg_pool2d_direct"], ["avg_pool2d_backward_gather"]))
+            #expect(
+                try Self.kernels(items, params, max: true) == (
+                    ["max_pool2d_direct"], ["max_pool2d_winners", "max_pool2d_backward_winners"]
+                ))
         }
     }
 }
