@@ -25,7 +25,8 @@
 // max_pool2d_backward_winners), avgPool2d, avgPool2dBackward, globalAvgPoolBackward
 // (OpenCLBackend+Pooling.swift); where LaunchPlan.poolingRowTiles, the row-tile kernels instead:
 // max_pool2d_rows, max_pool2d_winners_rows and avg_pool2d_rows when SW ≤ 2,
-// max_pool2d_backward_rows and avg_pool2d_backward_rows when SH = SW = 1.
+// max_pool2d_backward_rows and avg_pool2d_backward_rows when SW = 1, and their _s2 variants
+// when SW = 2.
 
 #ifndef KH
 #define KH 3
@@ -244,9 +245,9 @@ __kernel void avg_pool2d_rows(__global const float* x, __global float* y,
     store_row_tile(y + row * OW + j0, acc / divisor, OW - j0);
 }
 
-// dx[n,c,r,s0 + v] for v < 16 as avg_pool2d_backward_gather, for SH = SW = 1: the windows holding
-// (r, s) are rows i ∈ [r + PH − KH + 1, r + PH] and columns j ∈ [s + PW − KW + 1, s + PW] of the
-// output. Per window row i, the quotients dy[i, j] / divisor(i, j) of the tile's column span are
+// dx[n,c,r,s0 + v] for v < 16 as avg_pool2d_backward_gather, for SW = 1 (any SH): the windows
+// holding (r, s) are the rows i of avg_pool2d_backward_gather and the columns
+// j ∈ [s + PW − KW + 1, s + PW] of the output. Per window row i, the quotients dy[i, j] / divisor(i, j) of the tile's column span are
 // staged once (zero outside the output), then tap dj adds lane v's window column
 // s0 + v + PW − KW + 1 + dj. Global (⌈W/16⌉, rows = N·C·H), as avg_pool2d_rows over dx.
 __kernel void avg_pool2d_backward_rows(__global const float* dy, __global float* dx,
@@ -259,7 +260,7 @@ __kernel void avg_pool2d_backward_rows(__global const float* dy, __global float*
     const int firstColumn = s0 + PW - KW + 1;  // lane 0's first window column
     float span[16 + KW - 1];
     float16 acc = (float16)(0.0f);
-    for (int i = max(r + PH - KH + 1, 0); i <= min(r + PH, OH - 1); ++i) {
+    for (int i = first_window(r, KH, SH, PH); i <= min((r + PH) / SH, OH - 1); ++i) {
         __global const float* dyr = dyp + i * OW;
         for (int l = 0; l < 16 + KW - 1; ++l) {
             const int j = firstColumn + l;
@@ -325,7 +326,7 @@ __kernel void max_pool2d_winners_rows(__global const float* x, __global float* w
     store_row_tile(winners + row * OW + jt * 16, as_float16(winner), OW - jt * 16);
 }
 
-// dx[n,c,r,s0 + v] for v < 16 as max_pool2d_backward_winners, for SH = SW = 1: per window row i
+// dx[n,c,r,s0 + v] for v < 16 as max_pool2d_backward_winners, for SW = 1 (any SH): per window row i
 // (as avg_pool2d_backward_rows) the winners and dy of the tile's column span are staged once
 // (winner −1 outside the output), and tap dj adds lane v's dy where the window's winner is
 // (r, s0 + v), 0 elsewhere. Global (⌈W/16⌉, rows = N·C·H).
@@ -341,7 +342,7 @@ __kernel void max_pool2d_backward_rows(__global const float* winners, __global c
     const int16 me = (int16)(r * W + s0) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     float winnerSpan[16 + KW - 1], dySpan[16 + KW - 1];
     float16 acc = (float16)(0.0f);
-    for (int i = max(r + PH - KH + 1, 0); i <= min(r + PH, OH - 1); ++i) {
+    for (int i = first_window(r, KH, SH, PH); i <= min((r + PH) / SH, OH - 1); ++i) {
         for (int l = 0; l < 16 + KW - 1; ++l) {
             const int j = firstColumn + l;
             const bool inside = j >= 0 && j < OW;
@@ -354,6 +355,75 @@ __kernel void max_pool2d_backward_rows(__global const float* winners, __global c
         }
     }
     store_row_tile(dx + row * W + s0, acc, W - s0);
+}
+
+// Column-stride-2 gathers (any SH): a work-item takes 32 consecutive dx columns of one row,
+// s = 2(u0 + v) + par for lanes v < 16 and parities par ∈ {0, 1}, u0 = 16·st. The windows holding
+// column s are j = u0 + v + k for k ∈ [S2_FIRST(par), S2_LAST(par)] (constants of the window
+// geometry), so each parity is a stride-1 gather over one staged span of window columns, in the
+// one-output kernels' order (rows i ascending, then k ascending), and the two are interleaved
+// into the 32 columns on store. Global (⌈W/32⌉, rows = N·C·H).
+#define FLOOR_HALF(a) ((a) >= 0 ? (a) / 2 : -((1 - (a)) / 2))
+#define S2_FIRST(par) (-FLOOR_HALF(KW - 1 - (par) - PW))  // ⌈(par + PW − KW + 1)/2⌉
+#define S2_LAST(par) FLOOR_HALF((par) + PW)                // ⌊(par + PW)/2⌋
+#define S2_SPAN_FIRST (S2_FIRST(0) < S2_FIRST(1) ? S2_FIRST(0) : S2_FIRST(1))
+#define S2_SPAN (16 + (S2_LAST(0) > S2_LAST(1) ? S2_LAST(0) : S2_LAST(1)) - S2_SPAN_FIRST)
+
+// Stores even/odd column lanes interleaved to row[0 … min(32, count) − 1].
+inline void store_column_pairs(__global float* row, const float16 even, const float16 odd, const int count) {
+    const uint16 mask = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    store_row_tile(row, shuffle2(even, odd, mask), count);
+    if (count > 16) store_row_tile(row + 16, shuffle2(even, odd, mask + (uint16)(8)), count - 16);
+}
+
+// dx as avg_pool2d_backward_gather, for SW = 2.
+__kernel void avg_pool2d_backward_rows_s2(__global const float* dy, __global float* dx,
+                                          const int H, const int W, const int OH, const int OW, const int rows) {
+    const int st = get_global_id(0), row = get_global_id(1);
+    if (st * 32 >= W || row >= rows) return;
+    const int r = row % H, u0 = st * 16;
+    __global const float* dyp = dy + (row / H) * OH * OW;
+    float span[S2_SPAN];
+    float16 acc[2] = {(float16)(0.0f), (float16)(0.0f)};
+    for (int i = first_window(r, KH, SH, PH); i <= min((r + PH) / SH, OH - 1); ++i) {
+        for (int l = 0; l < S2_SPAN; ++l) {
+            const int j = u0 + S2_SPAN_FIRST + l;
+            span[l] = j >= 0 && j < OW ? dyp[i * OW + j] / avg_window_divisor(H, W, i, j) : 0.0f;
+        }
+        _Pragma("unroll") for (int par = 0; par < 2; ++par) {
+            for (int k = S2_FIRST(par); k <= S2_LAST(par); ++k) acc[par] += vload16(0, span + k - S2_SPAN_FIRST);
+        }
+    }
+    store_column_pairs(dx + row * W + st * 32, acc[0], acc[1], W - st * 32);
+}
+
+// dx as max_pool2d_backward_winners, for SW = 2 (winners from max_pool2d_winners_rows).
+__kernel void max_pool2d_backward_rows_s2(__global const float* winners, __global const float* dy, __global float* dx,
+                                          const int H, const int W, const int OH, const int OW, const int rows) {
+    const int st = get_global_id(0), row = get_global_id(1);
+    if (st * 32 >= W || row >= rows) return;
+    const int r = row % H, u0 = st * 16;
+    __global const float* wp = winners + (row / H) * OH * OW;
+    __global const float* dyp = dy + (row / H) * OH * OW;
+    const int16 even = (int16)(r * W + 2 * u0) + 2 * (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int16 me[2] = {even, even + 1};
+    float winnerSpan[S2_SPAN], dySpan[S2_SPAN];
+    float16 acc[2] = {(float16)(0.0f), (float16)(0.0f)};
+    for (int i = first_window(r, KH, SH, PH); i <= min((r + PH) / SH, OH - 1); ++i) {
+        for (int l = 0; l < S2_SPAN; ++l) {
+            const int j = u0 + S2_SPAN_FIRST + l;
+            const bool inside = j >= 0 && j < OW;
+            winnerSpan[l] = inside ? wp[i * OW + j] : as_float(-1);
+            dySpan[l] = inside ? dyp[i * OW + j] : 0.0f;
+        }
+        _Pragma("unroll") for (int par = 0; par < 2; ++par) {
+            for (int k = S2_FIRST(par); k <= S2_LAST(par); ++k) {
+                const int16 won = as_int16(vload16(0, winnerSpan + k - S2_SPAN_FIRST)) == me[par];
+                acc[par] += select((float16)(0.0f), vload16(0, dySpan + k - S2_SPAN_FIRST), won);
+            }
+        }
+    }
+    store_column_pairs(dx + row * W + st * 32, acc[0], acc[1], W - st * 32);
 }
 
 // dx[n,c,h,w] = dy[n,c] / area. One work-item per input element; total = N*C*area.

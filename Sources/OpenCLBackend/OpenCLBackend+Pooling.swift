@@ -25,10 +25,9 @@ extension OpenCLBackend {
             rows ? "max_pool2d_winners_rows" : "max_pool2d_winners", params: params, countIncludePad: true, input: x.shape,
             output: outShape, global: rows ? rowTiles(outShape) : [winners.count], [buffer(x), buffer(winners)],
             op: "maxPool2dBackward")
-        let gatherRows = poolingRowTiles && params.strideH == 1 && params.strideW == 1
+        let (kernel, global) = gather("max_pool2d_backward", params, inputShape: x.shape, fallback: "max_pool2d_backward_winners")
         try launchPool(
-            gatherRows ? "max_pool2d_backward_rows" : "max_pool2d_backward_winners", params: params, countIncludePad: true,
-            input: x.shape, output: outShape, global: gatherRows ? rowTiles(x.shape) : [dx.count],
+            kernel, params: params, countIncludePad: true, input: x.shape, output: outShape, global: global,
             [buffer(winners), buffer(dy), buffer(dx)], op: "maxPool2dBackward")
         return dx
     }
@@ -51,16 +50,10 @@ extension OpenCLBackend {
     public func avgPool2dBackward(_ dy: Tensor, inputShape: [Int], params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.backward("avgPool2dBackward", dy: dy.shape, inputShape: inputShape, params: params)
         let dx = try empty(inputShape)
-        if poolingRowTiles && params.strideH == 1 && params.strideW == 1 {
-            try launchPool(
-                "avg_pool2d_backward_rows", params: params, countIncludePad: countIncludePad, input: inputShape,
-                output: outShape, global: rowTiles(inputShape),
-                [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
-            return dx
-        }
+        let (kernel, global) = gather("avg_pool2d_backward", params, inputShape: inputShape, fallback: "avg_pool2d_backward_gather")
         try launchPool(
-            "avg_pool2d_backward_gather", params: params, countIncludePad: countIncludePad, input: inputShape,
-            output: outShape, global: [dx.count], [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
+            kernel, params: params, countIncludePad: countIncludePad, input: inputShape, output: outShape, global: global,
+            [buffer(dy), buffer(dx)], op: "avgPool2dBackward")
         return dx
     }
 
@@ -85,8 +78,20 @@ extension OpenCLBackend {
     /// Whether pooling takes the row-tile kernels where its strides allow them.
     var poolingRowTiles: Bool { poolingRowTilesOverride ?? launchPlan.poolingRowTiles }
 
-    /// The global size of a row-tile kernel over the planes of `shape` [N, C, H, W]: (⌈W/16⌉, N·C·H).
-    private func rowTiles(_ shape: [Int]) -> [Int] { [(shape[3] + 15) / 16, shape[0] * shape[1] * shape[2]] }
+    /// The global size of a row-tile kernel over the planes of `shape` [N, C, H, W]: (⌈W/columns⌉, N·C·H).
+    private func rowTiles(_ shape: [Int], columns: Int = 16) -> [Int] {
+        [(shape[3] + columns - 1) / columns, shape[0] * shape[1] * shape[2]]
+    }
+
+    /// The gradient gather of a pooling and its global size where the row tiles are on:
+    /// `<stem>_rows` (16 columns per work-item) for column stride 1, `<stem>_rows_s2` (32) for
+    /// column stride 2 (any row stride); else `fallback`, one input element per work-item.
+    private func gather(_ stem: String, _ params: Pool2dParams, inputShape: [Int], fallback: String) -> (String, [Int]) {
+        guard poolingRowTiles else { return (fallback, [inputShape.reduce(1, *)]) }
+        if params.strideW == 1 { return (stem + "_rows", rowTiles(inputShape)) }
+        if params.strideW == 2 { return (stem + "_rows_s2", rowTiles(inputShape, columns: 32)) }
+        return (fallback, [inputShape.reduce(1, *)])
+    }
 
     /// Launches a pooling kernel with the window geometry as -D values; its arguments are
     /// `buffers` followed by `H, W, OH, OW` and the extent of the last dimension of `global` (one

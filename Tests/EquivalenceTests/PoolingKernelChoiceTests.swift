@@ -5,7 +5,7 @@ import Verification
 import _TestSupport
 
 /// Pooling's two kernel shapes: 16-output row tiles (CPU devices) where the strides allow them
-/// (forward and max pooling's winners SW ≤ 2, the gradients' gathers stride 1), one output per
+/// (forward, max pooling's winners and the gradients' gathers: column stride 1 or 2), one output per
 /// work-item elsewhere (GPUs, and other strides). `EquivalenceTests.pooling` checks the launch
 /// plan's choice against the reference on this device; here every max and average pooling case
 /// also runs with the row tiles forced off, so the one-output kernels the GPUs take stay checked
@@ -56,12 +56,14 @@ struct PoolingKernelChoiceTests {
         let stride1 = Pool2dParams(kernel: 3, stride: 1, padding: 1), stride2 = Pool2dParams(kernel: 3, stride: 2, padding: 1)
         let stride3 = Pool2dParams(kernelH: 1, kernelW: 4, strideH: 1, strideW: 3, padH: 0, padW: 2)
         #expect(try Self.kernels(rows, stride1) == (["avg_pool2d_rows"], ["avg_pool2d_backward_rows"]))
-        #expect(try Self.kernels(rows, stride2) == (["avg_pool2d_rows"], ["avg_pool2d_backward_gather"]))
+        #expect(try Self.kernels(rows, stride2) == (["avg_pool2d_rows"], ["avg_pool2d_backward_rows_s2"]))
         #expect(try Self.kernels(rows, stride3) == (["avg_pool2d_direct"], ["avg_pool2d_backward_gather"]))
+        let rowStride2 = Pool2dParams(kernelH: 3, kernelW: 2, strideH: 2, strideW: 1, padH: 1, padW: 0)
+        #expect(try Self.kernels(rows, rowStride2) == (["avg_pool2d_rows"], ["avg_pool2d_backward_rows"]))
         #expect(
             try Self.kernels(rows, stride1, max: true) == (["max_pool2d_rows"], ["max_pool2d_winners_rows", "max_pool2d_backward_rows"]))
         #expect(
-            try Self.kernels(rows, stride2, max: true) == (["max_pool2d_rows"], ["max_pool2d_winners_rows", "max_pool2d_backward_winners"]))
+            try Self.kernels(rows, stride2, max: true) == (["max_pool2d_rows"], ["max_pool2d_winners_rows", "max_pool2d_backward_rows_s2"]))
         #expect(
             try Self.kernels(rows, stride3, max: true) == (["max_pool2d_direct"], ["max_pool2d_winners", "max_pool2d_backward_winners"]))
         for params in [stride1, stride2, stride3] {
