@@ -10,10 +10,11 @@
 // it, in row-major window order, so no atomics are needed.
 // Row-tile kernels (*_rows; CPU devices): a work-item takes 16 consecutive outputs of one row
 // as the lanes of a float16. Each window row it needs is staged once, zero outside the image, in
-// a private span; each tap then takes one shifted vector of the span, so a lane visits its window's elements in the same row-major order as the one-element
-// kernels (average: adding zeros for padding, x + 0 = x; max: skipping padding by a lane mask):
-// the same results, with one vector operation per tap in place of a serial chain of scalar
-// operations and bounds checks per output.
+// a private span; each tap then takes one shifted vector of the span, so a lane visits its
+// window's elements in the same row-major order as the one-element kernels (average: adding
+// zeros for padding, x + 0 = x; max: skipping padding by a lane mask): the same results, with
+// one vector operation per tap in place of a serial chain of scalar operations and bounds checks
+// per output.
 //
 // Tunables (compile-time window geometry, so the window loops unroll):
 //   KH, KW                window height and width
@@ -200,6 +201,16 @@ inline void store_row_tile(__global float* row, const float16 v, const int count
 // can be read as the even elements of two float16s.
 #define ROW_SPAN (SW * 15 + KW)
 
+// span[l] = row[first + l] for l < ROW_SPAN, 0 outside the row's W columns; span[ROW_SPAN] = 0
+// (read only by the odd lanes of the stride-2 taps).
+inline void stage_row_span(__global const float* row, const int first, const int W, float* span) {
+    for (int l = 0; l < ROW_SPAN; ++l) {
+        const int col = first + l;
+        span[l] = col >= 0 && col < W ? row[col] : 0.0f;
+    }
+    span[ROW_SPAN] = 0.0f;
+}
+
 // Lanes v < 16 of span[q + SW·v]: tap q of 16 windows SW columns apart (SW 1 or 2: the host
 // launches the row kernels only then; other strides compile to the SW 1 reads, unused).
 inline float16 window_taps(const float* span, const int q) {
@@ -221,16 +232,11 @@ __kernel void avg_pool2d_rows(__global const float* x, __global float* y,
     __global const float* xp = x + (row / OH) * H * W;
     const int c0 = j0 * SW - PW;  // first input column of the tile's first window
     float span[ROW_SPAN + 1];
-    span[ROW_SPAN] = 0.0f;
     float16 acc = (float16)(0.0f);
     for (int p = 0; p < KH; ++p) {
         const int r = i * SH - PH + p;
         if (r < 0 || r >= H) continue;
-        __global const float* xr = xp + r * W;
-        for (int l = 0; l < ROW_SPAN; ++l) {
-            const int col = c0 + l;
-            span[l] = col >= 0 && col < W ? xr[col] : 0.0f;
-        }
+        stage_row_span(xp + r * W, c0, W, span);
         for (int q = 0; q < KW; ++q) acc += window_taps(span, q);
     }
 #if COUNT_INCLUDE_PAD
@@ -247,9 +253,10 @@ __kernel void avg_pool2d_rows(__global const float* x, __global float* y,
 
 // dx[n,c,r,s0 + v] for v < 16 as avg_pool2d_backward_gather, for SW = 1 (any SH): the windows
 // holding (r, s) are the rows i of avg_pool2d_backward_gather and the columns
-// j ∈ [s + PW − KW + 1, s + PW] of the output. Per window row i, the quotients dy[i, j] / divisor(i, j) of the tile's column span are
-// staged once (zero outside the output), then tap dj adds lane v's window column
-// s0 + v + PW − KW + 1 + dj. Global (⌈W/16⌉, rows = N·C·H), as avg_pool2d_rows over dx.
+// j ∈ [s + PW − KW + 1, s + PW] of the output. Per window row i, the quotients
+// dy[i, j] / divisor(i, j) of the tile's column span are staged once (zero outside the output),
+// then tap dj adds lane v's window column s0 + v + PW − KW + 1 + dj.
+// Global (⌈W/16⌉, rows = N·C·H), as avg_pool2d_rows over dx.
 __kernel void avg_pool2d_backward_rows(__global const float* dy, __global float* dx,
                                        const int H, const int W, const int OH, const int OW, const int rows) {
     const int st = get_global_id(0), row = get_global_id(1);
@@ -281,17 +288,12 @@ inline void max_window_winners_rows(__global const float* plane, const int H, co
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const int c0 = j0 * SW - PW;
     float span[ROW_SPAN + 1];
-    span[ROW_SPAN] = 0.0f;
     float16 top = (float16)(0.0f);
     int16 first = (int16)(-1);
     for (int p = 0; p < KH; ++p) {
         const int r = i * SH - PH + p;
         if (r < 0 || r >= H) continue;
-        __global const float* xr = plane + r * W;
-        for (int l = 0; l < ROW_SPAN; ++l) {
-            const int col = c0 + l;
-            span[l] = col >= 0 && col < W ? xr[col] : 0.0f;
-        }
+        stage_row_span(plane + r * W, c0, W, span);
         for (int q = 0; q < KW; ++q) {
             const int16 col = (int16)(c0 + q) + lane * SW;
             const float16 v = window_taps(span, q);
