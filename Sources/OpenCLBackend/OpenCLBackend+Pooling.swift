@@ -7,10 +7,10 @@ extension OpenCLBackend {
     public func maxPool2d(_ x: Tensor, params: Pool2dParams) throws -> Tensor {
         let outShape = try PoolShapes.output("maxPool2d", input: x.shape, params: params)
         let y = try empty(outShape)
-        let rows = poolingRowTiles && params.strideW <= 2
+        let (kernel, global) = window("max_pool2d_rows", params, outputShape: outShape, fallback: "max_pool2d_direct")
         try launchPool(
-            rows ? "max_pool2d_rows" : "max_pool2d_direct", params: params, countIncludePad: true, input: x.shape,
-            output: outShape, global: rows ? rowTiles(outShape) : [y.count], [buffer(x), buffer(y)], op: "maxPool2d")
+            kernel, params: params, countIncludePad: true, input: x.shape, output: outShape, global: global,
+            [buffer(x), buffer(y)], op: "maxPool2d")
         return y
     }
 
@@ -20,11 +20,10 @@ extension OpenCLBackend {
         // Two passes: each window's winner once (as int bits in a scratch tensor), then the gather
         // compares indices — a window scan per (input, window) pair measured 42% of a DARTS step.
         let winners = try empty(outShape)
-        let rows = poolingRowTiles && params.strideW <= 2
+        let (winnerKernel, winnerGlobal) = window("max_pool2d_winners_rows", params, outputShape: outShape, fallback: "max_pool2d_winners")
         try launchPool(
-            rows ? "max_pool2d_winners_rows" : "max_pool2d_winners", params: params, countIncludePad: true, input: x.shape,
-            output: outShape, global: rows ? rowTiles(outShape) : [winners.count], [buffer(x), buffer(winners)],
-            op: "maxPool2dBackward")
+            winnerKernel, params: params, countIncludePad: true, input: x.shape, output: outShape, global: winnerGlobal,
+            [buffer(x), buffer(winners)], op: "maxPool2dBackward")
         let (kernel, global) = gather("max_pool2d_backward", params, inputShape: x.shape, fallback: "max_pool2d_backward_winners")
         try launchPool(
             kernel, params: params, countIncludePad: true, input: x.shape, output: outShape, global: global,
@@ -35,15 +34,10 @@ extension OpenCLBackend {
     public func avgPool2d(_ x: Tensor, params: Pool2dParams, countIncludePad: Bool) throws -> Tensor {
         let outShape = try PoolShapes.output("avgPool2d", input: x.shape, params: params)
         let y = try empty(outShape)
-        if poolingRowTiles && params.strideW <= 2 {
-            try launchPool(
-                "avg_pool2d_rows", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
-                global: rowTiles(outShape), [buffer(x), buffer(y)], op: "avgPool2d")
-            return y
-        }
+        let (kernel, global) = window("avg_pool2d_rows", params, outputShape: outShape, fallback: "avg_pool2d_direct")
         try launchPool(
-            "avg_pool2d_direct", params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape,
-            global: [y.count], [buffer(x), buffer(y)], op: "avgPool2d")
+            kernel, params: params, countIncludePad: countIncludePad, input: x.shape, output: outShape, global: global,
+            [buffer(x), buffer(y)], op: "avgPool2d")
         return y
     }
 
@@ -81,6 +75,13 @@ extension OpenCLBackend {
     /// The global size of a row-tile kernel over the planes of `shape` [N, C, H, W]: (⌈W/columns⌉, N·C·H).
     private func rowTiles(_ shape: [Int], columns: Int = 16) -> [Int] {
         [(shape[3] + columns - 1) / columns, shape[0] * shape[1] * shape[2]]
+    }
+
+    /// A kernel over the windows (one per output) and its global size: `rowsKernel` (16 outputs
+    /// per work-item) where the row tiles are on and the column stride is 1 or 2, else `fallback`,
+    /// one output per work-item.
+    private func window(_ rowsKernel: String, _ params: Pool2dParams, outputShape: [Int], fallback: String) -> (String, [Int]) {
+        poolingRowTiles && params.strideW <= 2 ? (rowsKernel, rowTiles(outputShape)) : (fallback, [outputShape.reduce(1, *)])
     }
 
     /// The gradient gather of a pooling and its global size where the row tiles are on:
