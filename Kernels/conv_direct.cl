@@ -29,6 +29,10 @@
 //             vector loaded is used KWB times (OCB·KWB float8 accumulators); the host passes
 //             OCB and KWB from KernelTunables' weightGradientBlock for the output's shape class
 //             (tuned per device: 4 × 3 fits AVX2's 16 registers, 8 × 3 AVX-512's 32)
+//   KERNEL_W, COLUMN_TILES  the weight gradient's kernel width and 8-column tiles per dy row
+//             as compile-time constants (default 0: the runtime KW and ⌈OW/8⌉). The host passes
+//             both for rows of at most 4 tiles: the tile loop then unrolls into the row loop,
+//             which on PoCL (AVX-512) also stopped the 8 × 3 block from spilling accumulators
 //
 // Launched by: OpenCLBackend.convDirect (OpenCLBackend+ConvolutionDirect.swift), for
 // OpenCLBackend.conv2d and the stride-1 OpenCLBackend.conv2dBackwardInput; and
@@ -49,6 +53,15 @@
 #ifndef VECS
 #define VECS 1
 #endif
+#ifndef KERNEL_W
+#define KERNEL_W 0
+#endif
+#ifndef COLUMN_TILES
+#define COLUMN_TILES 0
+#endif
+// The weight gradient's kernel width and column tiles per row as its loops see them: the
+// compile-time KERNEL_W / COLUMN_TILES when the host passes them, else the runtime values.
+#define TAPS_W (KERNEL_W > 0 ? KERNEL_W : KW)
 
 // conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
 // (xOff = n0·C·H·W). One work-item per padded row, so the inner loop is a contiguous copy:
@@ -226,15 +239,16 @@ __kernel void conv2d_direct_weight_grad_partial(__global const float* restrict x
                                                 const int HP, const int WP, const int DWP,
                                                 const int KH, const int KW, const int SH, const int SW, const int DH, const int DW,
                                                 const int OH, const int OW) {
-    const int tapBlocks = (KW + KWB - 1) / KWB;
+    const int tapBlocks = (TAPS_W + KWB - 1) / KWB;
     const int tapBlock = get_global_id(0), c = get_global_id(1), id = get_global_id(2);
     const int blocks = COPAD / OCB;
     if (tapBlock >= KH * tapBlocks || c >= CI || id >= G * blocks * splits) return;
     const int s = id / (G * blocks), g = (id / blocks) % G, oc0 = (id % blocks) * OCB;
-    const int p = tapBlock / tapBlocks, q0 = (tapBlock % tapBlocks) * KWB, columnTiles = (OW + 7) / 8;
+    const int p = tapBlock / tapBlocks, q0 = (tapBlock % tapBlocks) * KWB;
+    const int columnTiles = COLUMN_TILES > 0 ? COLUMN_TILES : (OW + 7) / 8;
     // Tap columns past KW (a last, partial block) read column KW − 1 again and are not stored.
     int tapOffset[KWB];
-    _Pragma("unroll") for (int t = 0; t < KWB; ++t) tapOffset[t] = min(q0 + t, KW - 1) * DW;
+    _Pragma("unroll") for (int t = 0; t < KWB; ++t) tapOffset[t] = min(q0 + t, TAPS_W - 1) * DW;
 
     float8 acc[KWB][OCB];
     _Pragma("unroll") for (int t = 0; t < KWB; ++t) {
@@ -248,6 +262,9 @@ __kernel void conv2d_direct_weight_grad_partial(__global const float* restrict x
         _Pragma("unroll") for (int o = 0; o < OCB; ++o) grads[o] = dyp + dyOff + (nl * G * CO + g * CO + min(oc0 + o, CO - 1)) * OH * DWP;
         for (int i = 0; i < OH; ++i) {
             __global const float* row = plane + i * SH * WP;
+#if COLUMN_TILES > 0
+            _Pragma("unroll")
+#endif
             for (int jt = 0; jt < columnTiles; ++jt) {
                 __global const float* xs = row + jt * 8 * SW;
                 float8 xv[KWB];

@@ -172,6 +172,21 @@ extension OpenCLBackend {
         return padded
     }
 
+    /// The weight gradient's compile-time shape (conv_direct.cl's KERNEL_W and COLUMN_TILES): the
+    /// kernel width always, the 8-column tiles of a dy row when there are at most
+    /// `maxUnrolledColumnTiles`, so the tile loop unrolls into the row loop (rows of 8 columns
+    /// otherwise ran one tile per trip, and the 8 × 3 block spilled accumulators on PoCL with
+    /// AVX-512); wider rows keep the runtime loop, so few programs are built per kernel width.
+    static func weightGradientShapeDefines(kernelWidth: Int, outWidth: Int) -> [String: String] {
+        let tiles = (outWidth + 7) / 8
+        var defines = ["KERNEL_W": "\(kernelWidth)"]
+        if tiles <= maxUnrolledColumnTiles { defines["COLUMN_TILES"] = "\(tiles)" }
+        return defines
+    }
+
+    /// The widest dy row, in 8-column tiles, whose tile loop the weight gradient unrolls.
+    static let maxUnrolledColumnTiles = 4
+
     /// Output rows per work-item of `conv2d_direct_regblock` (its ROWS): 1 (16 columns of a row)
     /// on wide outputs, 2 (8 columns of two rows) on narrow ones, so the 16 lanes stay full at
     /// 8×8. Measured on PoCL (AVX-512 EPYC, batch 128, kernel alone, GFLOP/s): 32×32 and 16×16
@@ -237,7 +252,8 @@ extension OpenCLBackend {
             let gradientOffset = padGradient ? 0 : chunk.start * g.outChannels * g.outputPixels
             try launch(
                 "conv_direct.cl", "conv2d_direct_weight_grad_partial",
-                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "KWB": "\(tapBlock)"],
+                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "KWB": "\(tapBlock)"]
+                    .merging(Self.weightGradientShapeDefines(kernelWidth: g.kernelW, outWidth: g.outWidth)) { $1 },
                 global: [tapItems, inPerGroup, groups * (outPadded / block) * split.count],
                 [
                     .buffer(buffer(padded)), .buffer(buffer(gradient)), .index(gradientOffset),
