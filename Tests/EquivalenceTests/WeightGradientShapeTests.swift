@@ -35,7 +35,8 @@ struct WeightGradientShapeTests {
         var rng = SeededRandom(seed: 31)
         // (input width, kernel width, column stride): output widths 1, 7, 8, 9, 24, 31, 32 (stride 2),
         // 33 and 41.
-        for (width, kernelWidth, stride) in [(3, 3, 1), (9, 3, 1), (8, 1, 1), (9, 1, 1), (26, 3, 1), (31, 1, 1), (65, 3, 2), (35, 3, 1), (45, 5, 1)] {
+        let geometries = [(3, 3, 1), (9, 3, 1), (8, 1, 1), (9, 1, 1), (26, 3, 1), (31, 1, 1), (65, 3, 2), (35, 3, 1), (45, 5, 1)]
+        for (width, kernelWidth, stride) in geometries {
             let x = [2, 5, 3, width], w = [7, 5, 2, kernelWidth]
             let params = Conv2dParams(strideH: 1, strideW: stride, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1)
             let g = try ConvGeometry("test", input: x, weight: w, params: params)
