@@ -9,7 +9,8 @@ public struct BenchSettings: Sendable {
     public var suites: [BenchSuite]
     /// The short subset: tiny sizes, one warm-up and two timed runs.
     public var quick: Bool
-    /// Untimed runs after the checked first run (which also compiles kernels).
+    /// Untimed runs of a contender before each of its timed runs (after the checked first run,
+    /// which also compiles kernels): they re-warm its caches after the other contenders ran.
     public var warmups: Int
     /// Timed runs per contender.
     public var repetitions: Int
@@ -36,7 +37,7 @@ public struct BenchSettings: Sendable {
 }
 
 /// Runs benchmark cases on one OpenCL backend: each contender once, checked, then warmed up
-/// and timed with OpenCL profiling events.
+/// and timed (OpenCL profiling events or the host clock) in rounds that alternate the contenders.
 public final class BenchRunner {
     public let backend: OpenCLBackend
     public let reference: ReferenceBackend
@@ -81,17 +82,51 @@ public final class BenchRunner {
 
     // MARK: Measuring a case
 
-    /// Checks and times ours and every comparator of `benchCase`.
+    /// Checks and times ours and every comparator of `benchCase`, in rounds: each contender is
+    /// first run once and checked (ours first); then every round runs each contender that passed,
+    /// in turn, `warmups` times untimed and once timed. Interleaving the rounds spreads a slow
+    /// spell of the machine (a shared VM's neighbours) over every contender instead of landing on
+    /// whichever ran then, so the ratios of one run compare like with like; the untimed runs
+    /// re-warm each contender's caches after the others ran.
     public func measure(_ benchCase: BenchCase) -> CaseResult {
-        let ours = measure(benchCase.ours, timing: benchCase.timing, work: benchCase.work, isComparator: false)
-        let comparators = benchCase.comparators.map { contender in
-            var result = measure(contender, timing: benchCase.timing, work: benchCase.work, isComparator: true)
+        let contenders = [benchCase.ours] + benchCase.comparators
+        var outcomes = contenders.enumerated().map { index, contender in
+            prepare(contender, isComparator: index > 0)
+        }
+        var samples = [[Double]](repeating: [], count: contenders.count)
+        for _ in 0..<max(1, settings.repetitions) {
+            for (index, contender) in contenders.enumerated() {
+                guard case .checked(let check) = outcomes[index] else { continue }
+                do {
+                    for _ in 0..<settings.warmups { try contender.run() }
+                    samples[index].append(try time(contender.timing ?? benchCase.timing, contender.run))
+                } catch {
+                    outcomes[index] = .settled(
+                        ContenderResult(
+                            name: contender.name, status: index > 0 ? .unavailable : .failed,
+                            reason: "failed while timing: \(error)", check: check))
+                }
+            }
+        }
+        let results = contenders.enumerated().map { index, contender -> ContenderResult in
+            switch outcomes[index] {
+            case .settled(let result): return result
+            case .checked(let check):
+                let statistics = TimingStatistics(samples: samples[index])
+                return ContenderResult(
+                    name: contender.name, status: .ok, check: check, time: statistics, timing: contender.timing ?? benchCase.timing,
+                    rate: (contender.work ?? benchCase.work).rate(milliseconds: statistics.medianMilliseconds))
+            }
+        }
+        let ours = results[0]
+        let comparators = results.dropFirst().map { comparator in
+            var result = comparator
             if let mine = ours.rate, let theirs = result.rate, theirs > 0 { result.ratio = mine / theirs }
             return result
         }
         return CaseResult(
             suite: benchCase.suite, name: benchCase.name, shape: benchCase.shape, unit: benchCase.work.unit,
-            work: benchCase.work.amount, timing: benchCase.timing, ours: ours, comparators: comparators)
+            work: benchCase.work.amount, timing: benchCase.timing, ours: ours, comparators: Array(comparators))
     }
 
     /// Builds the case, then measures it; a case that cannot even be built is ours failing.
@@ -107,39 +142,32 @@ public final class BenchRunner {
         }
     }
 
-    /// First run, check, warm-up, timed runs. A comparator that throws is n/a (e.g. CLBlast
-    /// rejects the shape); ours throwing or any wrong output is FAIL. Wrong outputs are not timed.
-    func measure(_ contender: Contender, timing caseTiming: TimingMethod, work: WorkAmount, isComparator: Bool) -> ContenderResult {
-        let timing = contender.timing ?? caseTiming
+    /// A contender after its first run: checked and ready to time, or settled without timing.
+    enum Prepared {
+        case checked(CheckOutcome)
+        case settled(ContenderResult)
+    }
+
+    /// The first run and the check. A comparator that throws is n/a (e.g. CLBlast rejects the
+    /// shape); ours throwing or any wrong output is FAIL. Wrong outputs are not timed.
+    func prepare(_ contender: Contender, isComparator: Bool) -> Prepared {
         if let reason = contender.unavailable {
-            return ContenderResult(name: contender.name, status: .unavailable, reason: reason)
+            return .settled(ContenderResult(name: contender.name, status: .unavailable, reason: reason))
         }
         do {
             try contender.run()
             try backend.synchronize()
         } catch {
-            return ContenderResult(name: contender.name, status: isComparator ? .unavailable : .failed, reason: "\(error)")
+            return .settled(ContenderResult(name: contender.name, status: isComparator ? .unavailable : .failed, reason: "\(error)"))
         }
         let check: CheckOutcome
         do { check = try contender.check() } catch {
             check = .failed("checking", "the check itself failed: \(error)")
         }
         guard check.passed else {
-            return ContenderResult(name: contender.name, status: .failed, reason: "wrong result: \(check.detail)", check: check)
+            return .settled(ContenderResult(name: contender.name, status: .failed, reason: "wrong result: \(check.detail)", check: check))
         }
-        do {
-            for _ in 0..<settings.warmups { try contender.run() }
-            var samples: [Double] = []
-            for _ in 0..<max(1, settings.repetitions) { samples.append(try time(timing, contender.run)) }
-            let statistics = TimingStatistics(samples: samples)
-            return ContenderResult(
-                name: contender.name, status: .ok, check: check, time: statistics, timing: timing,
-                rate: (contender.work ?? work).rate(milliseconds: statistics.medianMilliseconds))
-        } catch {
-            return ContenderResult(
-                name: contender.name, status: isComparator ? .unavailable : .failed,
-                reason: "failed while timing: \(error)", check: check)
-        }
+        return .checked(check)
     }
 
     // MARK: Whole runs

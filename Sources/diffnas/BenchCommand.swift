@@ -38,10 +38,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "A short subset with tiny sizes and 2 timed runs (for CI).")
     var quick = false
 
-    @Option(name: .long, help: "Timed runs per case (default 5; 2 with --quick).")
+    @Option(name: .long, help: "Timed runs per contender of a case, one per round (default 5; 2 with --quick).")
     var repetitions: Int?
 
-    @Option(name: .long, help: "Untimed warm-up runs after the checked first run (default 1).")
+    @Option(name: .long, help: "Untimed runs of a contender before each of its timed runs (default 1).")
     var warmup: Int?
 
     func validate() throws {
@@ -123,7 +123,7 @@ enum BenchRendering {
             let methods = Set(report.cases.map(\.timing.rawValue)).sorted().joined(separator: ", ")
             sections.append(
                 table.render()
-                    + "\n(median of \(report.repetitions) timed runs after \(report.warmups) warm-up; device contenders timed by "
+                    + "\n(median of \(report.repetitions) rounds, each running every contender in turn \(report.warmups)× untimed, then timed; device contenders timed by "
                     + "\(methods), host libraries by host clock; ours ÷ it = our throughput over the comparator's)"
             )
             if !notes.isEmpty { sections.append(notes.joined(separator: "\n")) }
