@@ -1,3 +1,4 @@
+import Foundation
 import OpenCLBackend
 import ReferenceBackend
 import TensorCore
@@ -123,6 +124,45 @@ struct TopKDeviceTests {
             let m = try device.download(
                 device.softMask(normalized: device.upload([1], shape: [1]), ratio: device.upload([a], shape: [1]), lambda: 4))[0]
             #expect((m > 0.5) == (a < 0.5), "a \(a): m \(m)")
+        }
+    }
+
+    /// The device's sigmoid (its own vector exp, exp_nonpositive of topk.cl) against σ(t) in
+    /// Double at the same Float t = λ(c' − a), t sweeping [−λ/2, λ/2] through full vectors and
+    /// the partial last chunk. Error budget in ulps of the result: e^−|t| ≤ 2 (argument
+    /// reduction and polynomial), 1 + e 0.5, the division ≤ 2.5 (OpenCL's single-precision
+    /// bound), e·r 0.5, and σ carries at most e's relative error: ≤ 5.5 ulps, so 6·2⁻²³·σ, plus
+    /// 2⁻¹⁴⁸ (two roundings to the subnormal spacing 2⁻¹⁴⁹: e's last scaling and e·r) where
+    /// σ < FLT_MIN.
+    @Test(arguments: [(1, Float(4)), (7, 4), (31, 31), (93, 20), (100_003, 200), (100_003, 100_003)])
+    func softMaskWithinUlpsOfDoubleSigmoid(n: Int, lambda: Float) throws {
+        let device = try SharedBackends.requireOpenCL()
+        var rng = SeededRandom(seed: 90 + UInt64(n))
+        let c = Array(1...n).shuffled(using: &rng).map { Float(Double($0) / Double(n)) }
+        for a: Float in [0.5, 0.37, 0] {
+            let m = try device.download(
+                device.softMask(normalized: device.upload(c, shape: [n]), ratio: device.upload([a], shape: [1]), lambda: lambda))
+            var worst = 0.0
+            for i in 0..<n {
+                let t = n == 1 ? lambda * (0.5 - a) : lambda * (c[i] - a)
+                let sigma = 1 / (1 + Foundation.exp(-Double(t)))
+                let excess = abs(Double(m[i]) - sigma) / (6 * 0x1p-23 * sigma + 0x1p-148)
+                worst = max(worst, excess)
+                if excess > 1 { Issue.record("N \(n) λ \(lambda) a \(a) t \(t): device \(m[i]), σ \(sigma)"); break }
+            }
+            #expect(worst <= 1, "N \(n) λ \(lambda) a \(a): worst error \(worst) of the bound")
+        }
+    }
+
+    /// A NaN ratio gives a NaN mask on the device, as in the reference (not a silent 0 or 1).
+    @Test func softMaskPropagatesNaN() throws {
+        let device = try SharedBackends.requireOpenCL()
+        for n in [1, 37] {
+            let m = try device.download(
+                device.softMask(
+                    normalized: device.upload((1...n).map { Float($0) / Float(n) }, shape: [n]),
+                    ratio: device.upload([.nan], shape: [1]), lambda: Float(n)))
+            #expect(m.allSatisfy { $0.isNaN }, "N \(n): \(m)")
         }
     }
 
