@@ -76,7 +76,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "TensorCore", "ReferenceBackend", "OpenCLBackend", "OpenCLRuntime", "NN", "Training", "Datasets", "Search", "CCLBlast",
-                "CHostLibraries", "CellSearch",
+                "CHostLibraries", "CellSearch", "Verification",
             ],
             swiftSettings: strict
         ),

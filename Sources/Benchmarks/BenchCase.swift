@@ -11,7 +11,7 @@ public enum BenchSuite: String, CaseIterable, Codable, Sendable {
     case depthwise
     /// Importance normalization: our radix-sort ranks vs the O(N²) comparison matrix.
     case topk
-    /// Memory-bound kernels (soft mask and its gradient, ReLU, add): GB/s vs a plain copy kernel
+    /// Memory-bound kernels (soft mask and its gradient, ReLU, add, batch norm forward and backward): GB/s vs a plain copy kernel
     /// and the host's STREAM triad.
     case mask
     /// A whole training step: images/s and the per-kernel split.

@@ -4,7 +4,8 @@ import ReferenceBackend
 import TensorCore
 
 /// The memory-bound kernels — the soft mask `m = sigmoid(λ(c' − a))`, its gradient
-/// `∂L/∂a = Σ dm·(−λ m(1 − m))`, ReLU and add — at N = 10⁴ … 10⁷, in GB/s against a plain copy
+/// `∂L/∂a = Σ dm·(−λ m(1 − m))`, ReLU and add, and batch norm (MaskSuite+BatchNorm.swift) —
+/// at N = 10⁴ … 10⁷, in GB/s against a plain copy
 /// kernel (`bench_copy`, the device's achievable bandwidth for a one-element-per-work-item
 /// kernel) and the host's STREAM triad (`HostStreamTriad`, what a CPU program gets) at the same N
 /// in the same run. Bytes are the least traffic each needs: soft mask reads c' and writes m
@@ -52,9 +53,12 @@ public enum MaskSuite {
 
     public static func cases(runner: BenchRunner) -> [PendingCase] {
         sizes(quick: runner.settings.quick).flatMap { n in
-            kernels.map { name in
+            (kernels + batchNormKernels).map { name in
                 PendingCase(suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))") {
-                    try makeCase(name: name, count: n, seed: runner.settings.seed &+ 3000 &+ UInt64(n), runner: runner)
+                    let seed = runner.settings.seed &+ 3000 &+ UInt64(n)
+                    return batchNormKernels.contains(name)
+                        ? try makeBatchNormCase(name: name, count: n, seed: seed, runner: runner)
+                        : try makeCase(name: name, count: n, seed: seed, runner: runner)
                 }
             }
         }

@@ -30,7 +30,7 @@ extension VerificationSuite {
         ([16, 4, 32, 32], false),  // n = 16384 per channel
     ]
 
-    static let bnTolerance = Tolerance(absolute: 2e-6, relative: 1e-6)
+    public static let bnTolerance = Tolerance(absolute: 2e-6, relative: 1e-6)
 
     /// The per-channel inputs of a BN case: γ, β, running mean, running variance.
     private static func bnParameters(_ channels: Int, _ rng: inout SeededRandom) -> [[Float]] {

@@ -83,6 +83,20 @@ import Testing
         #expect(MaskSuite.copyBytes(count: 1_000_000) == 8_000_000)
     }
 
+    @Test func batchNormCasesCountTheirTwoPasses() {
+        // Forward: x read by the statistics pass and by the normalize pass, y written; per
+        // channel γ and β read, running mean and variance read and written, saved mean and
+        // invstd written: 8 floats.
+        #expect(MaskSuite.batchNormBytes(count: 1_000_000, channels: 16) == 12_000_000 + 8 * 4 * 16)
+        // Backward: dy and x read by the sums pass and by the dx pass, dx written; γ, the saved
+        // statistics, dγ and dβ per channel.
+        #expect(MaskSuite.batchNormBackwardBytes(count: 1_000_000, channels: 16) == 20_000_000 + 5 * 4 * 16)
+        for n in MaskSuite.sizes(quick: false) + MaskSuite.sizes(quick: true) {
+            let shape = MaskSuite.batchNormShape(count: n)
+            #expect(shape.reduce(1, *) == n && shape[1] == 16 && shape[0] >= 1, "N \(n): \(shape)")
+        }
+    }
+
     @Test func suitesCoverTheIssuesSizes() {
         let squares = GemmSuite.problems(quick: false).map(\.problem).filter { $0.m == $0.n && $0.n == $0.k && $0.batch == 1 }
         #expect(Set(squares.map(\.m)) == [256, 512, 1024, 2048])
