@@ -17,6 +17,8 @@
 //                                       y = γ·(x − μ)·invstd + β.
 //   batchnorm_backward_sums_group_tree  one work-group per channel: Σdy and Σdy·x̂.
 //   batchnorm_backward_input_rows_vec4  one work-item per 4 elements of a row: dx.
+//   batchnorm_normalize_rows_loop,      the same two on CPU devices (LaunchPlan.batchNormRowLoop):
+//   batchnorm_backward_input_rows_loop  one work-item per row, in float16 steps.
 // and for S = 1, where the C channels are the contiguous axis of each of the N rows:
 //   batchnorm_stats_columns             one work-item per 4 consecutive channels (a float4),
 //                                       walking the N rows (neighbouring work-items read
@@ -225,6 +227,27 @@ __kernel void batchnorm_normalize_rows_vec4(__global const float* x, __global fl
     }
 }
 
+// batchnorm_normalize_rows_vec4's y for CPU devices: one work-item per row r, walking it in
+// float16 steps (its last 0–15 elements one by one), so the channel's parameters, r % C and the
+// bounds checks are paid once a row instead of once every 4 elements (PoCL runs a group's
+// work-items one after another: the vec4 kernel ran at a fifth of the copy kernel's rate).
+// Same arguments. Global [rows].
+__kernel void batchnorm_normalize_rows_loop(__global const float* x, __global float* y, const int C, const int S, const int rows,
+                                            __global const float* gamma, __global const float* beta,
+                                            __global const float* mean, __global const float* stat,
+                                            const int stat_is_variance, const float eps) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    const int c = r % C;
+    const float g = gamma[c], bt = beta[c], m = mean[c];
+    const float istd = stat_is_variance ? 1.0f / sqrt(stat[c] + eps) : stat[c];
+    __global const float* xr = x + (size_t)r * S;
+    __global float* yr = y + (size_t)r * S;
+    int s = 0;
+    for (; s + 16 <= S; s += 16) vstore16(g * (vload16(0, xr + s) - m) * istd + bt, 0, yr + s);
+    for (; s < S; ++s) yr[s] = g * (xr[s] - m) * istd + bt;
+}
+
 // Per channel c = group id: sum_dy[c] = Σ dy, sum_dy_xhat[c] = Σ dy·x̂ with
 // x̂ = (x − mean[c])·invstd[c]. These are dβ and dγ. Walks chunks like the stats kernel
 // (dy's partial chunks padded with 0, so padding adds nothing to either sum).
@@ -301,6 +324,34 @@ __kernel void batchnorm_backward_input_rows_vec4(__global const float* dy, __glo
             const float xhat = (x[i] - m) * istd;
             dx[i] = k * (fn * dy[i] - sdy - xhat * sdyx);
         }
+    }
+}
+
+// batchnorm_backward_input_rows_vec4's dx for CPU devices: one work-item per row r in float16
+// steps (the last 0–15 elements one by one), as batchnorm_normalize_rows_loop. Same arguments.
+// Global [rows].
+__kernel void batchnorm_backward_input_rows_loop(__global const float* dy, __global const float* x, __global float* dx,
+                                                 const int C, const int S, const int rows, const int n,
+                                                 __global const float* gamma, __global const float* mean,
+                                                 __global const float* invstd,
+                                                 __global const float* sum_dy, __global const float* sum_dy_xhat) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    const int c = r % C;
+    const float m = mean[c], istd = invstd[c];
+    const float k = gamma[c] * istd / (float)n;
+    const float fn = (float)n, sdy = sum_dy[c], sdyx = sum_dy_xhat[c];
+    __global const float* dyr = dy + (size_t)r * S;
+    __global const float* xr = x + (size_t)r * S;
+    __global float* dxr = dx + (size_t)r * S;
+    int s = 0;
+    for (; s + 16 <= S; s += 16) {
+        const float16 xhat = (vload16(0, xr + s) - m) * istd;
+        vstore16(k * (fn * vload16(0, dyr + s) - sdy - xhat * sdyx), 0, dxr + s);
+    }
+    for (; s < S; ++s) {
+        const float xhat = (xr[s] - m) * istd;
+        dxr[s] = k * (fn * dyr[s] - sdy - xhat * sdyx);
     }
 }
 

@@ -36,6 +36,12 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// `channel_shuffle` 103, `copy_channels` 91 and `fill` 42 of 504 device ms; chunked, below
     /// 10, 12 and 12 ms), 1 on GPUs, where neighbouring work-items' loads coalesce.
     public let chunkVectorWidth: Int
+    /// Batch norm's y and dx by one work-item per row in float16 steps (batchnorm.cl's
+    /// `*_rows_loop` kernels) on CPUs, where the one-per-4-elements kernels paid the channel's
+    /// parameters, a modulo and bounds checks every 4 elements (in-process A/B on a Zen 4 EPYC,
+    /// PoCL, [128, 16, 28, 28]: 0.34× the time of each; [128, 64, 7, 7]: 0.25×); GPUs keep the
+    /// 4-element work-items, whose neighbours' loads coalesce.
+    public let batchNormRowLoop: Bool
     /// Pooling by rows of 16 outputs per work-item (pooling.cl's `*_rows` kernels) on CPUs, where
     /// one output per work-item was a serial chain of bounds checks and scalar operations
     /// (average pooling a third of the NAS-Bench-201 DARTS search step, max pooling a quarter of
@@ -70,6 +76,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         maskVectorWidth = tuning.isCPU ? 16 : 1
         chunkVectorWidth = tuning.isCPU ? 16 : 1
         poolingRowTiles = tuning.isCPU
+        batchNormRowLoop = tuning.isCPU
         registerBlockGroup = (columns: 4, rows: 16)
         minimumGemmGroups = 4 * device.computeUnits
         depthwise = DepthwisePlan(tuning: tuning, device: device)
@@ -78,7 +85,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
-            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
+            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), batch norm \(batchNormRowLoop ? "row loops" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
             + "depthwise \(depthwise)"
     }
 }

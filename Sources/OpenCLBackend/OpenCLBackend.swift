@@ -47,6 +47,9 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Forces pooling's row-tile kernels on (true) or off (false) where their strides
     /// allow them (nil: `launchPlan.poolingRowTiles`). Lets the tests cover both on one device.
     public var poolingRowTilesOverride: Bool?
+    /// Forces batch norm's one-work-item-per-row kernels on (true) or off (false) for y and dx
+    /// (nil: `launchPlan.batchNormRowLoop`). Lets the tests cover both on one device.
+    public var batchNormRowLoopOverride: Bool?
     /// Tile sizes and algorithm choices used instead of `tuning.tunables` while set: `KernelTuner`
     /// times a whole pass with each candidate this way (see `activeTunables`).
     var tunablesOverride: KernelTunables?
