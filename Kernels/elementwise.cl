@@ -1,15 +1,16 @@
 // elementwise.cl — elementwise arithmetic, channel masks, scalar-element scaling and the
 // reductions of their backward passes.
 //
-// Layout: flat row-major float arrays of n elements. Flat kernels (*_vec4): work-item i covers
-// elements 4i … 4i + 3 with aligned float4 loads/stores (buffers start 16-byte aligned); the
-// work-item at i = n/4 covers the n % 4 tail element by element; launch ceil(n / 4) items.
+// Layout: flat row-major float arrays of n elements. Flat kernels (*_flat): work-item i covers
+// elements EW_VEC·i … EW_VEC·i + EW_VEC − 1 with one vector load/store per operand (buffers
+// start aligned); the work-item at i = n/EW_VEC covers the n % EW_VEC tail element by element;
+// launch ceil(n / EW_VEC) items.
 // Channel kernels view x: [N, C, …] as N·C rows of S contiguous elements (S = product of the
 // dimensions after C; 1 for [N, F]), row r belonging to channel r % C.
 //
 // Kernels:
-//   relu_vec4, relu_backward_vec4, add_vec4, multiply_vec4, scale_vec4, axpy_vec4,
-//   scale_by_element_vec4            flat, 4 elements per work-item
+//   relu_flat, relu_backward_flat, add_flat, multiply_flat, scale_flat, axpy_flat,
+//   scale_by_element_flat            flat, EW_VEC elements per work-item
 //   channel_mask_rows_vec4           global [ceil(S / 4), N·C], 4 elements of one row per item
 //   channel_dot_group_tree           one work-group per channel: out[c] = Σ_{b, s} p·q
 //   channel_mask_columns_vec4,       the same for S = 1 ([N, F]), where channels are the
@@ -20,6 +21,8 @@
 //   sum_final_group_tree             stage 2: one work-group sums `count` partials into out[index]
 //
 // Tunables (-D):
+//   EW_VEC         elements per work-item of the flat kernels: 2, 4 (default), 8 or 16; the host
+//                  passes LaunchPlan.flatVectorWidth (16 on CPUs, 4 on GPUs)
 //   EW_GROUP_SIZE  work-items per group of the *_group_tree kernels; a power of two, and the
 //                  kernels must be launched with exactly this local size (default 256, for GPUs;
 //                  the CPU device uses one: see OpenCLBackend+Elementwise.swift).
@@ -38,15 +41,22 @@
 #ifndef EW_SUM_BLOCK
 #define EW_SUM_BLOCK 64
 #endif
+#ifndef EW_VEC
+#define EW_VEC 4
+#endif
+#define EW_CONCAT_(a, b) a##b
+#define EW_CONCAT(a, b) EW_CONCAT_(a, b)
+#define VEC EW_CONCAT(float, EW_VEC)
+#define VLOAD(p) EW_CONCAT(vload, EW_VEC)(0, p)
 
-// A flat kernel body: `VEXPR` (float4 operands) on the 4 elements at i = 4·gid, or `SEXPR`
+// A flat kernel body: `VEXPR` (VEC operands) on the EW_VEC elements at i = EW_VEC·gid, or `SEXPR`
 // (float operands) on each element of the tail. The operand loads are declared by `LOADV` /
 // `LOADS` from index i (vector) or j (scalar); the result is stored to out.
 #define EW_FLAT_BODY(out, LOADV, VEXPR, LOADS, SEXPR)                   \
-    const int i = get_global_id(0) * 4;                                 \
-    if (i + 4 <= n) {                                                   \
+    const int i = get_global_id(0) * EW_VEC;                            \
+    if (i + EW_VEC <= n) {                                              \
         LOADV;                                                          \
-        vstore4(VEXPR, 0, out + i);                                     \
+        EW_CONCAT(vstore, EW_VEC)(VEXPR, 0, out + i);                   \
     } else {                                                            \
         for (int j = i; j < n; ++j) {                                   \
             LOADS;                                                      \
@@ -55,46 +65,46 @@
     }
 
 // y = x < 0 ? 0 : x  (max(x, 0) with NaN propagated)
-__kernel void relu_vec4(__global const float* x, __global float* y, const int n) {
-    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i), select(v, (float4)(0.0f), v < (float4)(0.0f)),
+__kernel void relu_flat(__global const float* x, __global float* y, const int n) {
+    EW_FLAT_BODY(y, const VEC v = VLOAD(x + i), select(v, (VEC)(0.0f), v < (VEC)(0.0f)),
                  const float v = x[j], v < 0.0f ? 0.0f : v)
 }
 
 // dx = x > 0 ? dy : 0
-__kernel void relu_backward_vec4(__global const float* dy, __global const float* x, __global float* dx, const int n) {
-    EW_FLAT_BODY(dx, const float4 g = vload4(0, dy + i); const float4 v = vload4(0, x + i),
-                 select((float4)(0.0f), g, v > (float4)(0.0f)),
+__kernel void relu_backward_flat(__global const float* dy, __global const float* x, __global float* dx, const int n) {
+    EW_FLAT_BODY(dx, const VEC g = VLOAD(dy + i); const VEC v = VLOAD(x + i),
+                 select((VEC)(0.0f), g, v > (VEC)(0.0f)),
                  const float g = dy[j]; const float v = x[j], v > 0.0f ? g : 0.0f)
 }
 
 // y = a + b
-__kernel void add_vec4(__global const float* a, __global const float* b, __global float* y, const int n) {
-    EW_FLAT_BODY(y, const float4 p = vload4(0, a + i); const float4 q = vload4(0, b + i), p + q,
+__kernel void add_flat(__global const float* a, __global const float* b, __global float* y, const int n) {
+    EW_FLAT_BODY(y, const VEC p = VLOAD(a + i); const VEC q = VLOAD(b + i), p + q,
                  const float p = a[j]; const float q = b[j], p + q)
 }
 
 // y = a · b
-__kernel void multiply_vec4(__global const float* a, __global const float* b, __global float* y, const int n) {
-    EW_FLAT_BODY(y, const float4 p = vload4(0, a + i); const float4 q = vload4(0, b + i), p * q,
+__kernel void multiply_flat(__global const float* a, __global const float* b, __global float* y, const int n) {
+    EW_FLAT_BODY(y, const VEC p = VLOAD(a + i); const VEC q = VLOAD(b + i), p * q,
                  const float p = a[j]; const float q = b[j], p * q)
 }
 
 // y = s · x
-__kernel void scale_vec4(__global const float* x, __global float* y, const float s, const int n) {
-    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i), s * v, const float v = x[j], s * v)
+__kernel void scale_flat(__global const float* x, __global float* y, const float s, const int n) {
+    EW_FLAT_BODY(y, const VEC v = VLOAD(x + i), s * v, const float v = x[j], s * v)
 }
 
 // y = y + alpha · x, in place on y
-__kernel void axpy_vec4(__global const float* x, __global float* y, const float alpha, const int n) {
-    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i); const float4 w = vload4(0, y + i), w + alpha * v,
+__kernel void axpy_flat(__global const float* x, __global float* y, const float alpha, const int n) {
+    EW_FLAT_BODY(y, const VEC v = VLOAD(x + i); const VEC w = VLOAD(y + i), w + alpha * v,
                  const float v = x[j]; const float w = y[j], w + alpha * v)
 }
 
 // y = x · s[index]: one element of a device tensor scales the whole tensor (no host read-back).
-__kernel void scale_by_element_vec4(__global const float* x, __global const float* s, const int index,
+__kernel void scale_by_element_flat(__global const float* x, __global const float* s, const int index,
                                     __global float* y, const int n) {
     const float f = s[index];
-    EW_FLAT_BODY(y, const float4 v = vload4(0, x + i), v * f, const float v = x[j], v * f)
+    EW_FLAT_BODY(y, const VEC v = VLOAD(x + i), v * f, const float v = x[j], v * f)
 }
 
 // y[r, s] = x[r, s] · mask[r % C] over rows r of [N·C, S].

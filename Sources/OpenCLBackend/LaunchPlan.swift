@@ -36,6 +36,11 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// `channel_shuffle` 103, `copy_channels` 91 and `fill` 42 of 504 device ms; chunked, below
     /// 10, 12 and 12 ms), 1 on GPUs, where neighbouring work-items' loads coalesce.
     public let chunkVectorWidth: Int
+    /// Elements per work-item of elementwise.cl's flat kernels (`EW_VEC`: ReLU and its gradient,
+    /// add, multiply, scale, axpy): 16 on CPUs (in-process A/B against 4 on a Zen 4 EPYC, PoCL,
+    /// identical outputs: ReLU 0.43–0.67, add 0.69–0.83, the ReLU gradient 0.41–0.98 of the time
+    /// at 0.4–1.6 M elements, equal once memory-bound), 4 on GPUs.
+    public let flatVectorWidth: Int
     /// Batch norm's y and dx by one work-item per row in float16 steps (batchnorm.cl's
     /// `*_rows_loop` kernels) on CPUs, where the one-per-4-elements kernels paid the channel's
     /// parameters, a modulo and bounds checks every 4 elements (in-process A/B on a Zen 4 EPYC,
@@ -75,6 +80,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         topKReduce = tuning.usesLocalMemoryTiles ? (RadixSortPlan.largestPowerOfTwo(atMost: min(256, maxGroup)), 4) : (16, 16)
         maskVectorWidth = tuning.isCPU ? 16 : 1
         chunkVectorWidth = tuning.isCPU ? 16 : 1
+        flatVectorWidth = tuning.isCPU ? 16 : 4
         poolingRowTiles = tuning.isCPU
         batchNormRowLoop = tuning.isCPU
         registerBlockGroup = (columns: 4, rows: 16)
@@ -85,7 +91,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
-            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), batch norm \(batchNormRowLoop ? "row loops" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
+            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), flat float\(flatVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), batch norm \(batchNormRowLoop ? "row loops" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
             + "depthwise \(depthwise)"
     }
 }

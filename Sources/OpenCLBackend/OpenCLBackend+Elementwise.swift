@@ -31,7 +31,9 @@ extension OpenCLBackend {
     }
 
     /// The -D set every elementwise.cl kernel is compiled with (one program per device).
-    var elementwiseDefines: [String: String] { ["EW_GROUP_SIZE": "\(channelReductionGroupSize)"] }
+    var elementwiseDefines: [String: String] {
+        ["EW_GROUP_SIZE": "\(channelReductionGroupSize)", "EW_VEC": "\(flatVectorWidth)"]
+    }
 
     /// Throws unless `count` elements can be indexed with the kernels' 32-bit `int` (with
     /// headroom for index + group-size stepping).
@@ -41,11 +43,17 @@ extension OpenCLBackend {
         }
     }
 
-    /// Launches a flat `*_vec4` kernel over `count` elements (one work-item per 4).
+    /// Elements per work-item of the flat kernels: `flatVectorWidthOverride`, else the plan's.
+    var flatVectorWidth: Int { flatVectorWidthOverride ?? launchPlan.flatVectorWidth }
+
+    /// Launches a flat `*_flat` kernel over `count` elements (one work-item per
+    /// `LaunchPlan.flatVectorWidth`).
     private func launchFlat(_ name: String, count: Int, _ arguments: [KernelArgument]) throws {
         try requireInt32Elements(name, count)
-        let local = elementwiseLocalSize
-        try launch("elementwise.cl", name, defines: elementwiseDefines, global: [(count + 3) / 4], local: [local], arguments)
+        let width = flatVectorWidth
+        try launch(
+            "elementwise.cl", name, defines: elementwiseDefines, global: [(count + width - 1) / width],
+            local: [elementwiseLocalSize], arguments)
     }
 
     /// `y[n, c, s] = x[n, c, s]·mask[c]` into `y`: along rows of S elements, or for S = 1
@@ -74,7 +82,7 @@ extension OpenCLBackend {
 
     public func relu(_ x: Tensor) throws -> Tensor {
         let y = try empty(x.shape)
-        try launchFlat("relu_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .index(x.count)])
+        try launchFlat("relu_flat", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .index(x.count)])
         return y
     }
 
@@ -82,7 +90,7 @@ extension OpenCLBackend {
         try ElementwiseShapes.same("reluBackward", "dy", dy.shape, "x", x.shape)
         let dx = try empty(x.shape)
         try launchFlat(
-            "relu_backward_vec4", count: x.count,
+            "relu_backward_flat", count: x.count,
             [.buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(dx)), .index(x.count)])
         return dx
     }
@@ -90,26 +98,26 @@ extension OpenCLBackend {
     public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         try ElementwiseShapes.same("add", "a", a.shape, "b", b.shape)
         let y = try empty(a.shape)
-        try launchFlat("add_vec4", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .index(a.count)])
+        try launchFlat("add_flat", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .index(a.count)])
         return y
     }
 
     public func multiply(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         try ElementwiseShapes.same("multiply", "a", a.shape, "b", b.shape)
         let y = try empty(a.shape)
-        try launchFlat("multiply_vec4", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .index(a.count)])
+        try launchFlat("multiply_flat", count: a.count, [.buffer(buffer(a)), .buffer(buffer(b)), .buffer(buffer(y)), .index(a.count)])
         return y
     }
 
     public func scale(_ x: Tensor, by s: Float) throws -> Tensor {
         let y = try empty(x.shape)
-        try launchFlat("scale_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(s), .index(x.count)])
+        try launchFlat("scale_flat", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(s), .index(x.count)])
         return y
     }
 
     public func axpy(_ alpha: Float, _ x: Tensor, into y: Tensor) throws {
         try ElementwiseShapes.same("axpy", "x", x.shape, "y", y.shape)
-        try launchFlat("axpy_vec4", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(alpha), .index(x.count)])
+        try launchFlat("axpy_flat", count: x.count, [.buffer(buffer(x)), .buffer(buffer(y)), .float(alpha), .index(x.count)])
     }
 
     public func channelMask(_ x: Tensor, mask: Tensor) throws -> Tensor {
@@ -151,7 +159,7 @@ extension OpenCLBackend {
         try ElementwiseShapes.scaleIndex("scaleByElement", s: s.shape, index: index)
         let y = try empty(x.shape)
         try launchFlat(
-            "scale_by_element_vec4", count: x.count,
+            "scale_by_element_flat", count: x.count,
             [.buffer(buffer(x)), .buffer(buffer(s)), .index(index), .buffer(buffer(y)), .index(x.count)])
         return y
     }
@@ -161,7 +169,7 @@ extension OpenCLBackend {
         try ElementwiseShapes.scaleIndex("scaleByElementBackward", s: s.shape, index: index)
         let dx = try empty(x.shape)
         try launchFlat(
-            "scale_by_element_vec4", count: x.count,
+            "scale_by_element_flat", count: x.count,
             [.buffer(buffer(dy)), .buffer(buffer(s)), .index(index), .buffer(buffer(dx)), .index(x.count)])
         let ds = try empty([1])
         try dot(dy, x, into: ds)

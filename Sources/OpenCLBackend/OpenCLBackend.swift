@@ -50,6 +50,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Forces batch norm's one-work-item-per-row kernels on (true) or off (false) for y and dx
     /// (nil: `launchPlan.batchNormRowLoop`). Lets the tests cover both on one device.
     public var batchNormRowLoopOverride: Bool?
+    /// Elements per work-item of the flat element-wise kernels instead of
+    /// `launchPlan.flatVectorWidth` (2, 4, 8 or 16; nil: the plan's). Lets the tests cover the
+    /// GPUs' width on one device.
+    public var flatVectorWidthOverride: Int?
     /// Tile sizes and algorithm choices used instead of `tuning.tunables` while set: `KernelTuner`
     /// times a whole pass with each candidate this way (see `activeTunables`).
     var tunablesOverride: KernelTunables?

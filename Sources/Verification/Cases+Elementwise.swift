@@ -1,7 +1,8 @@
 import TensorCore
 
-// Elementwise operations over counts 1, 7, 31, 93, 1025, 4099 (every tail length of the float4
-// kernels) plus one large tensor; channel masks on rank 2, 3 and 4 inputs.
+// Elementwise operations over counts 1, 7, 31, 93, 1025, 4099 (every tail length of the 4-wide
+// flat kernels GPUs run; tails of 1, 3, 7, 13 and 15 of the 16-wide ones CPUs run) plus one large
+// tensor; channel masks on rank 2, 3 and 4 inputs.
 //
 // Inputs are small integers (`rng.integers`, −3…3) wherever the result is then exact: sums,
 // products, scaling by a power of two and axpy with a small integer α stay integers far below
