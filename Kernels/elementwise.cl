@@ -12,6 +12,8 @@
 //   relu_flat, relu_backward_flat, add_flat, multiply_flat, scale_flat, axpy_flat,
 //   scale_by_element_flat            flat, EW_VEC elements per work-item
 //   channel_mask_rows_vec4           global [ceil(S / 4), N·C], 4 elements of one row per item
+//   channel_mask_rows_loop           the same on CPU devices (LaunchPlan.rowLoops): global
+//                                    [N·C], one row per item in float16 steps
 //   channel_dot_group_tree           one work-group per channel: out[c] = Σ_{b, s} p·q
 //   channel_mask_columns_vec4,       the same for S = 1 ([N, F]), where channels are the
 //   channel_dot_columns              contiguous axis: 4 channels of a row per work-item, and
@@ -105,6 +107,21 @@ __kernel void scale_by_element_flat(__global const float* x, __global const floa
                                     __global float* y, const int n) {
     const float f = s[index];
     EW_FLAT_BODY(y, const VEC v = VLOAD(x + i), v * f, const float v = x[j], v * f)
+}
+
+// channel_mask_rows_vec4's y for CPU devices: one work-item per row r, in float16 steps (the
+// last 0–15 elements one by one), so the mask load, r % C and the bounds checks are paid once a
+// row. Same arguments. Global [rows].
+__kernel void channel_mask_rows_loop(__global const float* x, __global const float* mask, __global float* y,
+                                     const int C, const int S, const int rows) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    const float m = mask[r % C];
+    __global const float* xr = x + (size_t)r * S;
+    __global float* yr = y + (size_t)r * S;
+    int s = 0;
+    for (; s + 16 <= S; s += 16) vstore16(vload16(0, xr + s) * m, 0, yr + s);
+    for (; s < S; ++s) yr[s] = xr[s] * m;
 }
 
 // y[r, s] = x[r, s] · mask[r % C] over rows r of [N·C, S].

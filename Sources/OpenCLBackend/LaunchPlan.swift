@@ -41,12 +41,13 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// identical outputs: ReLU 0.43–0.67, add 0.69–0.83, the ReLU gradient 0.41–0.98 of the time
     /// at 0.4–1.6 M elements, equal once memory-bound), 4 on GPUs.
     public let flatVectorWidth: Int
-    /// Batch norm's y and dx by one work-item per row in float16 steps (batchnorm.cl's
-    /// `*_rows_loop` kernels) on CPUs, where the one-per-4-elements kernels paid the channel's
-    /// parameters, a modulo and bounds checks every 4 elements (in-process A/B on a Zen 4 EPYC,
-    /// PoCL, [128, 16, 28, 28]: 0.34× the time of each; [128, 64, 7, 7]: 0.25×); GPUs keep the
+    /// The per-channel row kernels — batch norm's y and dx (batchnorm.cl) and the channel mask
+    /// (elementwise.cl) — by one work-item per row in float16 steps (the `*_rows_loop` kernels)
+    /// on CPUs, where the one-per-4-elements kernels paid the channel's parameters, a modulo and
+    /// bounds checks every 4 elements (in-process A/B on a Zen 4 EPYC, PoCL: batch norm
+    /// [128, 16, 28, 28] 0.34× the time of each, [128, 64, 7, 7] 0.25×); GPUs keep the
     /// 4-element work-items, whose neighbours' loads coalesce.
-    public let batchNormRowLoop: Bool
+    public let rowLoops: Bool
     /// Pooling by rows of 16 outputs per work-item (pooling.cl's `*_rows` kernels) on CPUs, where
     /// one output per work-item was a serial chain of bounds checks and scalar operations
     /// (average pooling a third of the NAS-Bench-201 DARTS search step, max pooling a quarter of
@@ -82,7 +83,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         chunkVectorWidth = tuning.isCPU ? 16 : 1
         flatVectorWidth = tuning.isCPU ? 16 : 4
         poolingRowTiles = tuning.isCPU
-        batchNormRowLoop = tuning.isCPU
+        rowLoops = tuning.isCPU
         registerBlockGroup = (columns: 4, rows: 16)
         minimumGemmGroups = 4 * device.computeUnits
         depthwise = DepthwisePlan(tuning: tuning, device: device)
@@ -91,7 +92,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
-            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), flat float\(flatVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), batch norm \(batchNormRowLoop ? "row loops" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
+            + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), flat float\(flatVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), channel rows \(rowLoops ? "one per item" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
             + "depthwise \(depthwise)"
     }
 }

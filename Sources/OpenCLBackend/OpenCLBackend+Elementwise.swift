@@ -22,6 +22,15 @@ extension OpenCLBackend {
         return [lx, total / lx]
     }
 
+    /// The kernel `<stem>_rows_loop` over [rows] on CPU devices (or as `rowLoopsOverride`
+    /// says), else `<stem>_rows_vec4` over [⌈spatial/4⌉, rows] (the same arguments): the
+    /// per-channel row kernels of elementwise.cl and batchnorm.cl.
+    func rowLaunch(_ stem: String, spatial: Int, rows: Int) -> (kernel: String, global: [Int], local: [Int]?) {
+        rowLoops
+            ? (stem + "_rows_loop", [rows], nil)
+            : (stem + "_rows_vec4", [(spatial + 3) / 4, rows], rowKernelLocalSize(rowLength: spatial))
+    }
+
     /// Whether a per-channel reduction over `layout` runs as one work-item per 4 channels
     /// walking the rows (`*_columns`) instead of one work-group per channel (`*_group_tree`):
     /// for S = 1 ([N, C]), where channels are the contiguous axis, once that gives at least a
@@ -67,10 +76,9 @@ extension OpenCLBackend {
                 global: [(channels + 3) / 4, batch], local: rowKernelLocalSize(rowLength: channels),
                 [.buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)), .index(batch), .index(channels)])
         } else {
-            let rows = batch * channels
+            let rows = batch * channels, shape = rowLaunch("channel_mask", spatial: spatial, rows: rows)
             try launch(
-                "elementwise.cl", "channel_mask_rows_vec4", defines: elementwiseDefines,
-                global: [(spatial + 3) / 4, rows], local: rowKernelLocalSize(rowLength: spatial),
+                "elementwise.cl", shape.kernel, defines: elementwiseDefines, global: shape.global, local: shape.local,
                 [
                     .buffer(buffer(x)), .buffer(buffer(mask)), .buffer(buffer(y)),
                     .index(channels), .index(spatial), .index(rows),

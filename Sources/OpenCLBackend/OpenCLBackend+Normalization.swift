@@ -5,19 +5,11 @@ import TensorCore
 // gradient sums run one work-group per channel (`channelReductionGroupSize` work-items: a
 // local-memory tree on GPUs, one looping work-item on the CPU device); normalization and dx
 // run a 2-D grid over [row elements / 4, N·C rows] on GPUs, one work-item per row on CPU
-// devices (`LaunchPlan.batchNormRowLoop`, via `rowLaunch`). For S = 1 ([N, C] inputs), where the
+// devices (`LaunchPlan.rowLoops`, via `rowLaunch`). For S = 1 ([N, C] inputs), where the
 // channels are the contiguous axis, the `*_columns` kernels run along the channels instead.
 extension OpenCLBackend {
     /// The -D set every batchnorm.cl kernel is compiled with (one program per device).
     private var batchNormDefines: [String: String] { ["BN_GROUP_SIZE": "\(channelReductionGroupSize)"] }
-
-    /// The kernel `<stem>_rows_loop` over [rows] on CPU devices (or as `batchNormRowLoopOverride`
-    /// says), else `<stem>_rows_vec4` over [⌈spatial/4⌉, rows] (the same arguments).
-    private func rowLaunch(_ stem: String, spatial: Int, rows: Int) -> (kernel: String, global: [Int], local: [Int]?) {
-        (batchNormRowLoopOverride ?? launchPlan.batchNormRowLoop)
-            ? (stem + "_rows_loop", [rows], nil)
-            : (stem + "_rows_vec4", [(spatial + 3) / 4, rows], rowKernelLocalSize(rowLength: spatial))
-    }
 
     /// `y = γ·(x − mean)·invstd + β` with invstd = `stat`, or `1/sqrt(stat + ε)` when
     /// `statIsVariance`.

@@ -47,9 +47,13 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Forces pooling's row-tile kernels on (true) or off (false) where their strides
     /// allow them (nil: `launchPlan.poolingRowTiles`). Lets the tests cover both on one device.
     public var poolingRowTilesOverride: Bool?
-    /// Forces batch norm's one-work-item-per-row kernels on (true) or off (false) for y and dx
-    /// (nil: `launchPlan.batchNormRowLoop`). Lets the tests cover both on one device.
-    public var batchNormRowLoopOverride: Bool?
+    /// Forces the one-work-item-per-row kernels (batch norm's y and dx, the channel mask) on
+    /// (true) or off (false) (nil: `launchPlan.rowLoops`). Lets the tests cover both on one device.
+    public var rowLoopsOverride: Bool?
+
+    /// Whether the per-channel row kernels run one work-item per row: `rowLoopsOverride`, else
+    /// the plan's.
+    var rowLoops: Bool { rowLoopsOverride ?? launchPlan.rowLoops }
     /// Elements per work-item of the flat element-wise kernels instead of
     /// `launchPlan.flatVectorWidth` (2, 4, 8 or 16; nil: the plan's). Lets the tests cover the
     /// GPUs' width on one device.

@@ -4,22 +4,23 @@ import Testing
 import Verification
 import _TestSupport
 
-/// Batch norm's two shapes of y and dx kernel: one work-item per row in float16 steps (CPU
-/// devices, `*_rows_loop`) and one per 4 elements of a row (GPUs, `*_rows_vec4`). The shared
-/// verification cases run the launch plan's choice on this device; here every batch-norm case
-/// also runs with each choice forced, so the kernels GPUs take stay checked on PoCL, and the
-/// trace shows which ran.
+/// The per-channel row kernels' two shapes — batch norm's y and dx, the channel mask: one
+/// work-item per row in float16 steps (CPU devices, `*_rows_loop`) and one per 4 elements of a
+/// row (GPUs, `*_rows_vec4`). The shared verification cases run the launch plan's choice on this
+/// device; here every batch-norm and element-wise case (the channel masks among them) also runs
+/// with each choice forced, so the kernels GPUs take stay checked on PoCL, and the trace shows
+/// which ran.
 @Suite(
-    "Batch norm kernel choice", .serialized,
+    "Row loop kernel choice", .serialized,
     .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason))
 )
-struct BatchNormKernelChoiceTests {
+struct RowLoopKernelChoiceTests {
     static let backends: Result<[Bool: OpenCLBackend], any Error> = Result {
         let device = try SharedBackends.requireOpenCL().device
         var backends: [Bool: OpenCLBackend] = [:]
         for rowLoop in [true, false] {
             let backend = try OpenCLBackend(device: device)
-            backend.batchNormRowLoopOverride = rowLoop
+            backend.rowLoopsOverride = rowLoop
             backends[rowLoop] = backend
         }
         return backends
@@ -27,13 +28,15 @@ struct BatchNormKernelChoiceTests {
 
     static func backend(rowLoop: Bool) throws -> OpenCLBackend { try #require(try backends.get()[rowLoop]) }
 
-    @Test(arguments: VerificationSuite.cases(family: .norm))
+    static let cases = VerificationSuite.cases(family: .norm) + VerificationSuite.cases(family: .elementwise)
+
+    @Test(arguments: cases)
     func fourElementItemsMatchTheReference(_ testCase: VerifyCase) throws {
         let result = Verifier.check(testCase, device: try Self.backend(rowLoop: false), reference: SharedBackends.reference)
         #expect(result.passed, "\(result.failureDescription)")
     }
 
-    @Test(arguments: VerificationSuite.cases(family: .norm))
+    @Test(arguments: cases)
     func rowLoopsMatchTheReference(_ testCase: VerifyCase) throws {
         let result = Verifier.check(testCase, device: try Self.backend(rowLoop: true), reference: SharedBackends.reference)
         #expect(result.passed, "\(result.failureDescription)")
@@ -61,6 +64,16 @@ struct BatchNormKernelChoiceTests {
         #expect(loops.isDisjoint(with: ["batchnorm_normalize_rows_vec4", "batchnorm_backward_input_rows_vec4"]), "\(loops)")
         #expect(items.isSuperset(of: ["batchnorm_normalize_rows_vec4", "batchnorm_backward_input_rows_vec4"]), "\(items)")
         #expect(items.isDisjoint(with: ["batchnorm_normalize_rows_loop", "batchnorm_backward_input_rows_loop"]), "\(items)")
+        for (rowLoop, kernel) in [(true, "channel_mask_rows_loop"), (false, "channel_mask_rows_vec4")] {
+            let backend = try Self.backend(rowLoop: rowLoop)
+            let x = try backend.upload((0..<105).map { Float($0 % 7) }, shape: [1, 3, 5, 7])
+            let trace = LaunchTrace()
+            backend.launchTrace = trace
+            let y = try backend.download(backend.channelMask(x, mask: try backend.upload([1, 0, 2], shape: [3])))
+            backend.launchTrace = nil
+            #expect(trace.launches.map(\.kernel) == [kernel])
+            #expect(y == (0..<105).map { Float($0 % 7) * [1, 0, 2][$0 / 35] })
+        }
         // [N, C] inputs take the column kernels either way.
         let columns = try Self.kernels(try Self.backend(rowLoop: true), shape: [6, 9])
         #expect(columns.contains("batchnorm_normalize_columns_vec4"), "\(columns)")
