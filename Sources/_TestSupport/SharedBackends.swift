@@ -27,4 +27,21 @@ public enum SharedBackends {
     /// The OpenCL backend; records a test failure when called without a device (guard with
     /// `.enabled(if: SharedBackends.openCLAvailable)`).
     public static func requireOpenCL() throws -> OpenCLBackend { try openCLResult.get() }
+
+    /// One more OpenCL backend on the shared backend's device for each key, set up by
+    /// `configure` (a kernel choice forced, say), so a suite can run the same cases under each.
+    public static func variants<Key: Hashable>(
+        _ keys: [Key], _ configure: (OpenCLBackend, Key) -> Void
+    ) -> Result<[Key: OpenCLBackend], any Error> {
+        Result {
+            let device = try requireOpenCL().device
+            var backends: [Key: OpenCLBackend] = [:]
+            for key in keys {
+                let backend = try OpenCLBackend(device: device)
+                configure(backend, key)
+                backends[key] = backend
+            }
+            return backends
+        }
+    }
 }

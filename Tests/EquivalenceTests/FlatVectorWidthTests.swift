@@ -15,16 +15,7 @@ import _TestSupport
 )
 struct FlatVectorWidthTests {
     static let widths = [4, 8]
-    static let backends: Result<[Int: OpenCLBackend], any Error> = Result {
-        let device = try SharedBackends.requireOpenCL().device
-        var backends: [Int: OpenCLBackend] = [:]
-        for width in widths {
-            let backend = try OpenCLBackend(device: device)
-            backend.flatVectorWidthOverride = width
-            backends[width] = backend
-        }
-        return backends
-    }
+    static let backends = SharedBackends.variants(widths) { backend, width in backend.flatVectorWidthOverride = width }
 
     static func backend(width: Int) throws -> OpenCLBackend { try #require(try backends.get()[width]) }
 

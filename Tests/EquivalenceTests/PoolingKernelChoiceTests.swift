@@ -14,16 +14,7 @@ import _TestSupport
     "Pooling kernel choice", .serialized, .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason))
 )
 struct PoolingKernelChoiceTests {
-    static let backends: Result<[Bool: OpenCLBackend], any Error> = Result {
-        let device = try SharedBackends.requireOpenCL().device
-        var backends: [Bool: OpenCLBackend] = [:]
-        for rows in [true, false] {
-            let backend = try OpenCLBackend(device: device)
-            backend.poolingRowTilesOverride = rows
-            backends[rows] = backend
-        }
-        return backends
-    }
+    static let backends = SharedBackends.variants([true, false]) { backend, rows in backend.poolingRowTilesOverride = rows }
 
     static func backend(rowTiles: Bool) throws -> OpenCLBackend { try #require(try backends.get()[rowTiles]) }
 

@@ -15,16 +15,7 @@ import _TestSupport
     .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason))
 )
 struct RowLoopKernelChoiceTests {
-    static let backends: Result<[Bool: OpenCLBackend], any Error> = Result {
-        let device = try SharedBackends.requireOpenCL().device
-        var backends: [Bool: OpenCLBackend] = [:]
-        for rowLoop in [true, false] {
-            let backend = try OpenCLBackend(device: device)
-            backend.rowLoopsOverride = rowLoop
-            backends[rowLoop] = backend
-        }
-        return backends
-    }
+    static let backends = SharedBackends.variants([true, false]) { backend, rowLoop in backend.rowLoopsOverride = rowLoop }
 
     static func backend(rowLoop: Bool) throws -> OpenCLBackend { try #require(try backends.get()[rowLoop]) }
 
