@@ -17,7 +17,7 @@
 //                                       y = γ·(x − μ)·invstd + β.
 //   batchnorm_backward_sums_group_tree  one work-group per channel: Σdy and Σdy·x̂.
 //   batchnorm_backward_input_rows_vec4  one work-item per 4 elements of a row: dx.
-//   batchnorm_normalize_rows_loop,      the same two on CPU devices (LaunchPlan.batchNormRowLoop):
+//   batchnorm_normalize_rows_loop,      the same two on CPU devices (LaunchPlan.rowLoops):     
 //   batchnorm_backward_input_rows_loop  one work-item per row, in float16 steps.
 // and for S = 1, where the C channels are the contiguous axis of each of the N rows:
 //   batchnorm_stats_columns             one work-item per 4 consecutive channels (a float4),

@@ -48,10 +48,7 @@ extension MaskSuite {
         let gamma = try backend.upload(gammaHost, shape: [channels]), beta = try backend.upload(betaHost, shape: [channels])
         let runningMean = try backend.upload([Float](repeating: 0, count: channels), shape: [channels])
         let runningVar = try backend.upload([Float](repeating: 1, count: channels), shape: [channels])
-        let copyTarget = try backend.uninitialized(shape)
-        let copy = Contender(
-            name: copyName, work: .bytes(copyBytes(count: n)), run: { try backend.benchCopy(x, into: copyTarget) },
-            check: { .compare(try backend.download(copyTarget), xHost, tolerance: .exact, method: "its input") })
+        let yardsticks = try yardsticks(copying: x, host: xHost, seed: seed, runner: runner)
 
         // The reference's forward (fresh running statistics: they do not enter y or dx).
         func referenceForward() throws -> (BatchNormForward, Tensor, Tensor) {
@@ -106,6 +103,6 @@ extension MaskSuite {
         return BenchCase(
             suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))", work: .bytes(bytes),
             timing: .kernelEvents, ours: ours,
-            comparators: [copy, HostStreamTriad(count: n, seed: seed &+ 1).contender])
+            comparators: yardsticks)
     }
 }

@@ -72,12 +72,7 @@ public enum MaskSuite {
         let normalizedHost = Array(1...n).shuffled(using: &rng).map { Float(Double($0) / Double(n)) }
         let ratioHost: [Float] = [0.5]
         let normalized = try backend.upload(normalizedHost, shape: [n]), ratio = try backend.upload(ratioHost, shape: [1])
-        let copyTarget = try backend.uninitialized([n])
-        let copy = Contender(
-            name: copyName, work: .bytes(copyBytes(count: n)), run: { try backend.benchCopy(normalized, into: copyTarget) },
-            check: {
-                .compare(try backend.download(copyTarget), normalizedHost, tolerance: .exact, method: "its input")
-            })
+        let yardsticks = try yardsticks(copying: normalized, host: normalizedHost, seed: seed, runner: runner)
         var output: Tensor?
         let ours: Contender
         var bytes = name == "soft mask" ? softMaskBytes(count: n) : gradientBytes(count: n)
@@ -132,6 +127,17 @@ public enum MaskSuite {
         return BenchCase(
             suite: .mask, name: name, shape: "N=\(TopKSuite.powerOfTen(n))", work: .bytes(bytes),
             timing: .kernelEvents, ours: ours,
-            comparators: [copy, HostStreamTriad(count: n, seed: seed &+ 1).contender])
+            comparators: yardsticks)
+    }
+
+    /// The comparators of every memory-bound case: the copy kernel on `source` (checked exactly
+    /// against `host`, its contents) and the host's STREAM triad over as many elements.
+    static func yardsticks(copying source: Tensor, host: [Float], seed: UInt64, runner: BenchRunner) throws -> [Contender] {
+        let backend = runner.backend, n = source.count
+        let target = try backend.uninitialized(source.shape)
+        let copy = Contender(
+            name: copyName, work: .bytes(copyBytes(count: n)), run: { try backend.benchCopy(source, into: target) },
+            check: { .compare(try backend.download(target), host, tolerance: .exact, method: "its input") })
+        return [copy, HostStreamTriad(count: n, seed: seed &+ 1).contender]
     }
 }
