@@ -4,7 +4,10 @@
 //
 // Layout: the input is first copied zero-padded, xp [images, C, HP, WP] (conv_pad_input), so
 // the inner loop has no bounds checks: output (i, j) with tap (p, q) reads xp row i·SH + p·DH,
-// column j·SW + q·DW. WP also covers the reads of the last, partial column tile. Weights are
+// column j·SW + q·DW. WP also covers the reads of the last, partial column tile. A stride-2
+// row is stored by phases (PHASES 2): its even columns, then its odd ones, WP/2 each, so the
+// reads of neighbouring output pixels of one tap are neighbouring floats (one vector load, not
+// two loads and a shuffle); conv_pad_input writes either layout. Weights are
 // rearranged (conv_direct_weights) to wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o]: for each
 // group g, input channel c and tap, the group's output channels o contiguous, zero-padded to
 // COPAD (a multiple of OCB). Output y [images, G·CO, OH, OW].
@@ -23,8 +26,10 @@
 //   VECS      16-pixel vectors per forward work-item (1, default, or 2: the next ROWS rows too),
 //             so each broadcast weight feeds VECS FMAs (the host passes KernelTunables'
 //             directVectors for the output's shape class)
-//   STRIDE_W  1 or 2: specialized loads for that column stride (vload8 / vload16().even);
-//             0 (default): any stride, scalar loads
+//   STRIDE_W  1: neighbouring output pixels read neighbouring stored columns (stride 1, or
+//             stride 2 stored by phases): vector loads; 0 (default): any stride, scalar loads
+//   PHASES    2: the padded rows are stored by phases (the host passes it for column stride 2,
+//             with STRIDE_W 1); 1 (default): as they are
 //   KWB       taps of one filter row per work-item of the weight gradient (default 3): each dy
 //             vector loaded is used KWB times (OCB·KWB float8 accumulators); the host passes
 //             OCB and KWB from KernelTunables' weightGradientBlock for the output's shape class
@@ -59,39 +64,53 @@
 #ifndef COLUMN_TILES
 #define COLUMN_TILES 0
 #endif
+#ifndef PHASES
+#define PHASES 1
+#endif
 // The weight gradient's kernel width and column tiles per row as its loops see them: the
 // compile-time KERNEL_W / COLUMN_TILES when the host passes them, else the runtime values.
 #define TAPS_W (KERNEL_W > 0 ? KERNEL_W : KW)
 
-// conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
-// (xOff = n0·C·H·W). One work-item per padded row, so the inner loop is a contiguous copy:
-// global (HP, images·C).
-// Eight input pixels xs[0], xs[sw], …, xs[7·sw] of one row: one vector load for STRIDE_W 1 and
-// 2 (the compile-time stride), element by element otherwise.
+// Where tap column q·DW of a padded row is stored: at q·DW, or with PHASES 2 (a stride-2 row
+// stored as its even columns, then its odd columns, WP / 2 each) at (q·DW mod 2)·WP/2 + q·DW/2.
+// Output pixel j's read of that tap lies j·COLUMN_STEP further: j·SW, or j in a phase.
+#define COLUMN_STEP(sw) (PHASES == 2 ? 1 : (sw))
+inline int tap_column(const int q, const int DW, const int WP) {
+#if PHASES == 2
+    const int w = q * DW;
+    return (w & 1) * (WP >> 1) + (w >> 1);
+#else
+    return q * DW;
+#endif
+}
+
+// Eight input pixels xs[0], xs[sw], …, xs[7·sw] of one row: one vector load for STRIDE_W 1,
+// element by element otherwise.
 inline float8 load_strided8(__global const float* xs, const int sw) {
 #if STRIDE_W == 1
     return vload8(0, xs);
-#elif STRIDE_W == 2
-    return vload16(0, xs).even;
 #else
     return (float8)(xs[0], xs[sw], xs[2 * sw], xs[3 * sw], xs[4 * sw], xs[5 * sw], xs[6 * sw], xs[7 * sw]);
 #endif
 }
 
-// Sixteen input pixels xs[0], xs[sw], …, xs[15·sw] of one row (reads up to xs[31] for stride 2).
+// Sixteen input pixels xs[0], xs[sw], …, xs[15·sw] of one row.
 inline float16 load_strided16(__global const float* xs, const int sw) {
 #if STRIDE_W == 1
     return vload16(0, xs);
-#elif STRIDE_W == 2
-    return (float16)(vload16(0, xs).even, vload16(0, xs + 16).even);
 #else
     return (float16)(load_strided8(xs, sw), load_strided8(xs + 8 * sw, sw));
 #endif
 }
 
+// conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
+// (xOff = n0·C·H·W). phases 1: wp stored at column wp; phases 2 (the rows of a stride-2
+// convolution, read as PHASES 2): at (wp mod 2)·WP/2 + wp/2, even columns then odd ones, so the
+// kernels read 16 consecutive output pixels' inputs of one tap as one contiguous vector (WP even).
+// One work-item per padded row: global (HP, images·C).
 __kernel void conv_pad_input(__global const float* restrict x, const int xOff, const int C, const int H, const int W,
                              const int PH, const int PW, __global float* restrict xp, const int HP, const int WP,
-                             const int images) {
+                             const int images, const int phases) {
     const int hp = get_global_id(0), nc = get_global_id(1);
     if (hp >= HP || nc >= images * C) return;
     __global float* out = xp + (nc * HP + hp) * WP;
@@ -100,8 +119,28 @@ __kernel void conv_pad_input(__global const float* restrict x, const int xOff, c
         for (int wp = 0; wp < WP; ++wp) out[wp] = 0.0f;
         return;
     }
-    const int copyEnd = min(WP, PW + W);
     __global const float* row = x + xOff + (nc * H + h) * W;
+    if (phases == 2) {
+        // Source column w goes to padded column wp = w + PW: phase wp mod 2, place wp / 2. The
+        // zeros first (each phase outside [lo, hi)), then 16 source columns per float16 load, its
+        // even lanes to one phase and its odd lanes to the other, then the rest one by one.
+        const int phaseWidth = WP / 2;
+        for (int ph = 0; ph < 2; ++ph) {
+            const int lo = min(phaseWidth, (PW - ph + 1) / 2), hi = max(lo, min(phaseWidth, (PW + W - ph + 1) / 2));
+            for (int u = 0; u < lo; ++u) out[ph * phaseWidth + u] = 0.0f;
+            for (int u = hi; u < phaseWidth; ++u) out[ph * phaseWidth + u] = 0.0f;
+        }
+        int w = 0;
+        for (; w + 16 <= W; w += 16) {
+            const float16 v = vload16(0, row + w);
+            const int wp = w + PW;
+            vstore8(v.even, 0, out + (wp & 1) * phaseWidth + (wp >> 1));
+            vstore8(v.odd, 0, out + ((wp + 1) & 1) * phaseWidth + ((wp + 1) >> 1));
+        }
+        for (; w < W; ++w) out[((w + PW) & 1) * phaseWidth + ((w + PW) >> 1)] = row[w];
+        return;
+    }
+    const int copyEnd = min(WP, PW + W);
     for (int wp = 0; wp < PW; ++wp) out[wp] = 0.0f;
     for (int wp = PW; wp < copyEnd; ++wp) out[wp] = row[wp - PW];
     for (int wp = copyEnd; wp < WP; ++wp) out[wp] = 0.0f;
@@ -162,12 +201,12 @@ __kernel void conv2d_direct_regblock(__global const float* restrict xp, __global
     }
 
     for (int c = 0; c < CI; ++c) {
-        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + i0 * SH * WP + j0 * SW;
+        __global const float* plane = xp + (nl * G * CI + g * CI + c) * HP * WP + i0 * SH * WP + j0 * COLUMN_STEP(SW);
         __global const float* weights = wt + (g * CI + c) * taps * COPAD + oc0;
         for (int p = 0; p < KH; ++p) {
             __global const float* row = plane + p * DH * WP;
             for (int q = 0; q < KW; ++q) {
-                __global const float* xs = row + q * DW;
+                __global const float* xs = row + tap_column(q, DW, WP);
                 float16 xv[VECS];
                 _Pragma("unroll") for (int v = 0; v < VECS; ++v) {
 #if ROWS == 2
@@ -248,7 +287,7 @@ __kernel void conv2d_direct_weight_grad_partial(__global const float* restrict x
     const int columnTiles = COLUMN_TILES > 0 ? COLUMN_TILES : (OW + 7) / 8;
     // Tap columns past KW (a last, partial block) read column KW − 1 again and are not stored.
     int tapOffset[KWB];
-    _Pragma("unroll") for (int t = 0; t < KWB; ++t) tapOffset[t] = min(q0 + t, TAPS_W - 1) * DW;
+    _Pragma("unroll") for (int t = 0; t < KWB; ++t) tapOffset[t] = tap_column(min(q0 + t, TAPS_W - 1), DW, WP);
 
     float8 acc[KWB][OCB];
     _Pragma("unroll") for (int t = 0; t < KWB; ++t) {
@@ -266,7 +305,7 @@ __kernel void conv2d_direct_weight_grad_partial(__global const float* restrict x
             _Pragma("unroll")
 #endif
             for (int jt = 0; jt < columnTiles; ++jt) {
-                __global const float* xs = row + jt * 8 * SW;
+                __global const float* xs = row + jt * 8 * COLUMN_STEP(SW);
                 float8 xv[KWB];
                 _Pragma("unroll") for (int t = 0; t < KWB; ++t) xv[t] = load_strided8(xs + tapOffset[t], SW);
                 _Pragma("unroll") for (int o = 0; o < OCB; ++o) {

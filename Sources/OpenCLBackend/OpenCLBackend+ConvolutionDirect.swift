@@ -94,14 +94,15 @@ extension OpenCLBackend {
             width: width, pad: pad.w, outWidth: outSize.w, kernel: kernel.w,
             stride: stride.w, dilation: dilation.w, tileColumns: tileColumns)
         let channels = groups * inPerGroup
-        let strideDefine = stride.w == 1 || stride.w == 2 ? "\(stride.w)" : "0"
+        let phases = Self.directPhases(stride: stride.w)
         for chunk in convChunks(batch: batch, floatsPerImage: channels * paddedH * paddedW) {
             let padded = try padImages(
                 source, channels: channels, height: height, width: width, pad: pad,
-                paddedWidth: paddedW, chunk: chunk)
+                paddedWidth: paddedW, phases: phases, chunk: chunk)
             try launch(
                 "conv_direct.cl", "conv2d_direct_regblock",
-                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "ROWS": "\(rows)", "VECS": "\(chosen.vectors)"],
+                defines: ["OCB": "\(block)", "ROWS": "\(rows)", "VECS": "\(chosen.vectors)"]
+                    .merging(Self.directColumnDefines(stride: stride.w)) { $1 },
                 global: [columnTiles, (outSize.h + tileRows - 1) / tileRows, chunk.count * groups * (outPadded / block)],
                 [
                     .buffer(buffer(padded)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
@@ -155,11 +156,13 @@ extension OpenCLBackend {
 extension OpenCLBackend {
     /// Zero-padded rows for the direct kernels: `[images, channels, paddedHeight, paddedWidth]`
     /// from images `chunk` of `source` (conv_pad_input), `pad.h` zero rows on top and `pad.w` zero
-    /// columns on the left of each plane; `paddedHeight` defaults to `height + 2·pad.h`.
+    /// columns on the left of each plane; `paddedHeight` defaults to `height + 2·pad.h`. With
+    /// `phases` 2 each row is stored as its even columns, then its odd ones (`paddedWidth` even).
     func padImages(
         _ source: Tensor, channels: Int, height: Int, width: Int, pad: (h: Int, w: Int), paddedWidth: Int,
-        paddedHeight: Int? = nil, chunk: (start: Int, count: Int)
+        paddedHeight: Int? = nil, phases: Int = 1, chunk: (start: Int, count: Int)
     ) throws -> Tensor {
+        precondition(phases == 1 || (phases == 2 && paddedWidth % 2 == 0), "rows stored by phases need an even width")
         let paddedH = paddedHeight ?? height + 2 * pad.h
         let padded = try empty([chunk.count * channels * paddedH * paddedWidth])
         try launch(
@@ -167,7 +170,7 @@ extension OpenCLBackend {
             [
                 .buffer(buffer(source)), .index(chunk.start * channels * height * width), .index(channels),
                 .index(height), .index(width), .index(pad.h), .index(pad.w),
-                .buffer(buffer(padded)), .index(paddedH), .index(paddedWidth), .index(chunk.count),
+                .buffer(buffer(padded)), .index(paddedH), .index(paddedWidth), .index(chunk.count), .index(phases),
             ])
         return padded
     }
@@ -193,14 +196,32 @@ extension OpenCLBackend {
     /// outputs 150 / 182 with one row against 127 / 170–194 with two; 8×8 205 against 90.
     static func directRows(_ shape: ConvolutionShapeClass) -> Int { shape == .wide ? 1 : 2 }
 
-    /// Padded input width covering the reads of whole `tileColumns`-column output tiles (and the
-    /// odd lanes of the stride-2 vload16) of the direct kernels.
+    /// Padded input width covering the reads of whole `tileColumns`-column output tiles of the
+    /// direct kernels; even when the rows are stored by phases (stride 2), so both phases are
+    /// `width / 2` long, and the last tile's reads of each phase lie inside its own.
     static func directPaddedWidth(
         width: Int, pad: Int, outWidth: Int, kernel: Int, stride: Int, dilation: Int, tileColumns: Int
     ) -> Int {
         let tiled = (outWidth + tileColumns - 1) / tileColumns * tileColumns
-        let lastRead = (tiled - 1) * stride + (kernel - 1) * dilation + (stride == 2 ? 1 : 0)
-        return max(width + 2 * pad, lastRead + 1)
+        let lastRead = (tiled - 1) * stride + (kernel - 1) * dilation
+        let covering = max(width + 2 * pad, lastRead + 1)
+        return directPhases(stride: stride) == 2 ? (covering + 1) / 2 * 2 : covering
+    }
+
+    /// How the direct kernels store padded rows (conv_direct.cl's PHASES): by their two phases,
+    /// even columns then odd ones, for column stride 2, so 16 output pixels of a tap read one
+    /// contiguous vector instead of two vectors and a shuffle; as they are otherwise. In-process
+    /// A/B on PoCL (Zen 4, batch 128, 21 alternating rounds): the forward 0.80–0.89 and the weight
+    /// gradient 0.90–0.96 of the time at the ResNet-20 stage entries (16×32² → 32 and 32×16² → 64),
+    /// the padding copy 1.03–1.4×.
+    static func directPhases(stride: Int) -> Int { stride == 2 ? 2 : 1 }
+
+    /// conv_direct.cl's column defines for a column stride: PHASES, and STRIDE_W 1 where
+    /// neighbouring output pixels read neighbouring stored columns (stride 1, or 2 by phases) so
+    /// the loads are vectors, else 0 (scalar loads at any stride).
+    static func directColumnDefines(stride: Int) -> [String: String] {
+        let phases = directPhases(stride: stride)
+        return ["PHASES": "\(phases)", "STRIDE_W": stride == 1 || phases == 2 ? "1" : "0"]
     }
 
     /// The channel block actually launched for `channels` output channels when `block` is the
@@ -237,12 +258,11 @@ extension OpenCLBackend {
         let chunks = convChunks(batch: g.batch, floatsPerImage: perImage)
         let plan = chunks.map { reductionSplit(batch: $0.count, outputs: groups * (outPadded / block) * inPerGroup * tapItems) }
         let partial = try empty([plan.map(\.count).reduce(0, +) * dw.count])
-        let strideDefine = p.strideW == 1 || p.strideW == 2 ? "\(p.strideW)" : "0"
         var splitBase = 0
         for (chunk, split) in zip(chunks, plan) {
             let padded = try padImages(
                 x, channels: g.inChannels, height: g.inHeight, width: g.inWidth, pad: (p.padH, p.padW),
-                paddedWidth: paddedW, chunk: chunk)
+                paddedWidth: paddedW, phases: Self.directPhases(stride: p.strideW), chunk: chunk)
             let gradient =
                 try padGradient
                 ? padImages(
@@ -252,7 +272,8 @@ extension OpenCLBackend {
             let gradientOffset = padGradient ? 0 : chunk.start * g.outChannels * g.outputPixels
             try launch(
                 "conv_direct.cl", "conv2d_direct_weight_grad_partial",
-                defines: ["OCB": "\(block)", "STRIDE_W": strideDefine, "KWB": "\(tapBlock)"]
+                defines: ["OCB": "\(block)", "KWB": "\(tapBlock)"]
+                    .merging(Self.directColumnDefines(stride: p.strideW)) { $1 }
                     .merging(Self.weightGradientShapeDefines(kernelWidth: g.kernelW, outWidth: g.outWidth)) { $1 },
                 global: [tapItems, inPerGroup, groups * (outPadded / block) * split.count],
                 [
