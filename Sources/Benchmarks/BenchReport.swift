@@ -27,13 +27,15 @@ public struct BenchReport: Codable, Sendable {
     /// The native CPU comparators and what was loaded ("OpenBLAS sgemm (SkylakeX kernels, 2
     /// threads)"), or why each is missing.
     public var hostLibraries: [String: String]
+    /// The waits for quiet cores before each contender's runs (`QuietCores`).
+    public var quietWaits: QuietWaits
     public var cases: [CaseResult]
     public var steps: [StepResult]
     /// No case or step of ours failed (comparators may be n/a or wrong without failing the run).
     public var passed: Bool
 
     public init(
-        device: Device, settings: BenchSettings, cases: [CaseResult], steps: [StepResult],
+        device: Device, settings: BenchSettings, cases: [CaseResult], steps: [StepResult], quietWaits: QuietWaits = QuietWaits(),
         date: Date = Date(), commit: String = BenchReport.gitCommit()
     ) {
         self.device = device.name
@@ -58,6 +60,7 @@ public struct BenchReport: Codable, Sendable {
             "openblas": BenchReport.describe(OpenBLAS.availability),
             "onednn": BenchReport.describe(OneDNNConvolution.availability),
         ]
+        self.quietWaits = quietWaits
         self.cases = cases
         self.steps = steps
         passed = cases.allSatisfy(\.passed) && steps.allSatisfy { $0.status == .ok }

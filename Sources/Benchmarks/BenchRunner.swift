@@ -44,6 +44,11 @@ public final class BenchRunner {
     public let settings: BenchSettings
     /// Called with a short description before each case (for a progress line).
     public var progress: (String) -> Void = { _ in }
+    /// Waited out before each contender's warm-up and timed run, so no contender shares the
+    /// cores with the spinning worker threads of the one before (`QuietCores`).
+    public var quietCores = QuietCores()
+    /// What those waits added up to in this run (reported with it).
+    public private(set) var quietWaits = QuietWaits()
 
     public init(backend: OpenCLBackend, settings: BenchSettings, reference: ReferenceBackend = ReferenceBackend()) {
         self.backend = backend
@@ -84,10 +89,11 @@ public final class BenchRunner {
 
     /// Checks and times ours and every comparator of `benchCase`, in rounds: each contender is
     /// first run once and checked (ours first); then every round runs each contender that passed,
-    /// in turn, `warmups` times untimed and once timed. Interleaving the rounds spreads a slow
-    /// spell of the machine (a shared VM's neighbours) over every contender instead of landing on
-    /// whichever ran then, so the ratios of one run compare like with like; the untimed runs
-    /// re-warm each contender's caches after the others ran.
+    /// in turn, `warmups` times untimed and once timed, once the cores are quiet (`quietCores`:
+    /// the previous contender's worker threads may still be spinning). Interleaving the rounds
+    /// spreads a slow spell of the machine (a shared VM's neighbours) over every contender instead
+    /// of landing on whichever ran then, so the ratios of one run compare like with like; the
+    /// untimed runs re-warm each contender's caches after the others ran.
     public func measure(_ benchCase: BenchCase) -> CaseResult {
         let contenders = [benchCase.ours] + benchCase.comparators
         var outcomes = contenders.enumerated().map { index, contender in
@@ -98,6 +104,7 @@ public final class BenchRunner {
             for (index, contender) in contenders.enumerated() {
                 guard case .checked(let check) = outcomes[index] else { continue }
                 do {
+                    quietWaits.record(quietCores.wait())
                     for _ in 0..<settings.warmups { try contender.run() }
                     samples[index].append(try time(contender.timing ?? benchCase.timing, contender.run))
                 } catch {
@@ -197,6 +204,6 @@ public final class BenchRunner {
                 steps.append(StepSuite.measure(workload, runner: self))
             }
         }
-        return BenchReport(device: backend.device, settings: settings, cases: cases, steps: steps)
+        return BenchReport(device: backend.device, settings: settings, cases: cases, steps: steps, quietWaits: quietWaits)
     }
 }

@@ -156,6 +156,17 @@ enum BenchRendering {
         summary += "\nhost CPU: \(report.hostCPU)"
         summary +=
             "\nhost libraries: " + report.hostLibraries.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
+        let waits = report.quietWaits
+        if waits.count > 0 {
+            summary += String(
+                format:
+                    "\nquiet cores: waited %.1f s in all before %d contender runs (until the previous contender's threads stopped spinning)",
+                waits.totalMilliseconds / 1000, waits.count)
+            if waits.busy > 0 {
+                summary +=
+                    "; \(waits.busy) found the cores still busy after \(Int(QuietCores().limitMilliseconds)) ms (something else was running: those timings are shared)"
+            }
+        }
         sections.append(summary)
         return sections.joined(separator: "\n\n")
     }

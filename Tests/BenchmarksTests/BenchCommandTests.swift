@@ -22,10 +22,14 @@ import _TestSupport
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         for key in [
             "device", "driver", "date", "commit", "platform", "quick", "cases", "steps", "passed", "copy_bandwidth_gb_per_second",
-            "stream_bandwidth_gb_per_second", "host_libraries", "host_cpu",
+            "stream_bandwidth_gb_per_second", "host_libraries", "host_cpu", "quiet_waits",
         ] {
             #expect(json[key] != nil, "missing key \(key)")
         }
+        // One wait for quiet cores before each contender's runs in every round.
+        let waits = try #require(json["quiet_waits"] as? [String: Any])
+        #expect((waits["count"] as? Int ?? 0) > 0 && waits["total_milliseconds"] as? Double != nil && waits["busy"] as? Int != nil)
+        #expect(result.standardOutput.contains("quiet cores: waited"))
         #expect(json["passed"] as? Bool == true)
         #expect(json["quick"] as? Bool == true)
         let commit = try #require(json["commit"] as? String)

@@ -50,6 +50,22 @@ struct InterleavedRoundsTests {
         #expect(result.comparator("wrong")?.status == .failed && result.comparator("wrong")?.time == nil)
     }
 
+    /// Before each contender's warm-ups and timed run the runner waits for quiet cores (a
+    /// logged fake: quiet at its first slice), never before the first runs and checks; the
+    /// waits are tallied for the report.
+    @Test func everyRoundWaitsForQuietCoresBeforeEachContender() throws {
+        let backend = try SharedBackends.requireOpenCL()
+        let runner = BenchRunner(backend: backend, settings: BenchSettings(quick: true, warmups: 1, repetitions: 2))
+        let log = Log()
+        runner.quietCores = QuietCores(cpuSeconds: { 0 }, sleep: { _ in log.entries.append("quiet") })
+        _ = runner.measure(Self.benchCase(log.contender("ours"), [log.contender("them")]))
+        let firstRuns = ["ours run", "ours check", "them run", "them check"]
+        let round = ["quiet", "ours run", "ours run", "quiet", "them run", "them run"]
+        #expect(log.entries == firstRuns + round + round)
+        #expect(runner.quietWaits.count == 4 && runner.quietWaits.busy == 0)
+        #expect(runner.quietWaits.totalMilliseconds == 4 * runner.quietCores.sliceMilliseconds)
+    }
+
     @Test func aComparatorFailingMidwayLeavesTheRoundsAndOursIsStillTimed() throws {
         let backend = try SharedBackends.requireOpenCL()
         let runner = BenchRunner(backend: backend, settings: BenchSettings(quick: true, warmups: 0, repetitions: 4))
