@@ -14,6 +14,9 @@
 // Tunables:
 //   REDUCE_WG     work-group size of the *_partial / flag kernels (a power of two; launched exactly)
 //   REDUCE_ITEMS  elements each work-item adds before the tree (≥ 1)
+//   GRAD_VECTORS  float16 vectors each work-item of soft_mask_grad_ratio_partial sums in a
+//                 pairwise tree when REDUCE_ITEMS is 16 (a power of two, default 1), so its
+//                 groups span REDUCE_SPAN·GRAD_VECTORS elements
 //   MASK_VEC      elements per work-item of soft_mask_sigmoid: 1, 2, 4, 8 or 16 (a vector width)
 //
 // Launched by: OpenCLBackend.softMask, softMaskGradRatio, taylorImportanceUpdate
@@ -28,6 +31,10 @@
 #define REDUCE_ITEMS 4
 #endif
 #define REDUCE_SPAN (REDUCE_WG * REDUCE_ITEMS)
+#ifndef GRAD_VECTORS
+#define GRAD_VECTORS 1
+#endif
+#define GRAD_SPAN (REDUCE_SPAN * GRAD_VECTORS)
 #ifndef MASK_VEC
 #define MASK_VEC 16
 #endif
@@ -132,10 +139,13 @@ inline float workgroup_tree_sum(float v, __local float* scratch, const int lid) 
 
 // partial[g] = Σ over group g's span of gradMask_i · (−λ m_i (1 − m_i)).
 // global = groups*REDUCE_WG, local = REDUCE_WG.
-// REDUCE_ITEMS == 16 (CPUs): item l reads its 16 contiguous elements g*REDUCE_SPAN + 16l … as
-// one float16 and adds the lanes pairwise (PoCL runs it on whole vector registers: measured 2×
-// the strided loop); otherwise item l adds elements g*REDUCE_SPAN + k*REDUCE_WG + l (coalesced
-// across neighbouring work-items, as GPUs want).
+// REDUCE_ITEMS == 16 (CPUs): item l reads GRAD_VECTORS float16s of contiguous elements from
+// g*GRAD_SPAN + 16·GRAD_VECTORS·l (the last, partial ones through a private vector, zeros past
+// n), adds them in a pairwise tree in registers and then its lanes pairwise (PoCL runs it on
+// whole vector registers: measured 2× the strided loop; GRAD_VECTORS 8 gives each group 8× the
+// elements, so the per-group cost of the __local tree and its barriers is shared by 2048);
+// otherwise item l adds elements g*REDUCE_SPAN + k*REDUCE_WG + l (coalesced across neighbouring
+// work-items, as GPUs want).
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void soft_mask_grad_ratio_partial(__global const float* mask, __global const float* gradMask,
                                   __global float* partial, const float lambda, const int n) {
@@ -143,20 +153,32 @@ void soft_mask_grad_ratio_partial(__global const float* mask, __global const flo
     const int lid = get_local_id(0);
     float v = 0.0f;
 #if REDUCE_ITEMS == 16
-    const int first = get_group_id(0) * REDUCE_SPAN + lid * 16;
-    if (first + 16 <= n) {
-        const float16 m = vload16(0, mask + first);
-        const float16 t = vload16(0, gradMask + first) * (-lambda * m * (1.0f - m));
-        const float8 h = t.lo + t.hi;
-        const float4 q = h.lo + h.hi;
-        const float2 p = q.lo + q.hi;
-        v = p.lo + p.hi;
-    } else {
-        for (int i = first; i < n; i++) {
-            const float mi = mask[i];
-            v += gradMask[i] * (-lambda * mi * (1.0f - mi));
+    const int first = get_group_id(0) * GRAD_SPAN + lid * 16 * GRAD_VECTORS;
+    float16 t[GRAD_VECTORS];
+    _Pragma("unroll") for (int k = 0; k < GRAD_VECTORS; ++k) {
+        const int at = first + 16 * k;
+        float16 m, g;
+        if (at + 16 <= n) {
+            m = vload16(0, mask + at);
+            g = vload16(0, gradMask + at);
+        } else {
+            float ml[16], gl[16];
+            for (int l = 0; l < 16; ++l) {
+                ml[l] = at + l < n ? mask[at + l] : 0.0f;
+                gl[l] = at + l < n ? gradMask[at + l] : 0.0f;
+            }
+            m = vload16(0, ml);
+            g = vload16(0, gl);
         }
+        t[k] = g * (-lambda * m * (1.0f - m));
     }
+    _Pragma("unroll") for (int width = GRAD_VECTORS / 2; width > 0; width >>= 1) {
+        _Pragma("unroll") for (int k = 0; k < width; ++k) t[k] += t[k + width];
+    }
+    const float8 h = t[0].lo + t[0].hi;
+    const float4 q = h.lo + h.hi;
+    const float2 p = q.lo + q.hi;
+    v = p.lo + p.hi;
 #else
     const int base = get_group_id(0) * REDUCE_SPAN + lid;
     for (int k = 0; k < REDUCE_ITEMS; k++) {

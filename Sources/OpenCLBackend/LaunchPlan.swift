@@ -25,6 +25,14 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// topk.cl's reductions (`REDUCE_WG`, `REDUCE_ITEMS`): GPUs a 256-item `__local` tree over 4
     /// elements per item; CPU devices groups of 16 whose items each add 16 elements.
     public let topKReduce: (groupSize: Int, items: Int)
+    /// float16 vectors each work-item of `soft_mask_grad_ratio_partial` sums pairwise in registers
+    /// (`GRAD_VECTORS`; CPU devices, whose items read float16s): 8, so a group of 16 items covers
+    /// 2048 elements and its `__local` tree and barriers are paid once per 2048, not per 256
+    /// (PoCL runs each barrier-separated region as its own loop over the items). In-process A/B
+    /// against 1 on PoCL (Zen 4), 21 alternating rounds, twice: 0.80–0.85 of the time at N = 10⁷,
+    /// 0.31–0.44 at 10⁴–10⁶; 4 measured 0.76–0.90 / 0.41–0.46, 16 no faster than 1 (0.70–1.07).
+    /// 1 on GPUs.
+    public let topKGradVectors: Int
     /// Elements per work-item of `soft_mask_sigmoid` (`MASK_VEC`): float16 on CPUs — PoCL runs the
     /// vector exp on whole AVX-512 registers (measured 4× faster than float8 on a Skylake-AVX512
     /// PoCL device) — and 1 on GPUs, where neighbouring work-items' loads coalesce.
@@ -79,6 +87,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         reduction = ReductionPlan(tuning: tuning, maxWorkGroupSize: device.maxWorkGroupSize)
         radixSort = RadixSortPlan.standard(tuning: tuning, device: device)
         topKReduce = tuning.usesLocalMemoryTiles ? (RadixSortPlan.largestPowerOfTwo(atMost: min(256, maxGroup)), 4) : (16, 16)
+        topKGradVectors = topKReduce.items == 16 ? 8 : 1
         maskVectorWidth = tuning.isCPU ? 16 : 1
         chunkVectorWidth = tuning.isCPU ? 16 : 1
         flatVectorWidth = tuning.isCPU ? 16 : 4
@@ -91,7 +100,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
 
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
-            + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items), "
+            + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items) (ratio gradient ×\(topKGradVectors) float16), "
             + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), flat float\(flatVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), channel rows \(rowLoops ? "one per item" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
             + "depthwise \(depthwise)"
     }

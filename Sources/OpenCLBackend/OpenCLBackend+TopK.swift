@@ -6,7 +6,16 @@ extension OpenCLBackend {
     private var topKReduceShape: (groupSize: Int, items: Int) { launchPlan.topKReduce }
 
     private var topKDefines: [String: String] {
-        ["REDUCE_WG": "\(topKReduceShape.groupSize)", "REDUCE_ITEMS": "\(topKReduceShape.items)", "MASK_VEC": "\(maskVectorWidth)"]
+        [
+            "REDUCE_WG": "\(topKReduceShape.groupSize)", "REDUCE_ITEMS": "\(topKReduceShape.items)", "MASK_VEC": "\(maskVectorWidth)",
+            "GRAD_VECTORS": "\(gradVectors)",
+        ]
+    }
+
+    /// float16 vectors per item of `soft_mask_grad_ratio_partial` (`GRAD_VECTORS`): the override,
+    /// else the plan's; 1 where the items do not read float16s.
+    var gradVectors: Int {
+        topKReduceShape.items == 16 ? topKGradVectorsOverride ?? launchPlan.topKGradVectors : 1
     }
 
     private var maskVectorWidth: Int { launchPlan.maskVectorWidth }
@@ -38,13 +47,15 @@ extension OpenCLBackend {
         return mask
     }
 
-    /// Σ_i dm_i·(−λ m_i (1 − m_i)): per-group trees of the terms, then trees of the partials
-    /// until one value is left (written straight into the `[1]` result).
+    /// Σ_i dm_i·(−λ m_i (1 − m_i)): per-group trees of the terms (`gradVectors` float16s per
+    /// item on CPUs), then trees of the partials until one value is left (written straight into
+    /// the `[1]` result).
     public func softMaskGradRatio(mask: Tensor, gradMask: Tensor, lambda: Float) throws -> Tensor {
         let n = try TopKShapes.softMaskGradRatio(mask: mask.shape, gradMask: gradMask.shape, lambda: lambda)
-        let (groupSize, _) = topKReduceShape
+        let (groupSize, items) = topKReduceShape
         let result = try empty([1])
-        var count = topKGroups(n)
+        let gradSpan = groupSize * items * gradVectors
+        var count = (n + gradSpan - 1) / gradSpan
         var current = count == 1 ? result : try empty([count])
         try launch(
             "topk.cl", "soft_mask_grad_ratio_partial", defines: topKDefines,

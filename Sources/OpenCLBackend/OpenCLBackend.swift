@@ -58,6 +58,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// `launchPlan.flatVectorWidth` (2, 4, 8 or 16; nil: the plan's). Lets the tests cover the
     /// GPUs' width on one device.
     public var flatVectorWidthOverride: Int?
+    /// float16 vectors per work-item of the soft mask's ratio gradient on CPU devices instead of
+    /// `launchPlan.topKGradVectors` (a power of two; nil: the plan's). Lets the tests cover both
+    /// the 4096-element groups and the 256-element ones on one device.
+    public var topKGradVectorsOverride: Int?
     /// Tile sizes and algorithm choices used instead of `tuning.tunables` while set: `KernelTuner`
     /// times a whole pass with each candidate this way (see `activeTunables`).
     var tunablesOverride: KernelTunables?
