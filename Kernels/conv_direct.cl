@@ -104,13 +104,14 @@ inline float16 load_strided16(__global const float* xs, const int sw) {
 }
 
 // conv_pad_input: xp[nl, c, hp, wp] = x[n0 + nl, c, hp − PH, wp − PW], 0 outside the image
-// (xOff = n0·C·H·W). phases 1: wp stored at column wp; phases 2 (the rows of a stride-2
-// convolution, read as PHASES 2): at (wp mod 2)·WP/2 + wp/2, even columns then odd ones, so the
-// kernels read 16 consecutive output pixels' inputs of one tap as one contiguous vector (WP even).
-// One work-item per padded row: global (HP, images·C).
+// (xOff = n0·C·H·W), wp stored at column wp; with PHASES 2 (the rows of a stride-2 convolution)
+// at (wp mod 2)·WP/2 + wp/2, even columns then odd ones, so the kernels read 16 consecutive
+// output pixels' inputs of one tap as one contiguous vector (WP even). The layout is a
+// compile-time choice: a runtime branch made the plain copy 5–20% slower on PoCL. One work-item
+// per padded row: global (HP, images·C).
 __kernel void conv_pad_input(__global const float* restrict x, const int xOff, const int C, const int H, const int W,
                              const int PH, const int PW, __global float* restrict xp, const int HP, const int WP,
-                             const int images, const int phases) {
+                             const int images) {
     const int hp = get_global_id(0), nc = get_global_id(1);
     if (hp >= HP || nc >= images * C) return;
     __global float* out = xp + (nc * HP + hp) * WP;
@@ -120,30 +121,30 @@ __kernel void conv_pad_input(__global const float* restrict x, const int xOff, c
         return;
     }
     __global const float* row = x + xOff + (nc * H + h) * W;
-    if (phases == 2) {
-        // Source column w goes to padded column wp = w + PW: phase wp mod 2, place wp / 2. The
-        // zeros first (each phase outside [lo, hi)), then 16 source columns per float16 load, its
-        // even lanes to one phase and its odd lanes to the other, then the rest one by one.
-        const int phaseWidth = WP / 2;
-        for (int ph = 0; ph < 2; ++ph) {
-            const int lo = min(phaseWidth, (PW - ph + 1) / 2), hi = max(lo, min(phaseWidth, (PW + W - ph + 1) / 2));
-            for (int u = 0; u < lo; ++u) out[ph * phaseWidth + u] = 0.0f;
-            for (int u = hi; u < phaseWidth; ++u) out[ph * phaseWidth + u] = 0.0f;
-        }
-        int w = 0;
-        for (; w + 16 <= W; w += 16) {
-            const float16 v = vload16(0, row + w);
-            const int wp = w + PW;
-            vstore8(v.even, 0, out + (wp & 1) * phaseWidth + (wp >> 1));
-            vstore8(v.odd, 0, out + ((wp + 1) & 1) * phaseWidth + ((wp + 1) >> 1));
-        }
-        for (; w < W; ++w) out[((w + PW) & 1) * phaseWidth + ((w + PW) >> 1)] = row[w];
-        return;
+#if PHASES == 2
+    // Source column w goes to padded column wp = w + PW: phase wp mod 2, place wp / 2. The
+    // zeros first (each phase outside [lo, hi)), then 16 source columns per float16 load, its
+    // even lanes to one phase and its odd lanes to the other, then the rest one by one.
+    const int phaseWidth = WP / 2;
+    for (int ph = 0; ph < 2; ++ph) {
+        const int lo = min(phaseWidth, (PW - ph + 1) / 2), hi = max(lo, min(phaseWidth, (PW + W - ph + 1) / 2));
+        for (int u = 0; u < lo; ++u) out[ph * phaseWidth + u] = 0.0f;
+        for (int u = hi; u < phaseWidth; ++u) out[ph * phaseWidth + u] = 0.0f;
     }
+    int w = 0;
+    for (; w + 16 <= W; w += 16) {
+        const float16 v = vload16(0, row + w);
+        const int wp = w + PW;
+        vstore8(v.even, 0, out + (wp & 1) * phaseWidth + (wp >> 1));
+        vstore8(v.odd, 0, out + ((wp + 1) & 1) * phaseWidth + ((wp + 1) >> 1));
+    }
+    for (; w < W; ++w) out[((w + PW) & 1) * phaseWidth + ((w + PW) >> 1)] = row[w];
+#else
     const int copyEnd = min(WP, PW + W);
     for (int wp = 0; wp < PW; ++wp) out[wp] = 0.0f;
     for (int wp = PW; wp < copyEnd; ++wp) out[wp] = row[wp - PW];
     for (int wp = copyEnd; wp < WP; ++wp) out[wp] = 0.0f;
+#endif
 }
 
 // conv_direct_weights: wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o] for o < COPAD (0 for o ≥ CO) =

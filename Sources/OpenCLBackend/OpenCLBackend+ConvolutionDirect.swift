@@ -166,11 +166,11 @@ extension OpenCLBackend {
         let paddedH = paddedHeight ?? height + 2 * pad.h
         let padded = try empty([chunk.count * channels * paddedH * paddedWidth])
         try launch(
-            "conv_direct.cl", "conv_pad_input", global: [paddedH, chunk.count * channels],
+            "conv_direct.cl", "conv_pad_input", defines: phases == 2 ? ["PHASES": "2"] : [:], global: [paddedH, chunk.count * channels],
             [
                 .buffer(buffer(source)), .index(chunk.start * channels * height * width), .index(channels),
                 .index(height), .index(width), .index(pad.h), .index(pad.w),
-                .buffer(buffer(padded)), .index(paddedH), .index(paddedWidth), .index(chunk.count), .index(phases),
+                .buffer(buffer(padded)), .index(paddedH), .index(paddedWidth), .index(chunk.count),
             ])
         return padded
     }
