@@ -44,4 +44,30 @@ public enum SharedBackends {
             return backends
         }
     }
+
+    /// One more OpenCL backend on the shared backend's device with `algorithm` forced for every
+    /// convolution pass.
+    public static func forcing(_ algorithm: ConvolutionAlgorithm) throws -> OpenCLBackend {
+        let backend = try OpenCLBackend(device: requireOpenCL().device)
+        backend.convolutionAlgorithmOverride = algorithm
+        return backend
+    }
+
+    /// The weight gradient of convolution `g` from the same host values on `backend` and on the
+    /// reference backend: (device, reference).
+    public static func weightGradients(
+        on backend: OpenCLBackend, dy: [Float], input x: [Float], _ g: ConvGeometry
+    ) throws -> (
+        device: [Float], reference: [Float]
+    ) {
+        let device = try backend.download(
+            backend.conv2dBackwardWeight(
+                backend.upload(dy, shape: g.outputShape), input: backend.upload(x, shape: g.inputShape), weightShape: g.weightShape,
+                params: g.params))
+        let expected = try reference.download(
+            reference.conv2dBackwardWeight(
+                reference.upload(dy, shape: g.outputShape), input: reference.upload(x, shape: g.inputShape),
+                weightShape: g.weightShape, params: g.params))
+        return (device, expected)
+    }
 }

@@ -31,9 +31,7 @@ struct StridedPhasesTests {
 
     @Test(.enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
     func forwardAndWeightGradientMatchTheReferenceExactly() throws {
-        let device = try SharedBackends.requireOpenCL().device
-        let backend = try OpenCLBackend(device: device)
-        backend.convolutionAlgorithmOverride = .direct
+        let backend = try SharedBackends.forcing(.direct)
         let reference = SharedBackends.reference
         var rng = SeededRandom(seed: 93)
         for c in Self.geometries {
@@ -49,18 +47,11 @@ struct StridedPhasesTests {
             backend.launchTrace = trace
             let y = try backend.download(
                 backend.conv2d(backend.upload(xValues, shape: x), weight: backend.upload(wValues, shape: w), bias: nil, params: params))
-            let dw = try backend.download(
-                backend.conv2dBackwardWeight(
-                    backend.upload(dyValues, shape: g.outputShape), input: backend.upload(xValues, shape: x), weightShape: w,
-                    params: params))
+            let (dw, expectedDW) = try SharedBackends.weightGradients(on: backend, dy: dyValues, input: xValues, g)
             backend.launchTrace = nil
             let expectedY = try reference.download(
                 reference.conv2d(
                     reference.upload(xValues, shape: x), weight: reference.upload(wValues, shape: w), bias: nil, params: params))
-            let expectedDW = try reference.download(
-                reference.conv2dBackwardWeight(
-                    reference.upload(dyValues, shape: g.outputShape), input: reference.upload(xValues, shape: x), weightShape: w,
-                    params: params))
             #expect(y == expectedY, "forward \(label)")
             #expect(dw == expectedDW, "weight gradient \(label)")
             let phases = c.strideW == 2 ? "2" : "1"

@@ -28,10 +28,7 @@ struct WeightGradientShapeTests {
     /// (every sum exact in Float32), recording the defines each launch got.
     @Test(.enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
     func unrolledAndRuntimeTileLoopsMatchTheReference() throws {
-        let device = try SharedBackends.requireOpenCL().device
-        let backend = try OpenCLBackend(device: device)
-        backend.convolutionAlgorithmOverride = .direct
-        let reference = SharedBackends.reference
+        let backend = try SharedBackends.forcing(.direct)
         var rng = SeededRandom(seed: 31)
         // (input width, kernel width, column stride): output widths 1, 7, 8, 9, 24, 31, 32 (stride 2),
         // 33 and 41.
@@ -43,15 +40,8 @@ struct WeightGradientShapeTests {
             let xValues = rng.integers(x.reduce(1, *)), dyValues = rng.integers(g.outputShape.reduce(1, *))
             let trace = LaunchTrace()
             backend.launchTrace = trace
-            let dw = try backend.download(
-                backend.conv2dBackwardWeight(
-                    backend.upload(dyValues, shape: g.outputShape), input: backend.upload(xValues, shape: x), weightShape: w,
-                    params: params))
+            let (dw, expected) = try SharedBackends.weightGradients(on: backend, dy: dyValues, input: xValues, g)
             backend.launchTrace = nil
-            let expected = try reference.download(
-                reference.conv2dBackwardWeight(
-                    reference.upload(dyValues, shape: g.outputShape), input: reference.upload(xValues, shape: x), weightShape: w,
-                    params: params))
             let label = "x\(x) w\(w) stride \(stride): OW \(g.outWidth)"
             #expect(dw == expected, "\(label)")
             let launches = trace.launches(of: "conv2d_direct_weight_grad_partial")
