@@ -214,7 +214,8 @@ extension OpenCLBackend {
     /// A/B on PoCL (Zen 4, batch 128, 21 alternating rounds): the forward 0.80–0.89 and the weight
     /// gradient 0.90–0.96 of the time at the ResNet-20 stage entries (16×32² → 32 and 32×16² → 64);
     /// the padding copy by phases takes 1.4× / 1.9× the plain copy's time there (0.40 / 0.38 ms
-    /// against 0.28 / 0.20 ms, less than the 0.4–0.6 ms the two kernels save).
+    /// against 0.28 / 0.20 ms; it runs once per pass, so 0.24 / 0.36 ms more per step against
+    /// the 0.5 / 0.9 ms the forward and weight-gradient kernels save).
     static func directPhases(stride: Int) -> Int { stride == 2 ? 2 : 1 }
 
     /// conv_direct.cl's column defines for a column stride: PHASES, and STRIDE_W 1 where
