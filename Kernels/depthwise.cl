@@ -1,7 +1,10 @@
 // depthwise.cl — depthwise convolution (groups = C_in = C_out) with the window compiled in and
 // each input plane staged once, zero-padded, in a __local tile, so the inner loops have no
 // bounds tests and read eight output columns per vector: the forward pass, the stride-1 input
-// gradient (the same correlation over dy with the taps flipped), and the weight gradient.
+// gradient (the same correlation over dy with the taps flipped), and the weight gradient. GPUs
+// run these; CPU devices run depthwise_rows.cl's kernels instead wherever a window fits them
+// (DepthwisePlan), and these for the rest (shifts past 8 lanes, column strides past 2, the
+// upsampled input gradient of row stride 2 at column stride 1, and the strided input gradient).
 //
 // Layout: NCHW; weight [C, 1, KH, KW]. A work-group owns DW_PLANES consecutive planes nc of
 // N·C (dimension 1) and one band of BH output rows (dimension 2: rows [b·BH, min(OH, (b+1)·BH))).
@@ -26,12 +29,9 @@
 //                            in the tile; conv.cl's conv_sum_partials adds the splits.
 //   depthwise_weight_grad_single
 //                            the same partial sums with one work-item per group keeping all KH·KW
-//                            tap sums (used where they fit the vector registers: LaunchPlan).
-//   depthwise_forward_narrow, depthwise_weight_grad_narrow
-//                            the forward pass (and stride-1 input gradient) and the weight gradient
-//                            of planes whose rows fit one float8 (W, OW ≤ 8, column stride 1): no
-//                            tile, the tap columns are lane shifts of the row in registers, one
-//                            work-item per plane (forward) or per (channel, split) (weight gradient).
+//                            tap sums (used where they fit the vector registers: LaunchPlan, and
+//                            where depthwise_rows.cl's kernel, which CPU devices run for column
+//                            strides 1 and 2, does not apply).
 //
 // Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults
 // 3×3, stride 1, pad 1, dilation 1), DW_FLIP (0); the forward kernel's DW_PLANES (planes per
@@ -294,95 +294,6 @@ __kernel void depthwise_weight_grad_single(__global const float* restrict dy, __
                         for (int q = 0; q < DW_KW; ++q) acc[p][q] = fma(g, dw_load8(row + q * DW_DW), acc[p][q]);
                     }
                 }
-            }
-        }
-    }
-#pragma unroll
-    for (int p = 0; p < DW_KH; ++p) {
-#pragma unroll
-        for (int q = 0; q < DW_KW; ++q) {
-            const float4 folded = acc[p][q].lo + acc[p][q].hi;
-            partial[(s * C + c) * DW_KH * DW_KW + p * DW_KW + q] = (folded.x + folded.y) + (folded.z + folded.w);
-        }
-    }
-}
-
-// ---- Narrow planes: W ≤ 8 and OW ≤ 8 at column stride 1 (the DARTS search network's 8×8 third
-// stage). A row fits one float8, so nothing is staged: each tap column is the row's vector moved
-// by q·DW − PW lanes in registers (lanes past W load as zeros), and a work-item owns whole planes.
-
-// Lane l of the result is v[l + s], 0 where l + s is outside 0…7 (s is a compile-time constant
-// in every call, so this folds to one shuffle).
-inline float8 dw_shift8(const float8 v, const int s) {
-    float in[8], out[8];
-    vstore8(v, 0, in);
-#pragma unroll
-    for (int l = 0; l < 8; ++l) out[l] = (l + s >= 0 && l + s < 8) ? in[l + s] : 0.0f;
-    return vload8(0, out);
-}
-
-// depthwise_forward_narrow: y[nc, i, j] = b[c] + Σ_{p,q} x[nc, i·SH − PH + p·DH, j − PW + q·DW]·w[c, p, q]
-// (DW_FLIP: taps reversed, the stride-1 input gradient), one work-item per plane nc
-// (dimension 0), every output row, the eight columns of a row in one vector. DW_SW and DW_UW must
-// be 1 and DW_UH 1 (the host's narrow test).
-__kernel void depthwise_forward_narrow(__global const float* restrict x, __global const float* restrict weight,
-                                       __global const float* restrict bias, const int hasBias, __global float* restrict y,
-                                       const int N, const int C, const int H, const int W, const int OH, const int OW) {
-    const int nc = get_global_id(0);
-    if (nc >= N * C) return;
-    float t[DW_KH * DW_KW];
-    dw_taps(t, weight, nc % C);
-    const float b = hasBias ? bias[nc % C] : 0.0f;
-    __global const float* plane = x + nc * H * W;
-    for (int i = 0; i < OH; ++i) {
-        float8 part[DW_KH];
-#pragma unroll
-        for (int p = 0; p < DW_KH; ++p) {
-            part[p] = (float8)(0.0f);
-            const int h = i * DW_SH - DW_PH + p * DW_DH;
-            if (h < 0 || h >= H) continue;
-            const float8 row = dw_load_row8(plane + h * W, 0, W);
-#pragma unroll
-            for (int q = 0; q < DW_KW; ++q) part[p] = fma(dw_shift8(row, q * DW_DW - DW_PW), (float8)(t[p * DW_KW + q]), part[p]);
-        }
-        float8 sum = (float8)(b) + part[0];
-#pragma unroll
-        for (int p = 1; p < DW_KH; ++p) sum += part[p];
-        __global float* out = y + (nc * OH + i) * OW;
-        if (OW == 8) {
-            vstore8(sum, 0, out);
-        } else {
-            const float* lanes = (const float*)&sum;
-            for (int l = 0; l < OW; ++l) out[l] = lanes[l];
-        }
-    }
-}
-
-// depthwise_weight_grad_narrow: the partial sums of depthwise_weight_grad_single over narrow
-// planes, group (c, s) of one work-item keeping all KH·KW float8 sums, without the staging tile:
-// partial[s, c, p, q] = Σ_{n ∈ split s} Σ_i Σ_lanes dy[n, c, i, ·] · (x row i·SH − PH + p·DH moved by q·DW − PW).
-__kernel void depthwise_weight_grad_narrow(__global const float* restrict dy, __global const float* restrict x,
-                                           __global float* restrict partial, const int perSplit, const int splits,
-                                           const int N, const int C, const int H, const int W, const int OH, const int OW) {
-    const int c = get_group_id(1), s = get_group_id(2);
-    const int nEnd = min(N, (s + 1) * perSplit);
-    float8 acc[DW_KH][DW_KW];
-#pragma unroll
-    for (int p = 0; p < DW_KH; ++p)
-#pragma unroll
-        for (int q = 0; q < DW_KW; ++q) acc[p][q] = (float8)(0.0f);
-    for (int n = s * perSplit; n < nEnd; ++n) {
-        __global const float* plane = x + (n * C + c) * H * W;
-        __global const float* grad = dy + (n * C + c) * OH * OW;
-        for (int i = 0; i < OH; ++i) {
-            const float8 g = dw_load_row8(grad + i * OW, 0, OW);
-#pragma unroll
-            for (int p = 0; p < DW_KH; ++p) {
-                const int h = i * DW_SH - DW_PH + p * DW_DH;
-                if (h < 0 || h >= H) continue;
-                const float8 row = dw_load_row8(plane + h * W, 0, W);
-#pragma unroll
-                for (int q = 0; q < DW_KW; ++q) acc[p][q] = fma(g, dw_shift8(row, q * DW_DW - DW_PW), acc[p][q]);
             }
         }
     }

@@ -130,23 +130,50 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
     /// Vector registers a work-item of a CPU device has for float8 accumulators: 32 where the
     /// native float vector holds 16 (AVX-512: 32 ymm/zmm registers), else 16 (AVX2).
     public let vectorRegisters: Int
-    /// Whether planes whose rows fit one float8 (input and output width ≤ 8, column stride 1, no
-    /// upsampling) run the narrow kernels — no staging tile, tap columns shifted in registers, one
-    /// work-item per plane: CPU devices, where staging an 8×8 plane cost more than its sums.
-    public let narrowPlanes: Bool
-
-    /// Whether a correlation of `inWidth`-wide rows into `outWidth`-wide rows at column stride
-    /// `strideW`, without upsampling, runs depthwise_forward_narrow / depthwise_weight_grad_narrow.
-    public func narrow(inWidth: Int, outWidth: Int, strideW: Int, upsampled: Bool) -> Bool {
-        narrowPlanes && strideW == 1 && !upsampled && inWidth <= 8 && outWidth <= 8
-    }
-
+    /// Whether depthwise_rows.cl's kernels run where their window fits (CPU devices): rows read
+    /// straight into vector registers, the padding made of zero lanes, no staging tile.
+    public let rowKernels: Bool
     /// Whether the weight gradient of a window with `taps` = KH·KW runs depthwise_weight_grad_single
     /// (one work-item per group keeps every tap's float8 sum: dy read once per row, no barrier
     /// between staging and sums; measured 1.3–2.1× the KH-item kernel on the depthwise suite,
     /// AVX-512 EPYC) — when its `taps` accumulators and a few working vectors fit the registers
     /// (3×3 everywhere, 5×5 with AVX-512) — or depthwise_weight_grad_tiled.
     public func singleItemWeightGradient(taps: Int) -> Bool { taps + 4 <= vectorRegisters }
+
+    /// Lanes per vector of depthwise_rows.cl's weight gradient (`DW_VW`), or nil where it does not
+    /// run: CPU devices, column stride 1 or 2, every tap's offset in its row phase within
+    /// `maximumRowShift` lanes, and the `taps` = KH·KW accumulators held as registers as for
+    /// depthwise_weight_grad_single. It replaced that kernel and the narrow one there, at
+    /// 0.33–0.70 of their time on the depthwise suite's shapes (in-process A/B, AVX-512 EPYC),
+    /// since it reads each row straight into registers: no staging tile, the padding made of
+    /// zero lanes. 16 lanes on AVX-512 devices for windows of up to 9 taps with rows wider than 8
+    /// outputs; else 8 (25 float16 accumulators of a 5×5 window spilled, at 1.3× the time of 8
+    /// lanes, and 16 lanes would leave half of an 8-wide row's empty).
+    public func rowWeightGradientLanes(taps: Int, strideW: Int, outWidth: Int, rowShifts: ClosedRange<Int>) -> Int? {
+        guard rowKernels, strideW == 1 || strideW == 2, singleItemWeightGradient(taps: taps),
+            rowShifts.lowerBound >= -Self.maximumRowShift, rowShifts.upperBound <= Self.maximumRowShift
+        else { return nil }
+        return vectorRegisters >= 32 && taps <= 9 && outWidth > 8 ? 16 : 8
+    }
+
+    /// Lanes per vector of depthwise_rows.cl's forward correlation (`DW_VW`; the forward pass, and
+    /// the stride-1 input gradient with the flipped taps), or nil where depthwise.cl's tiled
+    /// kernel runs: CPU devices, column stride 1 or 2, no upsampling, every tap's shift within
+    /// `maximumRowShift` lanes, and a row's output vectors (one accumulator each) with three phase
+    /// vectors per column phase and two working ones within the registers. 8 lanes: on AVX-512
+    /// they measured 0.18–0.90 of the tiled (and narrow-plane) kernels' time across the
+    /// depthwise suite's windows and MobileNetV2's widths, and 16 lanes 1.5× the time of 8 at
+    /// 16×16 (in-process A/B, PoCL, Zen 4).
+    public func rowCorrelationLanes(strideW: Int, outWidth: Int, rowShifts: ClosedRange<Int>, upsampled: Bool) -> Int? {
+        guard rowKernels, !upsampled, strideW == 1 || strideW == 2,
+            rowShifts.lowerBound >= -Self.maximumRowShift, rowShifts.upperBound <= Self.maximumRowShift,
+            (outWidth + 7) / 8 + 3 * strideW + 2 <= vectorRegisters
+        else { return nil }
+        return 8
+    }
+
+    /// The largest lane shift of a tap's window in depthwise_rows.cl (`DW_MAX_SHIFT`).
+    public static let maximumRowShift = 8
 
     init(tuning: DeviceTuning, device: Device) {
         localSize = min(tuning.isCPU ? 1 : 64, max(device.maxWorkGroupSize, 1))
@@ -156,12 +183,12 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
         tiledWeightGradient = tuning.isCPU
         minimumWeightGradientGroups = 8 * max(device.computeUnits, 1)
         vectorRegisters = device.nativeFloatVectorWidth >= 16 ? 32 : 16
-        narrowPlanes = tuning.isCPU
+        rowKernels = tuning.isCPU
     }
 
     public var description: String {
         "group \(localSize) × \(planesPerGroup) planes, tile ≤ \(tileBytes / 1024) KiB, weight gradient "
             + (tiledWeightGradient ? "tiled (one item per group up to \(vectorRegisters - 4) taps)" : "per tap")
-            + (narrowPlanes ? ", rows ≤ 8 wide in registers" : "")
+            + (rowKernels ? ", rows in registers where the window fits" : "")
     }
 }

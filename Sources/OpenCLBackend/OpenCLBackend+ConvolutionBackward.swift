@@ -11,7 +11,8 @@ import TensorCore
 //                    otherwise per chunk of images and per group a batched GEMM
 //                    dcol[n]_g = W_gᵀ · dy[n]_g (W_g shared), then the col2im gather into dx
 //                    (for a pointwise kernel the GEMM writes dx directly).
-//   backward weight  depthwise → depthwise_weight_grad_tiled on CPU devices, else conv.cl's
+//   backward weight  depthwise → depthwise_weight_grad_rows (depthwise_rows.cl) or
+//                    depthwise.cl's single-item or tiled kernel on CPU devices, else conv.cl's
 //                    per-split partial sums, then their sum; where
 //                    `convolutionUsesDirect` → conv2d_direct_weight_grad_partial, likewise
 //                    (OpenCLBackend+ConvolutionDirect.swift);

@@ -1,9 +1,11 @@
 import OpenCLRuntime
 import TensorCore
 
-// Depthwise convolution (C_out = C_in = groups, one filter per channel) on the device:
-// Kernels/depthwise.cl, compiled per window (kernel size, stride, padding, dilation) so the tap
-// loops unroll, with each input plane (or band of rows) staged zero-padded in a __local tile.
+// Depthwise convolution (C_out = C_in = groups, one filter per channel) on the device, compiled
+// per window (kernel size, stride, padding, dilation) so the tap loops unroll: on CPU devices
+// Kernels/depthwise_rows.cl, rows read straight into vector registers, where the window fits
+// (`DepthwisePlan`), else Kernels/depthwise.cl, each input plane (or band of rows) staged
+// zero-padded in a __local tile.
 // Channel multipliers > 1 keep the generic kernels of conv.cl, and so does the weight gradient
 // where the plan says so (GPUs: `DepthwisePlan.tiledWeightGradient`).
 extension OpenCLBackend {
@@ -49,22 +51,31 @@ extension OpenCLBackend {
             rowBlock: launchPlan.depthwise.rowsPerStep, budgetBytes: launchPlan.depthwise.tileBytes)
     }
 
-    /// The correlation of depthwise_forward_tiled (or, for `narrow` rows, depthwise_forward_narrow)
-    /// over `N·C` planes of `source` (`inH × inW`) into `destination` (`outH × outW`).
+    /// The correlation of depthwise_forward_rows (depthwise_rows.cl) where the plan gives it lanes
+    /// for this window (`rowCorrelationLanes`), else of depthwise_forward_tiled, over `N·C` planes
+    /// of `source` (`inH × inW`) into `destination` (`outH × outW`); `defines` hold the window,
+    /// `upsampled` says whether its staging upsamples the source (a strided input gradient).
     private func depthwiseCorrelate(
-        _ source: Tensor, weight: Tensor, bias: Tensor?, defines: [String: String], tile: DepthwiseTile, narrow: Bool,
+        _ source: Tensor, weight: Tensor, bias: Tensor?, defines: [String: String], tile: DepthwiseTile, upsampled: Bool,
         batch: Int, channels: Int, inH: Int, inW: Int, outH: Int, outW: Int, into destination: Tensor
     ) throws {
         let plan = launchPlan.depthwise
         let groups = (batch * channels + plan.planesPerGroup - 1) / plan.planesPerGroup
         guard groups > 0 && outH > 0 && outW > 0 else { return }
-        if narrow {
+        let strideW = Int(defines["DW_SW"] ?? "1") ?? 1
+        let shifts = Self.rowShifts(
+            kernel: Int(defines["DW_KW"] ?? "1") ?? 1, stride: strideW, pad: Int(defines["DW_PW"] ?? "0") ?? 0,
+            dilation: Int(defines["DW_DW"] ?? "1") ?? 1)
+        if let lanes = plan.rowCorrelationLanes(strideW: strideW, outWidth: outW, rowShifts: shifts, upsampled: upsampled) {
+            var rowDefines = defines
+            rowDefines["DW_VW"] = "\(lanes)"
+            rowDefines["DW_IW"] = "\(inW)"
+            rowDefines["DW_OW"] = "\(outW)"
             try launch(
-                "depthwise.cl", "depthwise_forward_narrow", defines: defines, global: [batch * channels], local: nil,
+                "depthwise_rows.cl", "depthwise_forward_rows", defines: rowDefines, global: [batch * channels], local: nil,
                 [
                     .buffer(buffer(source)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1),
-                    .buffer(buffer(destination)), .index(batch), .index(channels), .index(inH), .index(inW), .index(outH),
-                    .index(outW),
+                    .buffer(buffer(destination)), .index(batch), .index(channels), .index(inH), .index(outH),
                 ])
             return
         }
@@ -78,13 +89,22 @@ extension OpenCLBackend {
             ])
     }
 
+    /// The lane shifts ⌊(q·dilation − pad) / stride⌋ of taps q = 0 and `kernel` − 1 in
+    /// depthwise_rows.cl (each tap reads its column phase (q·dilation − pad) mod stride shifted
+    /// by that many lanes); the shift grows with q, so these bound every tap's.
+    static func rowShifts(kernel: Int, stride: Int, pad: Int, dilation: Int) -> ClosedRange<Int> {
+        func shift(_ q: Int) -> Int {
+            let d = q * dilation - pad, s = max(stride, 1)
+            return d >= 0 ? d / s : -((-d + s - 1) / s)
+        }
+        return shift(0)...shift(max(kernel, 1) - 1)
+    }
+
     func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, into y: Tensor) throws {
         try depthwiseCorrelate(
             x, weight: weight, bias: bias, defines: depthwiseDefines(g),
-            tile: depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true),
-            narrow: launchPlan.depthwise.narrow(inWidth: g.inWidth, outWidth: g.outWidth, strideW: g.params.strideW, upsampled: false),
-            batch: g.batch,
-            channels: g.inChannels, inH: g.inHeight, inW: g.inWidth, outH: g.outHeight, outW: g.outWidth, into: y)
+            tile: depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true), upsampled: false,
+            batch: g.batch, channels: g.inChannels, inH: g.inHeight, inW: g.inWidth, outH: g.outHeight, outW: g.outWidth, into: y)
     }
 
     /// `dx` is the stride-1 correlation, with the flipped taps, of `dy` upsampled by the strides
@@ -100,10 +120,8 @@ extension OpenCLBackend {
         try depthwiseCorrelate(
             dy, weight: weight, bias: nil, defines: depthwiseDefines(g, flip: true, padH: padH, padW: padW),
             tile: depthwiseTile(g, outHeight: g.inHeight, outWidth: g.inWidth, strided: false),
-            narrow: launchPlan.depthwise.narrow(
-                inWidth: g.outWidth, outWidth: g.inWidth, strideW: 1, upsampled: g.params.strideH > 1 || g.params.strideW > 1),
-            batch: g.batch,
-            channels: g.inChannels, inH: g.outHeight, inW: g.outWidth, outH: g.inHeight, outW: g.inWidth, into: dx)
+            upsampled: g.params.strideH > 1 || g.params.strideW > 1,
+            batch: g.batch, channels: g.inChannels, inH: g.outHeight, inW: g.outWidth, outH: g.inHeight, outW: g.inWidth, into: dx)
         return true
     }
 
@@ -145,30 +163,43 @@ extension OpenCLBackend {
             ])
     }
 
+    /// The lanes depthwise_rows.cl's weight gradient runs `g` with, or nil where the plan keeps
+    /// depthwise.cl's kernels (`DepthwisePlan.rowWeightGradientLanes`).
+    func rowWeightGradientLanes(_ g: ConvGeometry) -> Int? {
+        launchPlan.depthwise.rowWeightGradientLanes(
+            taps: g.kernelH * g.kernelW, strideW: g.params.strideW, outWidth: g.outWidth,
+            rowShifts: Self.rowShifts(kernel: g.kernelW, stride: g.params.strideW, pad: g.params.padW, dilation: g.params.dilationW))
+    }
+
     /// `dw[c, p, q] = Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]`: per
-    /// (channel, split of the batch) one group — a single work-item with every tap's sum where the
-    /// plan's registers hold them, else KH work-items, one per tap row — then the splits' sum.
-    /// Returns false (nothing launched) where the plan keeps conv.cl's per-tap kernel.
+    /// (channel, split of the batch) one work-item of depthwise_rows.cl with every tap's sum where
+    /// `rowWeightGradientLanes` allows, else one group of depthwise.cl — a single work-item with
+    /// every tap's sum where the plan's registers hold them, else KH work-items, one per tap row —
+    /// then the splits' sum. Returns false (nothing launched) where the plan keeps conv.cl's
+    /// per-tap kernel.
     func depthwiseBackwardWeight(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor) throws -> Bool {
         let plan = launchPlan.depthwise
         guard plan.tiledWeightGradient && g.batch > 0 && g.outHeight > 0 && g.outWidth > 0 else { return false }
         let wanted = max(1, min(g.batch, (plan.minimumWeightGradientGroups + g.inChannels - 1) / g.inChannels))
         let perSplit = (g.batch + wanted - 1) / wanted, splits = (g.batch + perSplit - 1) / perSplit
-        let tile = depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true)
         let partial = try splits == 1 ? dw : empty([splits * g.inChannels * g.kernelH * g.kernelW])
-        let single = plan.singleItemWeightGradient(taps: g.kernelH * g.kernelW)
-        if single && plan.narrow(inWidth: g.inWidth, outWidth: g.outWidth, strideW: g.params.strideW, upsampled: false) {
+        if let lanes = rowWeightGradientLanes(g) {
+            var defines = depthwiseDefines(g)
+            defines["DW_VW"] = "\(lanes)"
+            defines["DW_IW"] = "\(g.inWidth)"
+            defines["DW_OW"] = "\(g.outWidth)"
             try launch(
-                "depthwise.cl", "depthwise_weight_grad_narrow", defines: depthwiseDefines(g), global: [1, g.inChannels, splits],
+                "depthwise_rows.cl", "depthwise_weight_grad_rows", defines: defines, global: [1, g.inChannels, splits],
                 local: [1, 1, 1],
                 [
                     .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(perSplit), .index(splits),
-                    .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.inWidth), .index(g.outHeight),
-                    .index(g.outWidth),
+                    .index(g.batch), .index(g.inChannels), .index(g.inHeight), .index(g.outHeight),
                 ])
             if splits > 1 { try sumPartials(partial, splits: splits, into: dw) }
             return true
         }
+        let single = plan.singleItemWeightGradient(taps: g.kernelH * g.kernelW)
+        let tile = depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true)
         try launch(
             "depthwise.cl", single ? "depthwise_weight_grad_single" : "depthwise_weight_grad_tiled", defines: depthwiseDefines(g),
             global: [single ? 1 : g.kernelH, g.inChannels, splits], local: [single ? 1 : g.kernelH, 1, 1],

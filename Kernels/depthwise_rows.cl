@@ -1,0 +1,300 @@
+// depthwise_rows.cl — depthwise convolution (groups = C_in = C_out, weight [C, 1, KH, KW]) with
+// every row read straight into vector registers: no staging tile, no barrier, the padding made
+// of zero lanes in registers. For CPU devices. Two kernels: the weight gradient
+// (depthwise_weight_grad_rows) and the forward correlation (depthwise_forward_rows, below; also
+// the stride-1 input gradient with the taps flipped).
+//
+//   partial[s, c, p, q] = Σ_{n ∈ split s} Σ_{i < OH, j < OW} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]
+//
+// with x taken as 0 outside [0, H) × [0, W); split s covers images [s·perSplit, min(N, (s+1)·perSplit)).
+// Layout: x [N, C, H, W], dy [N, C, OH, OW], partial [splits, C, KH, KW] (conv.cl's
+// conv_sum_partials adds the splits; with one split the host passes dw itself).
+//
+// A work-item owns channel c (dimension 1) and split s (dimension 2) and keeps KH·KW
+// accumulators of VW lanes: lane l of acc[p][q] sums the output columns j ≡ l (mod VW), and the
+// lanes are added at the end. The column stride SW (1 or 2) splits an input row into SW phases,
+// phase r holding columns SW·m + r; a tile of VW output columns j = VW·t + l at tap offset
+// d = q·DW − PW reads input columns SW·(VW·t + l) + d, which are lanes VW·t + l + e of phase
+// r = d mod SW with e = ⌊d / SW⌋. So each tap is a window of three consecutive phase vectors
+// (t − 1, t, t + 1) shifted by e lanes, |e| ≤ VW, a compile-time shift once the tap loop
+// unrolls. Vectors past the row, and the one before it, are zeros: that is the padding.
+// Each (n, c) plane is read once from memory (its rows KH times, from L1), and the next image's
+// rows are prefetched while this one's are summed, so the pass streams x and dy from memory.
+//
+// Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults
+// 3×3, stride 1, pad 1, dilation 1; DW_SW must be 1 or 2 and |e| ≤ DW_MAX_SHIFT = 8 for every
+// tap: the host's test), DW_FLIP (0; the forward kernel's flipped taps), DW_VW (lanes per
+// vector: 8, default, or 16), DW_IW and DW_OW (the input and output widths, compile-time so
+// every row's vector loop unrolls and its full, partial and empty vectors are known; defaults 16).
+//
+// Launched by: OpenCLBackend.depthwiseBackwardWeight and depthwiseCorrelate (for depthwiseForward
+// and the stride-1 depthwiseBackwardInput), Sources/OpenCLBackend/OpenCLBackend+Depthwise.swift,
+// where DepthwisePlan.rowWeightGradientLanes / rowCorrelationLanes give lanes.
+
+#ifndef DW_KH
+#define DW_KH 3
+#endif
+#ifndef DW_KW
+#define DW_KW 3
+#endif
+#ifndef DW_SH
+#define DW_SH 1
+#endif
+#ifndef DW_SW
+#define DW_SW 1
+#endif
+#ifndef DW_PH
+#define DW_PH 1
+#endif
+#ifndef DW_PW
+#define DW_PW 1
+#endif
+#ifndef DW_DH
+#define DW_DH 1
+#endif
+#ifndef DW_DW
+#define DW_DW 1
+#endif
+#ifndef DW_VW
+#define DW_VW 8
+#endif
+#ifndef DW_IW
+#define DW_IW 16
+#endif
+#ifndef DW_OW
+#define DW_OW 16
+#endif
+
+#if DW_VW == 16
+typedef float16 dw_vec;
+typedef int16 dw_ivec;
+#define DW_LOAD vload16
+#define DW_STORE vstore16
+#define DW_LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define DW_SEQ(b) (b), (b) + 1, (b) + 2, (b) + 3, (b) + 4, (b) + 5, (b) + 6, (b) + 7, (b) + 8, (b) + 9, (b) + 10, (b) + 11, (b) + 12, (b) + 13, (b) + 14, (b) + 15
+#define DW_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define DW_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#elif DW_VW == 8
+typedef float8 dw_vec;
+typedef int8 dw_ivec;
+#define DW_LOAD vload8
+#define DW_STORE vstore8
+#define DW_LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define DW_SEQ(b) (b), (b) + 1, (b) + 2, (b) + 3, (b) + 4, (b) + 5, (b) + 6, (b) + 7
+#define DW_EVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define DW_ODD 1, 3, 5, 7, 9, 11, 13, 15
+#else
+#error "DW_VW must be 8 or 16"
+#endif
+
+// Lanes [start, start + VW) of a row of `count` floats, 0 past its end (start ≥ 0), for a row
+// inside a buffer that ends at `end`: one vector load with the lanes past the row zeroed by a
+// select, or lane by lane where the vector would cross the buffer's end (its last row).
+__attribute__((always_inline)) inline dw_vec dw_row_vector(__global const float* row, const int start, const int count, __global const float* end) {
+    if (start + DW_VW <= count) return DW_LOAD(0, row + start);
+    if (start >= count) return (dw_vec)(0.0f);
+    if (row + start + DW_VW <= end) return select((dw_vec)(0.0f), DW_LOAD(0, row + start), DW_LANES < (dw_ivec)(count - start));
+    float lanes[DW_VW];
+#pragma unroll
+    for (int l = 0; l < DW_VW; ++l) lanes[l] = start + l < count ? row[start + l] : 0.0f;
+    return DW_LOAD(0, lanes);
+}
+
+// Phase vectors k of an input row of W floats: ph[r] lane m = row[SW·(VW·k + m) + r] (0 past the row).
+__attribute__((always_inline)) inline void dw_phase_vectors(dw_vec* ph, __global const float* row, const int k, const int W, __global const float* end) {
+#if DW_SW == 1
+    ph[0] = dw_row_vector(row, DW_VW * k, W, end);
+#else
+    const dw_vec a = dw_row_vector(row, 2 * DW_VW * k, W, end), b = dw_row_vector(row, 2 * DW_VW * k + DW_VW, W, end);
+#if defined(__clang__)
+    ph[0] = __builtin_shufflevector(a, b, DW_EVEN);
+    ph[1] = __builtin_shufflevector(a, b, DW_ODD);
+#else
+    ph[0] = (dw_vec)(a.even, b.even);
+    ph[1] = (dw_vec)(a.odd, b.odd);
+#endif
+#endif
+}
+
+// Lane l of the result is lane VW + l + e of prev ++ cur ++ next, |e| ≤ DW_MAX_SHIFT (a
+// compile-time constant in every call, so the switch folds to one two-source shuffle — AVX-512's
+// valignd — or to cur itself).
+#define DW_MAX_SHIFT 8
+#if defined(__clang__)
+#define DW_BEFORE(e) case e: return __builtin_shufflevector(prev, cur, DW_SEQ(DW_VW + (e)));
+#define DW_AFTER(e) case e: return __builtin_shufflevector(cur, next, DW_SEQ(e));
+__attribute__((always_inline)) inline dw_vec dw_window(const dw_vec prev, const dw_vec cur, const dw_vec next, const int e) {
+    switch (e) {
+        DW_BEFORE(-8) DW_BEFORE(-7) DW_BEFORE(-6) DW_BEFORE(-5) DW_BEFORE(-4) DW_BEFORE(-3) DW_BEFORE(-2) DW_BEFORE(-1)
+        DW_AFTER(1) DW_AFTER(2) DW_AFTER(3) DW_AFTER(4) DW_AFTER(5) DW_AFTER(6) DW_AFTER(7) DW_AFTER(8)
+        default: return cur;
+    }
+}
+#else
+__attribute__((always_inline)) inline dw_vec dw_window(const dw_vec prev, const dw_vec cur, const dw_vec next, const int e) {
+    if (e == 0) return cur;
+    float in[3 * DW_VW], out[DW_VW];
+    DW_STORE(prev, 0, in);
+    DW_STORE(cur, 1, in);
+    DW_STORE(next, 2, in);
+#pragma unroll
+    for (int l = 0; l < DW_VW; ++l) out[l] = in[DW_VW + l + e];
+    return DW_LOAD(0, out);
+}
+#endif
+
+// A hint to fetch the 64-byte line holding *p (clang's builtin; nothing elsewhere).
+#if defined(__clang__)
+#define DW_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define DW_PREFETCH(p)
+#endif
+
+// ⌊a / b⌋ and a mod b (0 ≤ result < b) for b > 0; both fold at compile time here.
+#define DW_FLOOR_DIV(a, b) ((a) >= 0 ? (a) / (b) : -((-(a) + (b) - 1) / (b)))
+#define DW_MOD(a, b) ((a) - (b) * DW_FLOOR_DIV(a, b))
+
+__kernel void depthwise_weight_grad_rows(__global const float* restrict dy, __global const float* restrict x,
+                                         __global float* restrict partial, const int perSplit, const int splits,
+                                         const int N, const int C, const int H, const int OH) {
+    const int c = get_global_id(1), s = get_global_id(2);
+    if (c >= C || s >= splits) return;
+    const int W = DW_IW, OW = DW_OW, tiles = (DW_OW + DW_VW - 1) / DW_VW, nEnd = min(N, (s + 1) * perSplit);
+    __global const float* xEnd = x + (size_t)N * C * H * W;
+    __global const float* dyEnd = dy + (size_t)N * C * OH * OW;
+    dw_vec acc[DW_KH][DW_KW];
+#pragma unroll
+    for (int p = 0; p < DW_KH; ++p)
+#pragma unroll
+        for (int q = 0; q < DW_KW; ++q) acc[p][q] = (dw_vec)(0.0f);
+
+    for (int n = s * perSplit; n < nEnd; ++n) {
+        __global const float* plane = x + (size_t)(n * C + c) * H * W;
+        __global const float* grad = dy + (size_t)(n * C + c) * OH * OW;
+        for (int i = 0; i < OH; ++i) {
+            if (n + 1 < nEnd) {
+                // The next image's rows of this output row, into the cache ahead of their use:
+                // the planes of one channel lie C·H·W floats apart, too far for the hardware
+                // prefetchers (0.73 of the time at the MobileNetV2 width, 0.94–0.99 in cache).
+                __global const float* nextRows = plane + (size_t)C * H * W + i * DW_SH * W;
+                __global const float* nextGrad = grad + (size_t)C * OH * OW + i * OW;
+#pragma unroll
+                for (int l = 0; l < (DW_SH * DW_IW + 15) / 16; ++l) DW_PREFETCH(nextRows + 16 * l);
+#pragma unroll
+                for (int l = 0; l < (DW_OW + 15) / 16; ++l) DW_PREFETCH(nextGrad + 16 * l);
+            }
+#pragma unroll
+            for (int p = 0; p < DW_KH; ++p) {
+                const int h = i * DW_SH - DW_PH + p * DW_DH;
+                if (h < 0 || h >= H) continue;
+                __global const float* row = plane + h * W;
+                dw_vec prev[DW_SW], cur[DW_SW], next[DW_SW];
+#pragma unroll
+                for (int r = 0; r < DW_SW; ++r) prev[r] = (dw_vec)(0.0f);
+                dw_phase_vectors(cur, row, 0, W, xEnd);
+#pragma unroll
+                for (int t = 0; t < tiles; ++t) {
+                    dw_phase_vectors(next, row, t + 1, W, xEnd);
+                    const dw_vec g = dw_row_vector(grad + i * OW, t * DW_VW, OW, dyEnd);
+#pragma unroll
+                    for (int q = 0; q < DW_KW; ++q) {
+                        const int d = q * DW_DW - DW_PW;
+                        const int r = DW_MOD(d, DW_SW), e = DW_FLOOR_DIV(d, DW_SW);
+                        acc[p][q] = fma(g, dw_window(prev[r], cur[r], next[r], e), acc[p][q]);
+                    }
+#pragma unroll
+                    for (int r = 0; r < DW_SW; ++r) {
+                        prev[r] = cur[r];
+                        cur[r] = next[r];
+                    }
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int p = 0; p < DW_KH; ++p) {
+#pragma unroll
+        for (int q = 0; q < DW_KW; ++q) {
+            float lanes[DW_VW];
+            DW_STORE(acc[p][q], 0, lanes);
+            // Pairwise, as the other kernels fold their float8 sums.
+#pragma unroll
+            for (int width = DW_VW / 2; width > 0; width /= 2)
+#pragma unroll
+                for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+            partial[(s * C + c) * DW_KH * DW_KW + p * DW_KW + q] = lanes[0];
+        }
+    }
+}
+
+// depthwise_forward_rows: y[nc, i, j] = b[c] + Σ_{p,q} x[nc, i·SH − PH + p·DH, j·SW − PW + q·DW] · w[c, p, q]
+// (DW_FLIP 1: w[c, KH−1−p, KW−1−q]; with x = dy, stride 1 and pad (K−1)·D − P that is ∂L/∂x of
+// a stride-1 depthwise convolution), x taken as 0 outside the plane. One work-item per plane nc
+// (dimension 0), row by row: the TILES = ⌈OW / VW⌉ output vectors of a row are accumulated
+// together, each input row's phase vectors slide across them once per tap row, and each tap is
+// a broadcast weight times a window, as in the weight gradient above. Weight [C, 1, KH, KW].
+#ifndef DW_FLIP
+#define DW_FLIP 0
+#endif
+#define DW_TILES ((DW_OW + DW_VW - 1) / DW_VW)
+
+__kernel void depthwise_forward_rows(__global const float* restrict x, __global const float* restrict weight,
+                                     __global const float* restrict bias, const int hasBias, __global float* restrict y,
+                                     const int N, const int C, const int H, const int OH) {
+    const int nc = get_global_id(0);
+    if (nc >= N * C) return;
+    const int c = nc % C, W = DW_IW;
+    float taps[DW_KH * DW_KW];
+#pragma unroll
+    for (int p = 0; p < DW_KH; ++p)
+#pragma unroll
+        for (int q = 0; q < DW_KW; ++q)
+            taps[p * DW_KW + q] = weight[c * DW_KH * DW_KW + (DW_FLIP ? (DW_KH - 1 - p) * DW_KW + DW_KW - 1 - q : p * DW_KW + q)];
+    const float b = hasBias ? bias[c] : 0.0f;
+    __global const float* plane = x + (size_t)nc * H * W;
+    __global const float* xEnd = x + (size_t)N * C * H * W;
+    for (int i = 0; i < OH; ++i) {
+        dw_vec acc[DW_TILES];
+#pragma unroll
+        for (int t = 0; t < DW_TILES; ++t) acc[t] = (dw_vec)(b);
+#pragma unroll
+        for (int p = 0; p < DW_KH; ++p) {
+            const int h = i * DW_SH - DW_PH + p * DW_DH;
+            if (h < 0 || h >= H) continue;
+            __global const float* row = plane + h * W;
+            dw_vec prev[DW_SW], cur[DW_SW], next[DW_SW];
+#pragma unroll
+            for (int r = 0; r < DW_SW; ++r) prev[r] = (dw_vec)(0.0f);
+            dw_phase_vectors(cur, row, 0, W, xEnd);
+#pragma unroll
+            for (int t = 0; t < DW_TILES; ++t) {
+                dw_phase_vectors(next, row, t + 1, W, xEnd);
+#pragma unroll
+                for (int q = 0; q < DW_KW; ++q) {
+                    const int d = q * DW_DW - DW_PW;
+                    const int r = DW_MOD(d, DW_SW), e = DW_FLOOR_DIV(d, DW_SW);
+                    acc[t] = fma(dw_window(prev[r], cur[r], next[r], e), (dw_vec)(taps[p * DW_KW + q]), acc[t]);
+                }
+#pragma unroll
+                for (int r = 0; r < DW_SW; ++r) {
+                    prev[r] = cur[r];
+                    cur[r] = next[r];
+                }
+            }
+        }
+        __global float* out = y + ((size_t)nc * OH + i) * DW_OW;
+#pragma unroll
+        for (int t = 0; t < DW_TILES; ++t) {
+            if ((t + 1) * DW_VW <= DW_OW) {
+                DW_STORE(acc[t], 0, out + t * DW_VW);
+            } else {
+                float lanes[DW_VW];
+                DW_STORE(acc[t], 0, lanes);
+#pragma unroll
+                for (int l = 0; l < DW_VW; ++l)
+                    if (t * DW_VW + l < DW_OW) out[t * DW_VW + l] = lanes[l];
+            }
+        }
+    }
+}
