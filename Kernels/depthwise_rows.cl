@@ -154,6 +154,40 @@ __attribute__((always_inline)) inline dw_vec dw_window(const dw_vec prev, const 
 #define DW_FLOOR_DIV(a, b) ((a) >= 0 ? (a) / (b) : -((-(a) + (b) - 1) / (b)))
 #define DW_MOD(a, b) ((a) - (b) * DW_FLOOR_DIV(a, b))
 
+// One input row's phase vectors around output tile t: before[r], at[r] and after[r] are its
+// phase vectors t − 1, t and t + 1 (zeros before the row and past it).
+typedef struct {
+    dw_vec before[DW_SW], at[DW_SW], after[DW_SW];
+} dw_row_window;
+
+// The window at output tile 0 of `row` (W floats, in a buffer ending at `end`).
+__attribute__((always_inline)) inline void dw_row_start(dw_row_window* w, __global const float* row, const int W,
+                                                        __global const float* end) {
+#pragma unroll
+    for (int r = 0; r < DW_SW; ++r) w->before[r] = (dw_vec)(0.0f);
+    dw_phase_vectors(w->at, row, 0, W, end);
+    dw_phase_vectors(w->after, row, 1, W, end);
+}
+
+// Moves the window from output tile t − 1 to t (loading phase vectors t + 1).
+__attribute__((always_inline)) inline void dw_row_advance(dw_row_window* w, __global const float* row, const int t, const int W,
+                                                          __global const float* end) {
+#pragma unroll
+    for (int r = 0; r < DW_SW; ++r) {
+        w->before[r] = w->at[r];
+        w->at[r] = w->after[r];
+    }
+    dw_phase_vectors(w->after, row, t + 1, W, end);
+}
+
+// The input columns tap q reads for the window's output tile: x[SW·j − PW + q·DW] for its VW
+// columns j, as lanes.
+__attribute__((always_inline)) inline dw_vec dw_tap(const dw_row_window* w, const int q) {
+    const int d = q * DW_DW - DW_PW;
+    const int r = DW_MOD(d, DW_SW), e = DW_FLOOR_DIV(d, DW_SW);
+    return dw_window(w->before[r], w->at[r], w->after[r], e);
+}
+
 __kernel void depthwise_weight_grad_rows(__global const float* restrict dy, __global const float* restrict x,
                                          __global float* restrict partial, const int perSplit, const int splits,
                                          const int N, const int C, const int H, const int OH) {
@@ -188,25 +222,14 @@ __kernel void depthwise_weight_grad_rows(__global const float* restrict dy, __gl
                 const int h = i * DW_SH - DW_PH + p * DW_DH;
                 if (h < 0 || h >= H) continue;
                 __global const float* row = plane + h * W;
-                dw_vec prev[DW_SW], cur[DW_SW], next[DW_SW];
-#pragma unroll
-                for (int r = 0; r < DW_SW; ++r) prev[r] = (dw_vec)(0.0f);
-                dw_phase_vectors(cur, row, 0, W, xEnd);
+                dw_row_window w;
+                dw_row_start(&w, row, W, xEnd);
 #pragma unroll
                 for (int t = 0; t < tiles; ++t) {
-                    dw_phase_vectors(next, row, t + 1, W, xEnd);
+                    if (t > 0) dw_row_advance(&w, row, t, W, xEnd);
                     const dw_vec g = dw_row_vector(grad + i * OW, t * DW_VW, OW, dyEnd);
 #pragma unroll
-                    for (int q = 0; q < DW_KW; ++q) {
-                        const int d = q * DW_DW - DW_PW;
-                        const int r = DW_MOD(d, DW_SW), e = DW_FLOOR_DIV(d, DW_SW);
-                        acc[p][q] = fma(g, dw_window(prev[r], cur[r], next[r], e), acc[p][q]);
-                    }
-#pragma unroll
-                    for (int r = 0; r < DW_SW; ++r) {
-                        prev[r] = cur[r];
-                        cur[r] = next[r];
-                    }
+                    for (int q = 0; q < DW_KW; ++q) acc[p][q] = fma(g, dw_tap(&w, q), acc[p][q]);
                 }
             }
         }
@@ -263,24 +286,13 @@ __kernel void depthwise_forward_rows(__global const float* restrict x, __global 
             const int h = i * DW_SH - DW_PH + p * DW_DH;
             if (h < 0 || h >= H) continue;
             __global const float* row = plane + h * W;
-            dw_vec prev[DW_SW], cur[DW_SW], next[DW_SW];
-#pragma unroll
-            for (int r = 0; r < DW_SW; ++r) prev[r] = (dw_vec)(0.0f);
-            dw_phase_vectors(cur, row, 0, W, xEnd);
+            dw_row_window w;
+            dw_row_start(&w, row, W, xEnd);
 #pragma unroll
             for (int t = 0; t < DW_TILES; ++t) {
-                dw_phase_vectors(next, row, t + 1, W, xEnd);
+                if (t > 0) dw_row_advance(&w, row, t, W, xEnd);
 #pragma unroll
-                for (int q = 0; q < DW_KW; ++q) {
-                    const int d = q * DW_DW - DW_PW;
-                    const int r = DW_MOD(d, DW_SW), e = DW_FLOOR_DIV(d, DW_SW);
-                    acc[t] = fma(dw_window(prev[r], cur[r], next[r], e), (dw_vec)(taps[p * DW_KW + q]), acc[t]);
-                }
-#pragma unroll
-                for (int r = 0; r < DW_SW; ++r) {
-                    prev[r] = cur[r];
-                    cur[r] = next[r];
-                }
+                for (int q = 0; q < DW_KW; ++q) acc[t] = fma(dw_tap(&w, q), (dw_vec)(taps[p * DW_KW + q]), acc[t]);
             }
         }
         __global float* out = y + ((size_t)nc * OH + i) * DW_OW;
