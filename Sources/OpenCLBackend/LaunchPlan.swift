@@ -162,8 +162,8 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
     /// `maximumRowShift` lanes, and a row's output vectors (one accumulator each) with three phase
     /// vectors per column phase and two working ones within the registers. 8 lanes: on AVX-512
     /// they measured 0.18–0.90 of the tiled (and narrow-plane) kernels' time across the
-    /// depthwise suite's windows and MobileNetV2's widths, and 16 lanes 1.5× the time of 8 at
-    /// 16×16 (in-process A/B, PoCL, Zen 4).
+    /// depthwise suite's windows and MobileNetV2's widths, and 16 lanes 1.3–2.7× the time of 8
+    /// (the same at stride 2; in-process A/B, PoCL, Zen 4).
     public func rowCorrelationLanes(strideW: Int, outWidth: Int, rowShifts: ClosedRange<Int>, upsampled: Bool) -> Int? {
         guard rowKernels, !upsampled, strideW == 1 || strideW == 2,
             rowShifts.lowerBound >= -Self.maximumRowShift, rowShifts.upperBound <= Self.maximumRowShift,
