@@ -54,18 +54,17 @@ extension OpenCLBackend {
     /// The correlation of depthwise_forward_rows (depthwise_rows.cl) where the plan gives it lanes
     /// for this window (`rowCorrelationLanes`), else of depthwise_forward_tiled, over `N·C` planes
     /// of `source` (`inH × inW`) into `destination` (`outH × outW`); `defines` hold the window,
-    /// `upsampled` says whether its staging upsamples the source (a strided input gradient).
+    /// `strideW`, `padW` and `upsampled` (whether the staging upsamples the source: a strided
+    /// input gradient) the correlation's own column stride and padding.
     private func depthwiseCorrelate(
-        _ source: Tensor, weight: Tensor, bias: Tensor?, defines: [String: String], tile: DepthwiseTile, upsampled: Bool,
-        batch: Int, channels: Int, inH: Int, inW: Int, outH: Int, outW: Int, into destination: Tensor
+        _ source: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, defines: [String: String], strideW: Int, padW: Int,
+        upsampled: Bool, tile: DepthwiseTile, batch: Int, channels: Int, inH: Int, inW: Int, outH: Int, outW: Int,
+        into destination: Tensor
     ) throws {
         let plan = launchPlan.depthwise
         let groups = (batch * channels + plan.planesPerGroup - 1) / plan.planesPerGroup
         guard groups > 0 && outH > 0 && outW > 0 else { return }
-        let strideW = Int(defines["DW_SW"] ?? "1") ?? 1
-        let shifts = Self.rowShifts(
-            kernel: Int(defines["DW_KW"] ?? "1") ?? 1, stride: strideW, pad: Int(defines["DW_PW"] ?? "0") ?? 0,
-            dilation: Int(defines["DW_DW"] ?? "1") ?? 1)
+        let shifts = Self.rowShifts(kernel: g.kernelW, stride: strideW, pad: padW, dilation: g.params.dilationW)
         if let lanes = plan.rowCorrelationLanes(strideW: strideW, outWidth: outW, rowShifts: shifts, upsampled: upsampled) {
             var rowDefines = defines
             rowDefines["DW_VW"] = "\(lanes)"
@@ -102,8 +101,8 @@ extension OpenCLBackend {
 
     func depthwiseForward(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry, into y: Tensor) throws {
         try depthwiseCorrelate(
-            x, weight: weight, bias: bias, defines: depthwiseDefines(g),
-            tile: depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true), upsampled: false,
+            x, weight: weight, bias: bias, g, defines: depthwiseDefines(g), strideW: g.params.strideW, padW: g.params.padW,
+            upsampled: false, tile: depthwiseTile(g, outHeight: g.outHeight, outWidth: g.outWidth, strided: true),
             batch: g.batch, channels: g.inChannels, inH: g.inHeight, inW: g.inWidth, outH: g.outHeight, outW: g.outWidth, into: y)
     }
 
@@ -118,10 +117,10 @@ extension OpenCLBackend {
         let padH = (g.kernelH - 1) * g.params.dilationH - g.params.padH, padW = (g.kernelW - 1) * g.params.dilationW - g.params.padW
         guard padH >= 0 && padW >= 0 else { return false }
         try depthwiseCorrelate(
-            dy, weight: weight, bias: nil, defines: depthwiseDefines(g, flip: true, padH: padH, padW: padW),
-            tile: depthwiseTile(g, outHeight: g.inHeight, outWidth: g.inWidth, strided: false),
-            upsampled: g.params.strideH > 1 || g.params.strideW > 1,
-            batch: g.batch, channels: g.inChannels, inH: g.outHeight, inW: g.outWidth, outH: g.inHeight, outW: g.inWidth, into: dx)
+            dy, weight: weight, bias: nil, g, defines: depthwiseDefines(g, flip: true, padH: padH, padW: padW), strideW: 1,
+            padW: padW, upsampled: g.params.strideH > 1 || g.params.strideW > 1,
+            tile: depthwiseTile(g, outHeight: g.inHeight, outWidth: g.inWidth, strided: false), batch: g.batch, channels: g.inChannels,
+            inH: g.outHeight, inW: g.outWidth, outH: g.inHeight, outW: g.inWidth, into: dx)
         return true
     }
 
