@@ -116,16 +116,21 @@ public struct ContenderResult: Codable, Sendable {
     public var timing: TimingMethod?
     /// Throughput at the median time, in the case's unit.
     public var rate: Double?
-    /// For a comparator: our throughput over its throughput (both at the median time); nil
-    /// unless both are ok.
+    /// For a comparator: our throughput over its throughput, the median over the rounds of the
+    /// two runs' ratio in each round (`pairedRatio.median`; where a round's time is 0, the
+    /// ratio of the two rates at their median times); nil unless both are ok.
     public var ratio: Double?
+    /// For a comparator: the per-round ratios and the interval of their median; nil unless both
+    /// are ok and every round's time is positive.
+    public var pairedRatio: PairedRatio?
 
     public init(
         name: String, status: Status, reason: String? = nil, check: CheckOutcome? = nil,
-        time: TimingStatistics? = nil, timing: TimingMethod? = nil, rate: Double? = nil, ratio: Double? = nil
+        time: TimingStatistics? = nil, timing: TimingMethod? = nil, rate: Double? = nil, ratio: Double? = nil,
+        pairedRatio: PairedRatio? = nil
     ) {
         self.name = name; self.status = status; self.reason = reason; self.check = check; self.time = time
-        self.timing = timing; self.rate = rate; self.ratio = ratio
+        self.timing = timing; self.rate = rate; self.ratio = ratio; self.pairedRatio = pairedRatio
     }
 }
 

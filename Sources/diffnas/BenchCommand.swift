@@ -38,7 +38,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "A short subset with tiny sizes and 2 timed runs (for CI).")
     var quick = false
 
-    @Option(name: .long, help: "Timed runs per contender of a case, one per round (default 5; 2 with --quick).")
+    @Option(
+        name: .long,
+        help: "Timed runs per contender of a case, one per round (default 9, for a 95% interval of each ratio; 2 with --quick).")
     var repetitions: Int?
 
     @Option(name: .long, help: "Untimed runs of a contender before each of its timed runs (default 1).")
@@ -106,7 +108,7 @@ enum BenchRendering {
                 for theirs in c.comparators {
                     table.add([
                         "", "", "", theirs.name, milliseconds(theirs.time?.medianMilliseconds), spread(theirs.time),
-                        rate(theirs.rate, c.unit), theirs.ratio.map { String(format: "%.2f×", $0) } ?? "",
+                        rate(theirs.rate, c.unit), theirs.pairedRatio?.text ?? theirs.ratio.map { String(format: "%.2f×", $0) } ?? "",
                         theirs.status == .ok ? (theirs.timing == .hostClock ? "pass (host clock)" : "pass") : theirs.status.rawValue,
                     ])
                     if theirs.status == .unavailable, let reason = theirs.reason, theirs.time == nil,
@@ -124,7 +126,9 @@ enum BenchRendering {
             sections.append(
                 table.render()
                     + "\n(median of \(report.repetitions) rounds, each running every contender in turn \(report.warmups)× untimed, then timed; device contenders timed by "
-                    + "\(methods), host libraries by host clock; ours ÷ it = our throughput over the comparator's)"
+                    + "\(methods), host libraries by host clock; ours ÷ it = our throughput over the comparator's, the median over "
+                    + "the rounds of the two runs' ratio in each round, then in brackets the interval that holds that median with "
+                    + "probability \(coverageText(report.repetitions)) (order statistics of the rounds' ratios))"
             )
             if !notes.isEmpty { sections.append(notes.joined(separator: "\n")) }
         }
@@ -169,6 +173,12 @@ enum BenchRendering {
         }
         sections.append(summary)
         return sections.joined(separator: "\n\n")
+    }
+
+    /// "95.3%" for `rounds` paired ratios (`PairedRatio.coverage`).
+    static func coverageText(_ rounds: Int) -> String {
+        let n = max(rounds, 1)
+        return String(format: "%.1f%%", 100 * PairedRatio.coverage(rounds: n, k: PairedRatio.orderStatistic(rounds: n)))
     }
 
     static func milliseconds(_ value: Double?) -> String {

@@ -51,7 +51,19 @@ import _TestSupport
             #expect(!comparators.isEmpty, "every quick case has comparators")
             for comparator in comparators {
                 #expect(["ok", "n/a"].contains(comparator["status"] as? String ?? ""), "\(comparator)")
-                if comparator["status"] as? String == "ok" { #expect(comparator["ratio"] as? Double != nil) }
+                guard comparator["status"] as? String == "ok" else { continue }
+                // The headline ratio is the median of one paired ratio per round (2 with --quick).
+                let ratio = try #require(comparator["ratio"] as? Double)
+                let paired = try #require(comparator["paired_ratio"] as? [String: Any], "\(comparator)")
+                let perRound = try #require(paired["per_round"] as? [Double])
+                let (median, low, high) = (
+                    paired["median"] as? Double ?? .nan, paired["low"] as? Double ?? .nan, paired["high"] as? Double ?? .nan
+                )
+                // (to a relative 1e-12: the JSON text of a Double need not read back to its last bit)
+                #expect(perRound.count == 2 && abs(ratio - median) <= 1e-12 * median)
+                #expect(abs(median - (perRound[0] + perRound[1]) / 2) <= 1e-12 * median)
+                #expect(low == perRound.min() && high == perRound.max() && paired["coverage"] as? Double == 0.5)
+                #expect(low <= median && median <= high)
             }
         }
         func comparators(_ suite: String, _ prefix: String) -> [[String: Any]] {

@@ -46,7 +46,14 @@ struct InterleavedRoundsTests {
         #expect(log.entries == firstRuns + round + round + round)
         #expect(result.ours.time?.samplesMilliseconds.count == 3)
         #expect(result.comparator("them")?.time?.samplesMilliseconds.count == 3)
-        #expect(result.comparator("them")?.ratio != nil)
+        // One paired ratio per round, and the headline ratio is their median.
+        let paired = try #require(result.comparator("them")?.pairedRatio)
+        #expect(paired.perRound.count == 3 && result.comparator("them")?.ratio == paired.median)
+        let ourTimes = try #require(result.ours.time?.samplesMilliseconds)
+        let theirTimes = try #require(result.comparator("them")?.time?.samplesMilliseconds)
+        // Equal work: round r's ratio is its comparator time over ours.
+        for r in 0..<3 { #expect(abs(paired.perRound[r] - theirTimes[r] / ourTimes[r]) <= 1e-12 * paired.perRound[r]) }
+        #expect(result.comparator("wrong")?.pairedRatio == nil)
         #expect(result.comparator("wrong")?.status == .failed && result.comparator("wrong")?.time == nil)
     }
 
@@ -76,7 +83,7 @@ struct InterleavedRoundsTests {
             log.entries == ["ours run", "ours check", "them run", "them check", "ours run", "them run", "ours run", "ours run", "ours run"])
         #expect(result.passed && result.ours.time?.samplesMilliseconds.count == 4)
         let them = result.comparator("them")
-        #expect(them?.status == .unavailable && them?.time == nil && them?.ratio == nil)
+        #expect(them?.status == .unavailable && them?.time == nil && them?.ratio == nil && them?.pairedRatio == nil)
         #expect(them?.reason?.hasPrefix("failed while timing") == true)
     }
 }

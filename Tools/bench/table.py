@@ -15,6 +15,31 @@ def rate(x, unit):
     return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}") + f" {unit}"
 
 
+def ratio_text(comparator):
+    """ "0.72× (0.65–0.80)": the median of the rounds' paired ratios and its interval, or the plain
+    ratio from a JSON written before the paired ratios were recorded."""
+    paired = comparator.get("paired_ratio")
+    if paired:
+        return f"{paired['median']:.2f}× ({paired['low']:.2f}–{paired['high']:.2f})"
+    ratio = comparator.get("ratio")
+    return "" if ratio is None else f"{ratio:.2f}×"
+
+
+def coverage_line(report):
+    """What the brackets mean, with the coverage of the first paired ratio (every case of one
+    run has the same number of rounds)."""
+    for case in report["cases"]:
+        for comparator in case.get("comparators", []):
+            paired = comparator.get("paired_ratio")
+            if paired:
+                rounds = len(paired["per_round"])
+                return (
+                    f"ours ÷ it: the median over {rounds} rounds of the two runs' throughput ratio in each round; in brackets "
+                    f"the interval that holds that median with probability {100 * paired['coverage']:.1f}% (order statistics)"
+                )
+    return "ours ÷ it: our throughput over the comparator's, both at their median times"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bench")
@@ -33,6 +58,7 @@ def main():
     print(f"device: {report['device_description']}; commit {report['commit'][:7]}; {report['date']}")
     print(f"host CPU: {report.get('host_cpu', 'not recorded')}")
     print(f"host libraries: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.get("host_libraries", {}).items())))
+    print(coverage_line(report))
     print()
     print("| suite | case | shape | DiffNAS | comparator | its rate | ours ÷ it |")
     print("|---|---|---|---|---|---|---|")
@@ -42,11 +68,10 @@ def main():
         for comparator in case.get("comparators", []):
             status = comparator["status"]
             name = comparator["name"] if status == "ok" else f"{comparator['name']} ({status})"
-            ratio = comparator.get("ratio")
             print(
                 f"| {case['suite'] if first else ''} | {case['name'] if first else ''} | {case['shape'] if first else ''} "
                 f"| {rate(ours.get('rate'), case['unit']) if first else ''} | {name} | {rate(comparator.get('rate'), case['unit'])} "
-                f"| {'' if ratio is None else f'{ratio:.2f}×'} |"
+                f"| {ratio_text(comparator)} |"
             )
             first = False
     steps = {s["name"]: s for s in report.get("steps", []) if s["name"] in ("resnet20 SGD step", "DMS search step", "supernet SGD step")}
