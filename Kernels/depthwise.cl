@@ -2,7 +2,7 @@
 // each input plane staged once, zero-padded, in a __local tile, so the inner loops have no
 // bounds tests and read eight output columns per vector: the forward pass, the stride-1 input
 // gradient (the same correlation over dy with the taps flipped), and the weight gradient. GPUs
-// run these; CPU devices run depthwise_rows.cl's kernels instead wherever a window fits them
+// run these; CPU devices run conv_rows.cl's kernels instead wherever a window fits them
 // (DepthwisePlan), and these for the rest (shifts past 8 lanes, column strides past 2, the
 // upsampled input gradient of row stride 2 at column stride 1, and the strided input gradient).
 //
@@ -30,7 +30,7 @@
 //   depthwise_weight_grad_single
 //                            the same partial sums with one work-item per group keeping all KH·KW
 //                            tap sums (used where they fit the vector registers: LaunchPlan, and
-//                            where depthwise_rows.cl's kernel, which CPU devices run for column
+//                            where conv_rows.cl's kernel, which CPU devices run for column
 //                            strides 1 and 2, does not apply).
 //
 // Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults

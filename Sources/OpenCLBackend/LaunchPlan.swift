@@ -70,8 +70,30 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// `gemm_regblock` shrinks its groups (rows first) until at least this many are in flight
     /// (4 per compute unit), so a small product does not leave a core idle.
     public let minimumGemmGroups: Int
-    /// Launch shapes of depthwise.cl.
+    /// Launch shapes of depthwise.cl and conv_rows.cl's depthwise kernels.
     public let depthwise: DepthwisePlan
+
+    /// Output channels per work-item of conv_rows.cl's `conv2d_rows` (its OCB; 16 lanes per
+    /// vector) for a dense convolution whose output rows are `outWidth` wide, or nil where
+    /// conv_direct.cl's padded copy and `conv2d_direct_regblock` run instead. The row kernel
+    /// runs on CPU devices with 32 vector registers (AVX-512) at column stride 1 or 2 with every
+    /// tap's shift within `DepthwisePlan.maximumRowShift` lanes, on rows of 9 to 32 outputs: one
+    /// or two vectors per row, so that the OCB · ⌈outWidth / 16⌉ = 16 accumulators, a row's
+    /// phase vectors and a working window fit the registers. It reads the unpadded input, rows
+    /// straight into registers, so no padded copy is written and read. In-process A/B against the
+    /// padding copy plus the register-blocked kernel (PoCL, Zen 4, batch 128, 41 alternating
+    /// rounds, results bit-identical): 32×16² → 32 0.84–0.89 of the time, 16×32² → 16 0.91–1.02,
+    /// 16×32² → 32 stride 2 0.67–0.74 (there the padded copy by phases is a fifth of the pass).
+    /// Outputs 8 wide keep the register-blocked kernel, whose two 8-column rows per float16 fill
+    /// the lanes (a row of 8 lanes measured 1.15–1.39× its time at 64×8² → 64), as do rows wider
+    /// than 32, whose accumulators would not fit at a useful OCB.
+    public func denseRowChannels(outWidth: Int, strideW: Int, rowShifts: ClosedRange<Int>) -> Int? {
+        guard depthwise.rowKernels, depthwise.vectorRegisters >= 32, strideW == 1 || strideW == 2,
+            rowShifts.lowerBound >= -DepthwisePlan.maximumRowShift, rowShifts.upperBound <= DepthwisePlan.maximumRowShift,
+            outWidth > 8, outWidth <= 32
+        else { return nil }
+        return 16 / ((outWidth + 15) / 16)
+    }
 
     public init(tuning: DeviceTuning, device: Device) {
         let maxGroup = max(device.maxWorkGroupSize, 1)
@@ -102,7 +124,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items) (ratio gradient ×\(topKGradVectors) float16), "
             + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), flat float\(flatVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), channel rows \(rowLoops ? "one per item" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
-            + "depthwise \(depthwise)"
+            + "depthwise \(depthwise), dense rows in registers \(depthwise.rowKernels && depthwise.vectorRegisters >= 32 ? "for rows of 9–32 outputs" : "off")"
     }
 }
 
@@ -130,7 +152,7 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
     /// Vector registers a work-item of a CPU device has for float8 accumulators: 32 where the
     /// native float vector holds 16 (AVX-512: 32 ymm/zmm registers), else 16 (AVX2).
     public let vectorRegisters: Int
-    /// Whether depthwise_rows.cl's kernels run where their window fits (CPU devices): rows read
+    /// Whether conv_rows.cl's kernels run where their window fits (CPU devices): rows read
     /// straight into vector registers, the padding made of zero lanes, no staging tile.
     public let rowKernels: Bool
     /// Whether the weight gradient of a window with `taps` = KH·KW runs depthwise_weight_grad_single
@@ -140,7 +162,7 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
     /// (3×3 everywhere, 5×5 with AVX-512) — or depthwise_weight_grad_tiled.
     public func singleItemWeightGradient(taps: Int) -> Bool { taps + 4 <= vectorRegisters }
 
-    /// Lanes per vector of depthwise_rows.cl's weight gradient (`DW_VW`), or nil where it does not
+    /// Lanes per vector of conv_rows.cl's weight gradient (`DW_VW`), or nil where it does not
     /// run: CPU devices, column stride 1 or 2, every tap's offset in its row phase within
     /// `maximumRowShift` lanes, and the `taps` = KH·KW accumulators held as registers as for
     /// depthwise_weight_grad_single. It replaced that kernel and the narrow one there, at
@@ -156,7 +178,7 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
         return vectorRegisters >= 32 && taps <= 9 && outWidth > 8 ? 16 : 8
     }
 
-    /// Lanes per vector of depthwise_rows.cl's forward correlation (`DW_VW`; the forward pass, and
+    /// Lanes per vector of conv_rows.cl's forward correlation (`DW_VW`; the forward pass, and
     /// the stride-1 input gradient with the flipped taps), or nil where depthwise.cl's tiled
     /// kernel runs: CPU devices, column stride 1 or 2, no upsampling, every tap's shift within
     /// `maximumRowShift` lanes, and a row's output vectors (one accumulator each) with three phase
@@ -172,7 +194,7 @@ public struct DepthwisePlan: Sendable, CustomStringConvertible {
         return 8
     }
 
-    /// The largest lane shift of a tap's window in depthwise_rows.cl (`DW_MAX_SHIFT`).
+    /// The largest lane shift of a tap's window in conv_rows.cl (`DW_MAX_SHIFT`).
     public static let maximumRowShift = 8
 
     init(tuning: DeviceTuning, device: Device) {

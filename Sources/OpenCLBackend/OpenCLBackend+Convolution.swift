@@ -3,7 +3,9 @@ import TensorCore
 
 // Convolution on the device (kernels: Kernels/conv.cl, GEMMs: gemmRaw).
 //   forward          depthwise → conv2d_depthwise_direct; where `convolutionUsesDirect` (CPU
-//                    devices) → conv2d_direct_regblock (OpenCLBackend+ConvolutionDirect.swift);
+//                    devices) → conv_rows.cl's conv2d_rows on the unpadded input where
+//                    `LaunchPlan.denseRowChannels` fits the row, else conv2d_direct_regblock on
+//                    a padded copy (OpenCLBackend+ConvolutionDirect.swift);
 //                    otherwise per chunk of images: im2col (skipped for a 1×1 stride-1
 //                    unpadded kernel, where x already is the column matrix), then per group a
 //                    batched GEMM y[n]_g = W_g · col[n]_g with W_g shared; then the bias.

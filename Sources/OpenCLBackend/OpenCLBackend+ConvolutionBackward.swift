@@ -4,14 +4,15 @@ import TensorCore
 // Convolution gradients on the device (kernels: Kernels/conv.cl, GEMMs: gemmRaw).
 //   backward input   depthwise → conv2d_depthwise_backward_input_direct; stride 1 where
 //                    `convolutionUsesDirect` → the direct convolution of dy with the flipped
-//                    kernel (OpenCLBackend+ConvolutionDirect.swift); stride 2 with dilation 1
+//                    kernel (OpenCLBackend+ConvolutionDirect.swift: conv2d_rows on dy itself
+//                    where the row fits, else conv2d_direct_regblock on a padded copy); stride 2 with dilation 1
 //                    where `convolutionUsesDirect` → conv2d_direct_input_grad_s2, the even and
 //                    odd columns of each dx row from dy rows directly
 //                    (OpenCLBackend+ConvolutionStrided.swift);
 //                    otherwise per chunk of images and per group a batched GEMM
 //                    dcol[n]_g = W_gᵀ · dy[n]_g (W_g shared), then the col2im gather into dx
 //                    (for a pointwise kernel the GEMM writes dx directly).
-//   backward weight  depthwise → depthwise_weight_grad_rows (depthwise_rows.cl) or
+//   backward weight  depthwise → depthwise_weight_grad_rows (conv_rows.cl) or
 //                    depthwise.cl's single-item or tiled kernel on CPU devices, else conv.cl's
 //                    per-split partial sums, then their sum; where
 //                    `convolutionUsesDirect` → conv2d_direct_weight_grad_partial, likewise

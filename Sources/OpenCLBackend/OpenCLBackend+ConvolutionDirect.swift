@@ -6,8 +6,9 @@ import TensorCore
 public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
     /// The kernels of Kernels/conv_direct.cl on a zero-padded copy of the input, no column
     /// matrix: the forward pass, the weight gradient, and the input gradient of stride-1
-    /// convolutions; Kernels/conv_direct_strided.cl for the input gradient of stride-2
-    /// (dilation 1) ones. Other strided input gradients always use GEMM + col2im.
+    /// convolutions (the forward pass and that input gradient by Kernels/conv_rows.cl's
+    /// `conv2d_rows` on the unpadded input where `LaunchPlan.denseRowChannels` fits the row);
+    /// Kernels/conv_direct_strided.cl for the input gradient of stride-2 (dilation 1) ones. Other strided input gradients always use GEMM + col2im.
     case direct
     /// im2col / col2im around the GEMMs of `gemmRaw` for every pass.
     case gemm
@@ -59,25 +60,12 @@ extension OpenCLBackend {
         return pass != .weightGradient || shape == .wide ? .direct : .gemm
     }
 
-    /// One direct convolution: `output = conv(source, weights) (+ bias)` where `source` is
-    /// `[N, G·CI, H, W]` and `output` `[N, G·CO, OH, OW]`. `flip = false`: `weights` is the forward
-    /// kernel `[G·CO, CI, KH, KW]`; `flip = true`: it is `[G·CI, CO, KH, KW]`, used flipped with
-    /// its channel roles swapped (the input gradient of a stride-1 convolution). A work-item takes
-    /// VECS vectors of 16 output pixels: each 16 columns of one row when OW ≥ 16, else 8 columns
-    /// of two rows (`directRows`). `block` (the kernel's OCB and VECS; default the tuned
-    /// `directBlock(for:)` of the output's shape class) lets `KernelTuner` run its candidates.
-    func convDirect(
-        _ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
-        kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
-        output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
-        block chosen: KernelTunables.DirectBlock? = nil
-    ) throws {
-        let shape = ConvolutionShapeClass(outWidth: outSize.w)
-        let chosen = chosen ?? activeTunables.directBlock(for: shape)
-        let block = Self.balancedChannelBlock(chosen.outputChannels, channels: outPerGroup)
-        let rows = Self.directRows(shape)
-        let tileRows = rows * chosen.vectors
-        let tileColumns = 16 / rows
+    /// `conv_direct_weights`' rearranged `weights` for `block`-channel work-items: for each group,
+    /// input channel and tap, the output channels contiguous, zero-padded to a multiple of `block`
+    /// (mode 0 the forward kernel; `flip`: mode 1, flipped with the channel roles swapped).
+    func directWeights(
+        _ weights: Tensor, groups: Int, inPerGroup: Int, outPerGroup: Int, kernel: (h: Int, w: Int), flip: Bool, block: Int
+    ) throws -> (prepared: Tensor, outPadded: Int) {
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = kernel.h * kernel.w
         let prepared = try empty([groups * inPerGroup * taps * outPadded])
@@ -87,6 +75,67 @@ extension OpenCLBackend {
                 .buffer(buffer(weights)), .buffer(buffer(prepared)), .index(groups), .index(inPerGroup),
                 .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(flip ? 1 : 0),  // mode 0 or 1
             ])
+        return (prepared, outPadded)
+    }
+
+    /// `convDirect` by conv_rows.cl's `conv2d_rows` on the unpadded `source`: one work-item per
+    /// output row and `block` output channels (`LaunchPlan.denseRowChannels`), 16 lanes per vector.
+    func convRows(
+        _ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
+        kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
+        output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor, block chosen: Int
+    ) throws {
+        let block = Self.balancedChannelBlock(chosen, channels: outPerGroup)
+        let (prepared, outPadded) = try directWeights(
+            weights, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, kernel: kernel, flip: flip, block: block)
+        let defines = [
+            "DW_KH": kernel.h, "DW_KW": kernel.w, "DW_SH": stride.h, "DW_SW": stride.w, "DW_PH": pad.h, "DW_PW": pad.w,
+            "DW_DH": dilation.h, "DW_DW": dilation.w, "DW_VW": 16, "DW_IW": width, "DW_OW": outSize.w, "OCB": block,
+        ].mapValues { "\($0)" }
+        try launch(
+            "conv_rows.cl", "conv2d_rows", defines: defines, global: [outSize.h, batch * groups * (outPadded / block)],
+            [
+                .buffer(buffer(source)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
+                .buffer(buffer(output)), .index(batch), .index(groups), .index(inPerGroup), .index(outPerGroup),
+                .index(outPadded), .index(height), .index(outSize.h),
+            ])
+        withExtendedLifetime(prepared) {}
+    }
+
+    /// One direct convolution: `output = conv(source, weights) (+ bias)` where `source` is
+    /// `[N, G·CI, H, W]` and `output` `[N, G·CO, OH, OW]`. `flip = false`: `weights` is the forward
+    /// kernel `[G·CO, CI, KH, KW]`; `flip = true`: it is `[G·CI, CO, KH, KW]`, used flipped with
+    /// its channel roles swapped (the input gradient of a stride-1 convolution). A work-item takes
+    /// VECS vectors of 16 output pixels: each 16 columns of one row when OW ≥ 16, else 8 columns
+    /// of two rows (`directRows`). `block` (the kernel's OCB and VECS; default the tuned
+    /// `directBlock(for:)` of the output's shape class) lets `KernelTuner` run its candidates.
+    /// Without one, rows that `LaunchPlan.denseRowChannels` fits run `convRows` instead: no
+    /// padded copy, each input row read straight into registers.
+    func convDirect(
+        _ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
+        kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
+        output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
+        block chosen: KernelTunables.DirectBlock? = nil
+    ) throws {
+        if chosen == nil,
+            let rowBlock = launchPlan.denseRowChannels(
+                outWidth: outSize.w, strideW: stride.w,
+                rowShifts: Self.rowShifts(kernel: kernel.w, stride: stride.w, pad: pad.w, dilation: dilation.w))
+        {
+            try convRows(
+                source, batch: batch, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, height: height, width: width,
+                kernel: kernel, stride: stride, pad: pad, dilation: dilation, output: outSize, weights: weights, flip: flip,
+                bias: bias, into: output, block: rowBlock)
+            return
+        }
+        let shape = ConvolutionShapeClass(outWidth: outSize.w)
+        let chosen = chosen ?? activeTunables.directBlock(for: shape)
+        let block = Self.balancedChannelBlock(chosen.outputChannels, channels: outPerGroup)
+        let rows = Self.directRows(shape)
+        let tileRows = rows * chosen.vectors
+        let tileColumns = 16 / rows
+        let (prepared, outPadded) = try directWeights(
+            weights, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, kernel: kernel, flip: flip, block: block)
         // Padded rows cover every tap; padded columns also cover the reads of the last column tile.
         let columnTiles = (outSize.w + tileColumns - 1) / tileColumns
         let paddedH = height + 2 * pad.h

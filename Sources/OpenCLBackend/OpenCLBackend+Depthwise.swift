@@ -3,7 +3,7 @@ import TensorCore
 
 // Depthwise convolution (C_out = C_in = groups, one filter per channel) on the device, compiled
 // per window (kernel size, stride, padding, dilation) so the tap loops unroll: on CPU devices
-// Kernels/depthwise_rows.cl, rows read straight into vector registers, where the window fits
+// Kernels/conv_rows.cl, rows read straight into vector registers, where the window fits
 // (`DepthwisePlan`), else Kernels/depthwise.cl, each input plane (or band of rows) staged
 // zero-padded in a __local tile.
 // Channel multipliers > 1 keep the generic kernels of conv.cl, and so does the weight gradient
@@ -51,7 +51,7 @@ extension OpenCLBackend {
             rowBlock: launchPlan.depthwise.rowsPerStep, budgetBytes: launchPlan.depthwise.tileBytes)
     }
 
-    /// The correlation of depthwise_forward_rows (depthwise_rows.cl) where the plan gives it lanes
+    /// The correlation of depthwise_forward_rows (conv_rows.cl) where the plan gives it lanes
     /// for this window (`rowCorrelationLanes`), else of depthwise_forward_tiled, over `N·C` planes
     /// of `source` (`inH × inW`) into `destination` (`outH × outW`); `defines` hold the window,
     /// `strideW`, `padW` and `upsampled` (whether the staging upsamples the source: a strided
@@ -71,7 +71,7 @@ extension OpenCLBackend {
             rowDefines["DW_IW"] = "\(inW)"
             rowDefines["DW_OW"] = "\(outW)"
             try launch(
-                "depthwise_rows.cl", "depthwise_forward_rows", defines: rowDefines, global: [batch * channels], local: nil,
+                "conv_rows.cl", "depthwise_forward_rows", defines: rowDefines, global: [batch * channels], local: nil,
                 [
                     .buffer(buffer(source)), .buffer(buffer(weight)), .buffer(buffer(bias ?? weight)), .int(bias == nil ? 0 : 1),
                     .buffer(buffer(destination)), .index(batch), .index(channels), .index(inH), .index(outH),
@@ -89,7 +89,7 @@ extension OpenCLBackend {
     }
 
     /// The lane shifts ⌊(q·dilation − pad) / stride⌋ of taps q = 0 and `kernel` − 1 in
-    /// depthwise_rows.cl (each tap reads its column phase (q·dilation − pad) mod stride shifted
+    /// conv_rows.cl (each tap reads its column phase (q·dilation − pad) mod stride shifted
     /// by that many lanes); the shift grows with q, so these bound every tap's.
     static func rowShifts(kernel: Int, stride: Int, pad: Int, dilation: Int) -> ClosedRange<Int> {
         func shift(_ q: Int) -> Int {
@@ -162,7 +162,7 @@ extension OpenCLBackend {
             ])
     }
 
-    /// The lanes depthwise_rows.cl's weight gradient runs `g` with, or nil where the plan keeps
+    /// The lanes conv_rows.cl's weight gradient runs `g` with, or nil where the plan keeps
     /// depthwise.cl's kernels (`DepthwisePlan.rowWeightGradientLanes`).
     func rowWeightGradientLanes(_ g: ConvGeometry) -> Int? {
         launchPlan.depthwise.rowWeightGradientLanes(
@@ -171,7 +171,7 @@ extension OpenCLBackend {
     }
 
     /// `dw[c, p, q] = Σ_{n,i,j} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]`: per
-    /// (channel, split of the batch) one work-item of depthwise_rows.cl with every tap's sum where
+    /// (channel, split of the batch) one work-item of conv_rows.cl with every tap's sum where
     /// `rowWeightGradientLanes` allows, else one group of depthwise.cl — a single work-item with
     /// every tap's sum where the plan's registers hold them, else KH work-items, one per tap row —
     /// then the splits' sum. Returns false (nothing launched) where the plan keeps conv.cl's
@@ -188,7 +188,7 @@ extension OpenCLBackend {
             defines["DW_IW"] = "\(g.inWidth)"
             defines["DW_OW"] = "\(g.outWidth)"
             try launch(
-                "depthwise_rows.cl", "depthwise_weight_grad_rows", defines: defines, global: [1, g.inChannels, splits],
+                "conv_rows.cl", "depthwise_weight_grad_rows", defines: defines, global: [1, g.inChannels, splits],
                 local: [1, 1, 1],
                 [
                     .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(perSplit), .index(splits),

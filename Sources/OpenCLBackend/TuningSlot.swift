@@ -10,7 +10,10 @@ public enum TuningSlot: String, Codable, Sendable, CaseIterable, CustomStringCon
     /// `gemm_local_tiles`' TS_M/TS_N/TS_K/WPT_M/WPT_N (`KernelTunables.localTile`).
     case localTile = "gemm_local_tiles"
     /// `conv2d_direct_regblock`'s OCB and VECS on outputs ≥ 16 columns wide
-    /// (`KernelTunables.directOutputChannels`, `directVectors`).
+    /// (`KernelTunables.directOutputChannels`, `directVectors`). Its problem is 32 columns wide,
+    /// where CPU devices with AVX-512 run conv_rows.cl's `conv2d_rows` instead
+    /// (`LaunchPlan.denseRowChannels`); the tuner times the register-blocked kernel there all the
+    /// same (it passes the block), as the proxy for the rows wider than 32 that still take it.
     case directOutputChannels = "conv2d_direct_regblock"
     /// Its OCB and VECS on narrower outputs (`narrowDirectOutputChannels`, `narrowDirectVectors`).
     case narrowDirectOutputChannels = "conv2d_direct_regblock narrow"

@@ -4,7 +4,7 @@ import TensorCore
 import Testing
 import _TestSupport
 
-/// Which of depthwise.cl's and depthwise_rows.cl's kernels each pass takes, read from the launch
+/// Which of depthwise.cl's and conv_rows.cl's kernels each pass takes, read from the launch
 /// trace, with every pass's result equal to the reference's on integers (the verify cases check
 /// more windows): on CPU devices the forward pass, the stride-1 input gradient and the weight
 /// gradient read rows into registers wherever the window fits, with the lanes the plan gives;
@@ -71,7 +71,7 @@ struct DepthwiseKernelChoiceTests {
     }
 
     /// The forward pass, and the stride-1 input gradient (the flipped taps over dy), read rows
-    /// straight into registers (depthwise_rows.cl, 8 lanes) on CPU devices wherever the window
+    /// straight into registers (conv_rows.cl, 8 lanes) on CPU devices wherever the window
     /// fits: column stride 1 or 2, no upsampling, every tap's shift within 8 lanes and the row's
     /// output vectors within the registers (a 130-wide row's 17 fit AVX-512's 32, not AVX2's 16).
     /// Elsewhere depthwise.cl's tiled kernel, and every pass equals the reference's.
@@ -155,7 +155,7 @@ struct DepthwiseKernelChoiceTests {
         return trace.launches
     }
 
-    /// The weight gradient reads rows straight into registers (depthwise_rows.cl) on CPU devices
+    /// The weight gradient reads rows straight into registers (conv_rows.cl) on CPU devices
     /// for column strides 1 and 2 wherever every tap's lane shift is within 8, exactly as the
     /// reference: widths around the 8- and 16-lane vectors (1, 7, 9, 15, 17, 33, 47) so the last
     /// vector of a row is partial, missing or a whole zero one (and the last row of the buffer

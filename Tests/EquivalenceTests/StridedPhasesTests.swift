@@ -10,7 +10,9 @@ import _TestSupport
 /// gradient of column stride 2 must match the reference exactly on integer data (every sum exact
 /// in Float32) at awkward widths, paddings, kernel widths and dilations, where a misplaced phase
 /// column, a phase too short for the last tile's reads or a wrong tap offset changes the result;
-/// and only column stride 2 is launched by phases.
+/// and only column stride 2 is launched by phases. Forward rows that conv_rows.cl's conv2d_rows
+/// takes (9–32 outputs on AVX-512 CPU devices) split into phases in registers instead: the same
+/// exact check, with its own column stride.
 @Suite("Direct convolution: stride-2 rows by phases")
 struct StridedPhasesTests {
     @Test func phasesAndLoadDefinesFollowTheColumnStride() {
@@ -55,7 +57,14 @@ struct StridedPhasesTests {
             #expect(y == expectedY, "forward \(label)")
             #expect(dw == expectedDW, "weight gradient \(label)")
             let phases = c.strideW == 2 ? "2" : "1"
-            for kernel in ["conv2d_direct_regblock", "conv2d_direct_weight_grad_partial"] {
+            let shifts = OpenCLBackend.rowShifts(kernel: c.k, stride: c.strideW, pad: c.pad, dilation: c.dilation)
+            let rowsTake = backend.launchPlan.denseRowChannels(outWidth: g.outWidth, strideW: c.strideW, rowShifts: shifts) != nil
+            if rowsTake {
+                let rows = trace.launches(of: "conv2d_rows")
+                #expect(rows.map { $0.defines["DW_SW"] } == ["\(c.strideW)"], "conv2d_rows \(label)")
+                #expect(trace.launches(of: "conv2d_direct_regblock").isEmpty, "conv2d_direct_regblock \(label)")
+            }
+            for kernel in (rowsTake ? [] : ["conv2d_direct_regblock"]) + ["conv2d_direct_weight_grad_partial"] {
                 let launches = trace.launches(of: kernel)
                 #expect(!launches.isEmpty, "\(kernel) \(label)")
                 #expect(launches.allSatisfy { $0.defines["PHASES"] == phases && $0.defines["STRIDE_W"] == "1" }, "\(kernel) \(label)")

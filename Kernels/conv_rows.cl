@@ -1,8 +1,12 @@
-// depthwise_rows.cl — depthwise convolution (groups = C_in = C_out, weight [C, 1, KH, KW]) with
-// every row read straight into vector registers: no staging tile, no barrier, the padding made
-// of zero lanes in registers. For CPU devices. Two kernels: the weight gradient
-// (depthwise_weight_grad_rows) and the forward correlation (depthwise_forward_rows, below; also
-// the stride-1 input gradient with the taps flipped).
+// conv_rows.cl — convolutions with every input row read straight into vector registers: no
+// staging tile, no padded copy, no barrier, the padding made of zero lanes in registers. For CPU
+// devices. Three kernels: the depthwise weight gradient (depthwise_weight_grad_rows), the
+// depthwise forward correlation (depthwise_forward_rows; also the stride-1 input gradient with
+// the taps flipped), and the dense (grouped) forward correlation (conv2d_rows, at the end; also
+// the stride-1 input gradient, with conv_direct_weights' flipped, channel-swapped weights).
+// The DW_ defines name the convolution window, whichever kernel reads it.
+//
+// The depthwise weight gradient (groups = C_in = C_out, weight [C, 1, KH, KW]):
 //
 //   partial[s, c, p, q] = Σ_{n ∈ split s} Σ_{i < OH, j < OW} dy[n, c, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]
 //
@@ -23,13 +27,16 @@
 //
 // Tunables (-D): DW_KH, DW_KW, DW_SH, DW_SW, DW_PH, DW_PW, DW_DH, DW_DW (the window; defaults
 // 3×3, stride 1, pad 1, dilation 1; DW_SW must be 1 or 2 and |e| ≤ DW_MAX_SHIFT = 8 for every
-// tap: the host's test), DW_FLIP (0; the forward kernel's flipped taps), DW_VW (lanes per
-// vector: 8, default, or 16), DW_IW and DW_OW (the input and output widths, compile-time so
-// every row's vector loop unrolls and its full, partial and empty vectors are known; defaults 16).
+// tap: the host's test), DW_FLIP (0; the depthwise forward kernel's flipped taps), DW_VW (lanes
+// per vector: 8, default, or 16), DW_IW and DW_OW (the input and output widths, compile-time so
+// every row's vector loop unrolls and its full, partial and empty vectors are known; defaults
+// 16), OCB (conv2d_rows' output channels per work-item; default 8).
 //
 // Launched by: OpenCLBackend.depthwiseBackwardWeight and depthwiseCorrelate (for depthwiseForward
 // and the stride-1 depthwiseBackwardInput), Sources/OpenCLBackend/OpenCLBackend+Depthwise.swift,
-// where DepthwisePlan.rowWeightGradientLanes / rowCorrelationLanes give lanes.
+// where DepthwisePlan.rowWeightGradientLanes / rowCorrelationLanes give lanes; conv2d_rows by
+// OpenCLBackend.convDirect (OpenCLBackend+ConvolutionDirect.swift) where
+// LaunchPlan.denseRowChannels gives its channel block.
 
 #ifndef DW_KH
 #define DW_KH 3
@@ -303,6 +310,80 @@ __kernel void depthwise_forward_rows(__global const float* restrict x, __global 
             } else {
                 float lanes[DW_VW];
                 DW_STORE(acc[t], 0, lanes);
+#pragma unroll
+                for (int l = 0; l < DW_VW; ++l)
+                    if (t * DW_VW + l < DW_OW) out[t * DW_VW + l] = lanes[l];
+            }
+        }
+    }
+}
+
+// conv2d_rows: y[n, g·CO + o, i, j] = bias[g·CO + o] (when hasBias) +
+//   Σ_{c < CI, p < KH, q < KW} x[n, g·CI + c, i·SH − PH + p·DH, j·SW − PW + q·DW] · wt[((g·CI + c)·KH·KW + p·KW + q)·COPAD + o]
+// with x [N, G·CI, H, W] taken as 0 outside the plane, wt as conv_direct.cl's conv_direct_weights
+// writes it (mode 0: the forward kernel; mode 1: flipped with its channel roles swapped, so that
+// with x = dy, stride 1 and pad (K − 1)·D − P this is ∂L/∂x of a stride-1 convolution) and
+// y [N, G·CO, OH, OW]. A work-item owns output row i (dimension 0) and OCB
+// output channels o ∈ [oc0, oc0 + OCB) of image n and group g (dimension 1: (n·G + g)·blocks +
+// block), the whole row: OCB·TILES accumulators of VW lanes. Each input row of each input
+// channel is read once into registers, its tap windows built there as in the kernels above, and
+// each window meets OCB broadcast weights. The sums run over c, then p, then q, as
+// conv2d_direct_regblock's do, and the bias is added last. Global (OH, N·G·COPAD/OCB).
+#ifndef OCB
+#define OCB 8
+#endif
+
+__kernel void conv2d_rows(__global const float* restrict x, __global const float* restrict wt,
+                          __global const float* restrict bias, const int hasBias, __global float* restrict y, const int N, const int G, const int CI, const int CO, const int COPAD, const int H, const int OH) {
+    const int i = get_global_id(0), id = get_global_id(1);
+    const int blocks = COPAD / OCB;
+    if (i >= OH || id >= N * G * blocks) return;
+    const int n = id / (G * blocks), g = (id / blocks) % G, oc0 = (id % blocks) * OCB, W = DW_IW;
+    __global const float* xEnd = x + (size_t)N * G * CI * H * W;
+    dw_vec acc[OCB][DW_TILES];
+#pragma unroll
+    for (int o = 0; o < OCB; ++o)
+#pragma unroll
+        for (int t = 0; t < DW_TILES; ++t) acc[o][t] = (dw_vec)(0.0f);
+
+    for (int c = 0; c < CI; ++c) {
+        __global const float* plane = x + (size_t)((n * G + g) * CI + c) * H * W;
+        __global const float* weights = wt + (size_t)(g * CI + c) * DW_KH * DW_KW * COPAD + oc0;
+#pragma unroll
+        for (int p = 0; p < DW_KH; ++p) {
+            const int h = i * DW_SH - DW_PH + p * DW_DH;
+            if (h < 0 || h >= H) continue;
+            __global const float* row = plane + h * W;
+            dw_row_window w;
+            dw_row_start(&w, row, W, xEnd);
+#pragma unroll
+            for (int t = 0; t < DW_TILES; ++t) {
+                if (t > 0) dw_row_advance(&w, row, t, W, xEnd);
+#pragma unroll
+                for (int q = 0; q < DW_KW; ++q) {
+                    const dw_vec window = dw_tap(&w, q);
+                    __global const float* wv = weights + (p * DW_KW + q) * COPAD;
+#pragma unroll
+                    for (int o = 0; o < OCB; ++o) acc[o][t] = fma((dw_vec)(wv[o]), window, acc[o][t]);
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int o = 0; o < OCB; ++o) {
+        const int oc = oc0 + o;
+        if (oc >= CO) continue;
+        const float b = hasBias ? bias[g * CO + oc] : 0.0f;
+        __global float* out = y + ((size_t)((n * G + g) * CO + oc) * OH + i) * DW_OW;
+#pragma unroll
+        for (int t = 0; t < DW_TILES; ++t) {
+            const dw_vec v = hasBias ? acc[o][t] + (dw_vec)(b) : acc[o][t];
+            if ((t + 1) * DW_VW <= DW_OW) {
+                DW_STORE(v, 0, out + t * DW_VW);
+            } else {
+                float lanes[DW_VW];
+                DW_STORE(v, 0, lanes);
 #pragma unroll
                 for (int l = 0; l < DW_VW; ++l)
                     if (t * DW_VW + l < DW_OW) out[t * DW_VW + l] = lanes[l];
