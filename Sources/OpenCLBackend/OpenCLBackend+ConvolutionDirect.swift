@@ -8,7 +8,8 @@ public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
     /// matrix: the forward pass, the weight gradient, and the input gradient of stride-1
     /// convolutions (the forward pass and that input gradient by Kernels/conv_rows.cl's
     /// `conv2d_rows` on the unpadded input where `LaunchPlan.denseRowChannels` fits the row);
-    /// Kernels/conv_direct_strided.cl for the input gradient of stride-2 (dilation 1) ones. Other strided input gradients always use GEMM + col2im.
+    /// Kernels/conv_direct_strided.cl for the input gradient of stride-2 (dilation 1) ones.
+    /// Other strided input gradients always use GEMM + col2im.
     case direct
     /// im2col / col2im around the GEMMs of `gemmRaw` for every pass.
     case gemm
