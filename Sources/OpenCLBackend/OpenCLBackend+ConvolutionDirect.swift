@@ -63,9 +63,11 @@ extension OpenCLBackend {
 
     /// `conv_direct_weights`' rearranged `weights` for `block`-channel work-items: for each group,
     /// input channel and tap, the output channels contiguous, zero-padded to a multiple of `block`
-    /// (mode 0 the forward kernel; `flip`: mode 1, flipped with the channel roles swapped).
+    /// (conv_direct.cl's modes: 0 the forward kernel; 1 flipped with the channel roles swapped;
+    /// 2 the roles swapped, not flipped). `inPerGroup` and `outPerGroup` are the channels as the
+    /// kernel reading the result sees them.
     func directWeights(
-        _ weights: Tensor, groups: Int, inPerGroup: Int, outPerGroup: Int, kernel: (h: Int, w: Int), flip: Bool, block: Int
+        _ weights: Tensor, groups: Int, inPerGroup: Int, outPerGroup: Int, kernel: (h: Int, w: Int), mode: Int, block: Int
     ) throws -> (prepared: Tensor, outPadded: Int) {
         let outPadded = (outPerGroup + block - 1) / block * block
         let taps = kernel.h * kernel.w
@@ -74,7 +76,7 @@ extension OpenCLBackend {
             "conv_direct.cl", "conv_direct_weights", global: [outPadded, inPerGroup * taps, groups],
             [
                 .buffer(buffer(weights)), .buffer(buffer(prepared)), .index(groups), .index(inPerGroup),
-                .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(flip ? 1 : 0),  // mode 0 or 1
+                .index(outPerGroup), .index(outPadded), .index(kernel.h), .index(kernel.w), .int(Int32(mode)),
             ])
         return (prepared, outPadded)
     }
@@ -88,7 +90,7 @@ extension OpenCLBackend {
     ) throws {
         let block = Self.balancedChannelBlock(chosen, channels: outPerGroup)
         let (prepared, outPadded) = try directWeights(
-            weights, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, kernel: kernel, flip: flip, block: block)
+            weights, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, kernel: kernel, mode: flip ? 1 : 0, block: block)
         let defines = [
             "DW_KH": kernel.h, "DW_KW": kernel.w, "DW_SH": stride.h, "DW_SW": stride.w, "DW_PH": pad.h, "DW_PW": pad.w,
             "DW_DH": dilation.h, "DW_DW": dilation.w, "DW_VW": 16, "DW_IW": width, "DW_OW": outSize.w, "OCB": block,
@@ -136,7 +138,7 @@ extension OpenCLBackend {
         let tileRows = rows * chosen.vectors
         let tileColumns = 16 / rows
         let (prepared, outPadded) = try directWeights(
-            weights, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, kernel: kernel, flip: flip, block: block)
+            weights, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, kernel: kernel, mode: flip ? 1 : 0, block: block)
         // Padded rows cover every tap; padded columns also cover the reads of the last column tile.
         let columnTiles = (outSize.w + tileColumns - 1) / tileColumns
         let paddedH = height + 2 * pad.h

@@ -60,16 +60,10 @@ extension OpenCLBackend {
         precondition(Self.stridedInputGradientApplies(g), "conv2dBackwardInputStrided needs stride 2 and dilation 1")
         let (groups, inPerGroup, outPerGroup) = (g.groups, g.inChannelsPerGroup, g.outChannelsPerGroup)
         let block = Self.balancedChannelBlock(Self.stridedInputGradientChannels, channels: inPerGroup)
-        let inPadded = (inPerGroup + block - 1) / block * block
-        let taps = g.kernelH * g.kernelW
         // wt[((g·CO + o)·KH·KW + p·KW + q)·CIPAD + c] = w[g·CO + o, c, p, q] (mode 2).
-        let prepared = try empty([groups * outPerGroup * taps * inPadded])
-        try launch(
-            "conv_direct.cl", "conv_direct_weights", global: [inPadded, outPerGroup * taps, groups],
-            [
-                .buffer(buffer(weight)), .buffer(buffer(prepared)), .index(groups), .index(outPerGroup),
-                .index(inPerGroup), .index(inPadded), .index(g.kernelH), .index(g.kernelW), .int(2),
-            ])
+        let (prepared, inPadded) = try directWeights(
+            weight, groups: groups, inPerGroup: outPerGroup, outPerGroup: inPerGroup, kernel: (g.kernelH, g.kernelW), mode: 2,
+            block: block)
         let rows = Self.stridedInputGradientRows(width: g.inWidth)
         let padding = Self.stridedGradientPadding(g, rows: rows)
         let columnTiles = (g.inWidth + 32 / rows - 1) / (32 / rows)
