@@ -1,9 +1,10 @@
 // conv_rows.cl — convolutions with every input row read straight into vector registers: no
 // staging tile, no padded copy, no barrier, the padding made of zero lanes in registers. For CPU
-// devices. Three kernels: the depthwise weight gradient (depthwise_weight_grad_rows), the
+// devices. Four kernels: the depthwise weight gradient (depthwise_weight_grad_rows), the
 // depthwise forward correlation (depthwise_forward_rows; also the stride-1 input gradient with
-// the taps flipped), and the dense (grouped) forward correlation (conv2d_rows, at the end; also
-// the stride-1 input gradient, with conv_direct_weights' flipped, channel-swapped weights).
+// the taps flipped), and, at the end, the dense (grouped) forward correlation (conv2d_rows; also
+// the stride-1 input gradient, with conv_direct_weights' flipped, channel-swapped weights) and
+// the dense weight gradient (conv2d_weight_grad_rows).
 // The DW_ defines name the convolution window, whichever kernel reads it.
 //
 // The depthwise weight gradient (groups = C_in = C_out, weight [C, 1, KH, KW]):
@@ -30,13 +31,15 @@
 // tap: the host's test), DW_FLIP (0; the depthwise forward kernel's flipped taps), DW_VW (lanes
 // per vector: 8, default, or 16), DW_IW and DW_OW (the input and output widths, compile-time so
 // every row's vector loop unrolls and its full, partial and empty vectors are known; defaults
-// 16), OCB (conv2d_rows' output channels per work-item; default 8).
+// 16), OCB (the dense kernels' output channels per work-item; default 8).
 //
 // Launched by: OpenCLBackend.depthwiseBackwardWeight and depthwiseCorrelate (for depthwiseForward
 // and the stride-1 depthwiseBackwardInput), Sources/OpenCLBackend/OpenCLBackend+Depthwise.swift,
 // where DepthwisePlan.rowWeightGradientLanes / rowCorrelationLanes give lanes; conv2d_rows by
 // OpenCLBackend.convDirect (OpenCLBackend+ConvolutionDirect.swift) where
-// LaunchPlan.denseRowChannels gives its channel block.
+// LaunchPlan.denseRowChannels gives its channel block, and conv2d_weight_grad_rows by
+// OpenCLBackend.conv2dBackwardWeightDirect (same file) where LaunchPlan.denseRowWeightGradient
+// gives its block and lanes.
 
 #ifndef DW_KH
 #define DW_KH 3
@@ -387,6 +390,86 @@ __kernel void conv2d_rows(__global const float* restrict x, __global const float
 #pragma unroll
                 for (int l = 0; l < DW_VW; ++l)
                     if (t * DW_VW + l < DW_OW) out[t * DW_VW + l] = lanes[l];
+            }
+        }
+    }
+}
+
+// conv2d_weight_grad_rows: for the output channels o ∈ [oc0, oc0 + OCB) of group g, input
+// channel c of the group and every tap (p, q):
+//   partial[s·G·CO·CI·KH·KW + ((g·CO + o)·CI + c)·KH·KW + p·KW + q] =
+//     Σ_{n ∈ split s} Σ_{i < OH, j < OW} dy[n, g·CO + o, i, j] · x[n, g·CI + c, i·SH − PH + p·DH, j·SW − PW + q·DW]
+// with x [N, G·CI, H, W] taken as 0 outside the plane and dy [N, G·CO, OH, OW] (the layout of
+// conv_direct.cl's conv2d_direct_weight_grad_partial, whose splits conv.cl's conv_sum_partials
+// adds). A work-item owns input channel c (dimension 0), a block of OCB output channels of
+// group g (dimension 1: g·blocks + block) and split s (dimension 2), and keeps OCB·KH·KW
+// accumulators of VW lanes, summed across lanes at the end as depthwise_weight_grad_rows does.
+// Per output row it loads the OCB dy vectors of each tile once, for every tap; per tap row the
+// input row is read into registers and its windows built there, so nothing is padded in memory.
+// Output channels past CO read channel CO − 1 again and are not stored.
+__kernel void conv2d_weight_grad_rows(__global const float* restrict dy, __global const float* restrict x,
+                                      __global float* restrict partial, const int perSplit, const int splits, const int N,
+                                      const int G, const int CI, const int CO, const int H, const int OH) {
+    const int c = get_global_id(0), id = get_global_id(1), s = get_global_id(2);
+    const int blocks = (CO + OCB - 1) / OCB;
+    if (c >= CI || id >= G * blocks || s >= splits) return;
+    const int g = id / blocks, oc0 = (id % blocks) * OCB;
+    const int W = DW_IW, OW = DW_OW, nEnd = min(N, (s + 1) * perSplit);
+    __global const float* xEnd = x + (size_t)N * G * CI * H * W;
+    __global const float* dyEnd = dy + (size_t)N * G * CO * OH * OW;
+    dw_vec acc[OCB][DW_KH][DW_KW];
+#pragma unroll
+    for (int o = 0; o < OCB; ++o)
+#pragma unroll
+        for (int p = 0; p < DW_KH; ++p)
+#pragma unroll
+            for (int q = 0; q < DW_KW; ++q) acc[o][p][q] = (dw_vec)(0.0f);
+
+    for (int n = s * perSplit; n < nEnd; ++n) {
+        __global const float* plane = x + (size_t)((n * G + g) * CI + c) * H * W;
+        for (int i = 0; i < OH; ++i) {
+            dw_vec grad[OCB][DW_TILES];
+#pragma unroll
+            for (int o = 0; o < OCB; ++o) {
+                __global const float* row = dy + ((size_t)((n * G + g) * CO + min(oc0 + o, CO - 1)) * OH + i) * OW;
+#pragma unroll
+                for (int t = 0; t < DW_TILES; ++t) grad[o][t] = dw_row_vector(row, t * DW_VW, OW, dyEnd);
+            }
+#pragma unroll
+            for (int p = 0; p < DW_KH; ++p) {
+                const int h = i * DW_SH - DW_PH + p * DW_DH;
+                if (h < 0 || h >= H) continue;
+                __global const float* row = plane + h * W;
+                dw_row_window w;
+                dw_row_start(&w, row, W, xEnd);
+#pragma unroll
+                for (int t = 0; t < DW_TILES; ++t) {
+                    if (t > 0) dw_row_advance(&w, row, t, W, xEnd);
+#pragma unroll
+                    for (int q = 0; q < DW_KW; ++q) {
+                        const dw_vec window = dw_tap(&w, q);
+#pragma unroll
+                        for (int o = 0; o < OCB; ++o) acc[o][p][q] = fma(grad[o][t], window, acc[o][p][q]);
+                    }
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int o = 0; o < OCB; ++o) {
+        if (oc0 + o >= CO) continue;
+#pragma unroll
+        for (int p = 0; p < DW_KH; ++p) {
+#pragma unroll
+            for (int q = 0; q < DW_KW; ++q) {
+                float lanes[DW_VW];
+                DW_STORE(acc[o][p][q], 0, lanes);
+#pragma unroll
+                for (int width = DW_VW / 2; width > 0; width /= 2)
+#pragma unroll
+                    for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+                partial[(size_t)s * G * CO * CI * DW_KH * DW_KW + (((g * CO + oc0 + o) * CI + c) * DW_KH + p) * DW_KW + q] = lanes[0];
             }
         }
     }

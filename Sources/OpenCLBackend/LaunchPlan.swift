@@ -95,6 +95,30 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         return 16 / ((outWidth + 15) / 16)
     }
 
+    /// Output channels per work-item and lanes of conv_rows.cl's `conv2d_weight_grad_rows` for a
+    /// dense convolution's weight gradient, or nil where conv_direct.cl's padded copy and
+    /// `conv2d_direct_weight_grad_partial` run instead. The row kernel runs on CPU devices with
+    /// 32 vector registers (AVX-512) at column stride 1 or 2 with every tap's shift within
+    /// `DepthwisePlan.maximumRowShift` lanes, on output rows wider than 16, with 2 output channels
+    /// and 8 lanes: its 2·KH·KW accumulators, the two channels' dy vectors of a row (⌈outWidth / 8⌉
+    /// each), a row's phase vectors and a working window must fit the registers (3×3 windows up
+    /// to rows of 32). It reads x unpadded, so the pass writes no padded copy. The old and new
+    /// release binaries alternating three times on `diffnas bench --suite conv` (PoCL, Zen 4,
+    /// `DIFFNAS_TUNE=off`, batch 128), our rate new ÷ old: 1.25–1.43 at the stem (3×32² → 16),
+    /// 1.05–1.16 at 16×32² → 16, but 0.87–0.97 at 32×16² → 32 and 0.88–1.29 on the 16- and
+    /// 8-wide stride-2 entries and 8×8 (in-process A/B against OCB 6: 0.87–0.99 there): so
+    /// rows of 16 outputs or fewer keep the register-blocked kernel. 16 lanes measured 0.89–1.07
+    /// of the old time in process, one output channel 1.26–1.57 and three 0.92–1.03.
+    public func denseRowWeightGradient(taps: Int, outWidth: Int, strideW: Int, rowShifts: ClosedRange<Int>) -> (channels: Int, lanes: Int)?
+    {
+        let (channels, lanes) = (2, 8)
+        guard depthwise.rowKernels, depthwise.vectorRegisters >= 32, strideW == 1 || strideW == 2,
+            rowShifts.lowerBound >= -DepthwisePlan.maximumRowShift, rowShifts.upperBound <= DepthwisePlan.maximumRowShift,
+            outWidth > 16, channels * taps + channels * ((outWidth + lanes - 1) / lanes) + 3 * strideW + 2 <= depthwise.vectorRegisters
+        else { return nil }
+        return (channels, lanes)
+    }
+
     public init(tuning: DeviceTuning, device: Device) {
         let maxGroup = max(device.maxWorkGroupSize, 1)
         func capped(_ size: Int) -> Int {

@@ -120,7 +120,7 @@ extension OpenCLBackend {
         output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
         block chosen: KernelTunables.DirectBlock? = nil
     ) throws {
-        if chosen == nil,
+        if chosen == nil, denseRowKernelsOverride != false,
             let rowBlock = launchPlan.denseRowChannels(
                 outWidth: outSize.w, strideW: stride.w,
                 rowShifts: Self.rowShifts(kernel: kernel.w, stride: stride.w, pad: pad.w, dilation: dilation.w))
@@ -287,6 +287,31 @@ extension OpenCLBackend {
         return (channels + blocks - 1) / blocks
     }
 
+    /// The weight gradient of `g` by conv_rows.cl's `conv2d_weight_grad_rows` on the unpadded
+    /// input (`LaunchPlan.denseRowWeightGradient`): per split of the batch, `channels` output
+    /// channels (balanced) per work-item, `lanes` per vector; then one sum over the splits (none
+    /// with one split: the kernel writes dw itself).
+    func conv2dBackwardWeightRows(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor, channels: Int, lanes: Int) throws {
+        let p = g.params
+        let block = Self.balancedChannelBlock(channels, channels: g.outChannelsPerGroup)
+        let blocks = (g.outChannelsPerGroup + block - 1) / block
+        let split = reductionSplit(batch: g.batch, outputs: g.groups * blocks * g.inChannelsPerGroup)
+        let partial = split.count == 1 ? dw : try empty([split.count * dw.count])
+        let defines = [
+            "DW_KH": g.kernelH, "DW_KW": g.kernelW, "DW_SH": p.strideH, "DW_SW": p.strideW, "DW_PH": p.padH, "DW_PW": p.padW,
+            "DW_DH": p.dilationH, "DW_DW": p.dilationW, "DW_VW": lanes, "DW_IW": g.inWidth, "DW_OW": g.outWidth, "OCB": block,
+        ].mapValues { "\($0)" }
+        try launch(
+            "conv_rows.cl", "conv2d_weight_grad_rows", defines: defines,
+            global: [g.inChannelsPerGroup, g.groups * blocks, split.count],
+            [
+                .buffer(buffer(dy)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(split.perSplit), .index(split.count),
+                .index(g.batch), .index(g.groups), .index(g.inChannelsPerGroup), .index(g.outChannelsPerGroup),
+                .index(g.inHeight), .index(g.outHeight),
+            ])
+        if split.count > 1 { try sumPartials(partial, splits: split.count, into: dw) }
+    }
+
     /// The weight gradient of `g` by `conv2d_direct_weight_grad_partial`: per chunk of images, the
     /// padded input (and dy padded to whole column tiles when OW is not a multiple of 8), partial
     /// sums per split of the chunk's images, then one sum over every split. `block` (default the
@@ -296,6 +321,14 @@ extension OpenCLBackend {
         _ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor, block chosen: KernelTunables.WeightGradientBlock? = nil
     ) throws {
         let p = g.params
+        if chosen == nil, denseRowKernelsOverride != false,
+            let rows = launchPlan.denseRowWeightGradient(
+                taps: g.kernelH * g.kernelW, outWidth: g.outWidth, strideW: p.strideW,
+                rowShifts: Self.rowShifts(kernel: g.kernelW, stride: p.strideW, pad: p.padW, dilation: p.dilationW))
+        {
+            try conv2dBackwardWeightRows(dy, input: x, g, into: dw, channels: rows.channels, lanes: rows.lanes)
+            return
+        }
         let chosen = chosen ?? activeTunables.weightGradientBlock(for: ConvolutionShapeClass(outWidth: g.outWidth))
         let block = Self.balancedChannelBlock(chosen.outputChannels, channels: g.outChannelsPerGroup)
         let (inPerGroup, outPerGroup, groups) = (g.inChannelsPerGroup, g.outChannelsPerGroup, g.groups)

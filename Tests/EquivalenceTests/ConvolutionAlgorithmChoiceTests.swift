@@ -24,10 +24,11 @@ struct ConvolutionAlgorithmChoiceTests {
         return Set(trace.launches.map(\.kernel))
     }
 
-    /// The direct algorithm's kernels: conv_direct.cl's, or conv_rows.cl's dense row kernel
-    /// (which the forward pass and the stride-1 input gradient take on AVX-512 CPU devices for
-    /// rows of 9–32 outputs).
-    static func usesDirect(_ kernels: Set<String>) -> Bool { kernels.contains { $0.hasPrefix("conv2d_direct") || $0 == "conv2d_rows" } }
+    /// The direct algorithm's kernels: conv_direct.cl's, or conv_rows.cl's dense row kernels
+    /// (which AVX-512 CPU devices take where the row fits).
+    static func usesDirect(_ kernels: Set<String>) -> Bool {
+        kernels.contains { $0.hasPrefix("conv2d_direct") || $0 == "conv2d_rows" || $0 == "conv2d_weight_grad_rows" }
+    }
 
     @Test(arguments: ConvolutionPass.allCases)
     func aTunedChoiceDecidesItsPassAndClassOnly(_ pass: ConvolutionPass) throws {

@@ -4,10 +4,11 @@ import TensorCore
 import Testing
 import _TestSupport
 
-/// conv_rows.cl's `conv2d_rows` for the dense (grouped) convolutions of the direct algorithm:
-/// which of it and conv_direct.cl's padded copy plus register-blocked kernel the forward pass and
-/// the stride-1 input gradient take (read from the launch trace), and every result equal to the
-/// reference's on integers, over awkward widths (9, 15, 17, 31, 32), both column strides, pads
+/// conv_rows.cl's `conv2d_rows` and `conv2d_weight_grad_rows` for the dense (grouped)
+/// convolutions of the direct algorithm: which of them and conv_direct.cl's padded copy plus
+/// register-blocked kernels the forward pass, the stride-1 input gradient and the weight
+/// gradient take (read from the launch trace), and every result equal to the reference's on
+/// integers, over awkward widths (9, 15, 17, 31, 32), both column strides, pads
 /// 0–4, dilation 2, 1×1, 1×3 and 5×5 windows, groups, bias, one channel and batch 1.
 @Suite(
     "Dense row kernel", .serialized, .enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason))
@@ -28,9 +29,13 @@ struct DenseRowKernelTests {
         var description: String { "\(shape) → \(outChannels) \(kernel.h)×\(kernel.w) \(params)" }
     }
 
-    /// The forward pass (with a bias) and the input gradient of `c` on the traced device, each
-    /// checked exactly against the reference; returns the kernels each launched.
-    static func run(_ c: Case) throws -> (forward: Set<String>, input: Set<String>, launches: [LaunchTrace.Launch]) {
+    /// The forward pass (with a bias), the input gradient and the weight gradient of `c` on the
+    /// traced device, each checked exactly against the reference; returns the kernels each launched.
+    static func run(
+        _ c: Case
+    ) throws -> (
+        forward: Set<String>, input: Set<String>, weight: Set<String>, launches: [LaunchTrace.Launch]
+    ) {
         let device = try traced.get(), reference = SharedBackends.reference
         var rng = SeededRandom(seed: UInt64(c.shape.reduce(c.outChannels &* 7 &+ c.kernel.w, { 31 &* $0 &+ $1 })))
         let yShape = try ConvGeometry("test", input: c.shape, weight: c.weightShape, params: c.params).outputShape
@@ -42,6 +47,7 @@ struct DenseRowKernelTests {
             return [
                 try b.download(b.conv2d(x, weight: w, bias: bias, params: c.params)),
                 try b.download(b.conv2dBackwardInput(dy, weight: w, inputShape: c.shape, params: c.params)),
+                try b.download(b.conv2dBackwardWeight(dy, input: x, weightShape: c.weightShape, params: c.params)),
             ]
         }
         let trace = LaunchTrace()
@@ -52,22 +58,29 @@ struct DenseRowKernelTests {
         let y = try device.download(device.conv2d(x, weight: w, bias: bias, params: c.params))
         let forwardCount = trace.launches.count
         let dx = try device.download(device.conv2dBackwardInput(dy, weight: w, inputShape: c.shape, params: c.params))
+        let inputCount = trace.launches.count
+        let dw = try device.download(device.conv2dBackwardWeight(dy, input: x, weightShape: c.weightShape, params: c.params))
         let expected = try passes(reference)
         #expect(y == expected[0], "forward \(c)")
         #expect(dx == expected[1], "input gradient \(c)")
+        #expect(dw == expected[2], "weight gradient \(c)")
         let launches = trace.launches
         return (
-            Set(launches.prefix(forwardCount).map(\.kernel)), Set(launches.dropFirst(forwardCount).map(\.kernel)), launches
+            Set(launches.prefix(forwardCount).map(\.kernel)), Set(launches[forwardCount..<inputCount].map(\.kernel)),
+            Set(launches.dropFirst(inputCount).map(\.kernel)), launches
         )
     }
 
     static let rows = "conv2d_rows", regblock = "conv2d_direct_regblock"
+    static let weightRows = "conv2d_weight_grad_rows", weightPadded = "conv2d_direct_weight_grad_partial"
 
     /// Rows of 9–32 outputs at column stride 1 or 2 take the row kernel, with OCB = 16 / ⌈OW / 16⌉
     /// balanced over the channels and 16 lanes, where the plan gives it (CPU devices with
     /// AVX-512); 8-wide and 33-wide rows, column stride 3 and a tap 9 lanes away keep the padded
     /// copy and the register-blocked kernel. The stride-1 input gradient follows the same rule on
     /// dx's width; stride 2's runs conv_direct_strided.cl either way.
+    /// The weight gradient takes conv2d_weight_grad_rows on rows wider than 16 wherever its window
+    /// fits the registers (the 5×5 window's 50 accumulators do not), else the padded copy.
     @Test func rowsOfNineToThirtyTwoOutputsTakeTheRowKernel() throws {
         let plan = try Self.traced.get().launchPlan
         // (case, whether the forward row fits: width 9–32, stride ≤ 2, shifts within 8 lanes)
@@ -109,6 +122,26 @@ struct DenseRowKernelTests {
                 #expect(forwardRows?.defines["DW_OW"] == "\(outWidth)", "\(c)")
                 let wanted = OpenCLBackend.balancedChannelBlock(16 / ((outWidth + 15) / 16), channels: c.outChannels / c.params.groups)
                 #expect(forwardRows?.defines["OCB"] == "\(wanted)", "\(c) \(forwardRows?.defines ?? [:])")
+            }
+            // The weight gradient: 2 output channels and 8 lanes on rows wider than 16 where its
+            // 2·KH·KW accumulators and two rows of dy vectors fit the registers, column stride 1
+            // or 2, shifts within 8 lanes.
+            // Tap q reads lane ⌊(q·dilation − pad) / stride⌋ of its phase.
+            func shift(_ q: Int) -> Int {
+                let d = q * c.params.dilationW - c.params.padW
+                return Int((Double(d) / Double(c.params.strideW)).rounded(.down))
+            }
+            let weightFits =
+                rowKernels && outWidth > 16 && (c.params.strideW == 1 || c.params.strideW == 2) && shift(0) >= -8
+                && shift(c.kernel.w - 1) <= 8
+                && 2 * c.kernel.h * c.kernel.w + 2 * ((outWidth + 7) / 8) + 3 * c.params.strideW + 2 <= 32
+            #expect(ran.weight.contains(weightFits ? Self.weightRows : Self.weightPadded), "\(c): \(ran.weight)")
+            #expect(!ran.weight.contains(weightFits ? Self.weightPadded : Self.weightRows), "\(c): \(ran.weight)")
+            #expect(ran.weight.contains("conv_pad_input") == !weightFits, "\(c): \(ran.weight)")
+            for launch in ran.launches where launch.kernel == Self.weightRows {
+                #expect(launch.defines["DW_VW"] == "8" && launch.defines["DW_OW"] == "\(outWidth)", "\(c) \(launch.defines)")
+                let wanted = OpenCLBackend.balancedChannelBlock(2, channels: c.outChannels / c.params.groups)
+                #expect(launch.defines["OCB"] == "\(wanted)", "\(c) \(launch.defines)")
             }
             // The input gradient: stride 1 correlates dy with the flipped kernel over dx's rows.
             if c.params.strideH == 1 && c.params.strideW == 1 && c.params.padW <= c.params.dilationW * (c.kernel.w - 1)

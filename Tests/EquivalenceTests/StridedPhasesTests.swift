@@ -11,8 +11,8 @@ import _TestSupport
 /// in Float32) at awkward widths, paddings, kernel widths and dilations, where a misplaced phase
 /// column, a phase too short for the last tile's reads or a wrong tap offset changes the result;
 /// and only column stride 2 is launched by phases. Forward rows that conv_rows.cl's conv2d_rows
-/// takes (9–32 outputs on AVX-512 CPU devices) split into phases in registers instead: the same
-/// exact check, with its own column stride.
+/// takes (9–32 outputs on AVX-512 CPU devices), and weight gradients that conv2d_weight_grad_rows
+/// takes, split into phases in registers instead: the same exact check, with their column stride.
 @Suite("Direct convolution: stride-2 rows by phases")
 struct StridedPhasesTests {
     @Test func phasesAndLoadDefinesFollowTheColumnStride() {
@@ -58,13 +58,18 @@ struct StridedPhasesTests {
             #expect(dw == expectedDW, "weight gradient \(label)")
             let phases = c.strideW == 2 ? "2" : "1"
             let shifts = OpenCLBackend.rowShifts(kernel: c.k, stride: c.strideW, pad: c.pad, dilation: c.dilation)
-            let rowsTake = backend.launchPlan.denseRowChannels(outWidth: g.outWidth, strideW: c.strideW, rowShifts: shifts) != nil
-            if rowsTake {
-                let rows = trace.launches(of: "conv2d_rows")
-                #expect(rows.map { $0.defines["DW_SW"] } == ["\(c.strideW)"], "conv2d_rows \(label)")
-                #expect(trace.launches(of: "conv2d_direct_regblock").isEmpty, "conv2d_direct_regblock \(label)")
+            let plan = backend.launchPlan
+            let rowsTake = plan.denseRowChannels(outWidth: g.outWidth, strideW: c.strideW, rowShifts: shifts) != nil
+            let gradientRowsTake =
+                plan.denseRowWeightGradient(taps: c.k * c.k, outWidth: g.outWidth, strideW: c.strideW, rowShifts: shifts) != nil
+            for (takes, rowKernel, padded) in [
+                (rowsTake, "conv2d_rows", "conv2d_direct_regblock"),
+                (gradientRowsTake, "conv2d_weight_grad_rows", "conv2d_direct_weight_grad_partial"),
+            ] where takes {
+                #expect(trace.launches(of: rowKernel).map { $0.defines["DW_SW"] } == ["\(c.strideW)"], "\(rowKernel) \(label)")
+                #expect(trace.launches(of: padded).isEmpty, "\(padded) \(label)")
             }
-            for kernel in (rowsTake ? [] : ["conv2d_direct_regblock"]) + ["conv2d_direct_weight_grad_partial"] {
+            for kernel in (rowsTake ? [] : ["conv2d_direct_regblock"]) + (gradientRowsTake ? [] : ["conv2d_direct_weight_grad_partial"]) {
                 let launches = trace.launches(of: kernel)
                 #expect(!launches.isEmpty, "\(kernel) \(label)")
                 #expect(launches.allSatisfy { $0.defines["PHASES"] == phases && $0.defines["STRIDE_W"] == "1" }, "\(kernel) \(label)")
