@@ -88,10 +88,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// the lanes (a row of 8 lanes measured 1.15–1.39× its time at 64×8² → 64), as do rows wider
     /// than 32, whose accumulators would not fit at a useful OCB.
     public func denseRowChannels(outWidth: Int, strideW: Int, rowShifts: ClosedRange<Int>) -> Int? {
-        guard depthwise.rowKernels, depthwise.vectorRegisters >= 32, strideW == 1 || strideW == 2,
-            rowShifts.lowerBound >= -DepthwisePlan.maximumRowShift, rowShifts.upperBound <= DepthwisePlan.maximumRowShift,
-            outWidth > 8, outWidth <= 32
-        else { return nil }
+        guard denseRowWindowFits(strideW: strideW, rowShifts: rowShifts), outWidth > 8, outWidth <= 32 else { return nil }
         return 16 / ((outWidth + 15) / 16)
     }
 
@@ -112,11 +109,17 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     public func denseRowWeightGradient(taps: Int, outWidth: Int, strideW: Int, rowShifts: ClosedRange<Int>) -> (channels: Int, lanes: Int)?
     {
         let (channels, lanes) = (2, 8)
-        guard depthwise.rowKernels, depthwise.vectorRegisters >= 32, strideW == 1 || strideW == 2,
-            rowShifts.lowerBound >= -DepthwisePlan.maximumRowShift, rowShifts.upperBound <= DepthwisePlan.maximumRowShift,
+        guard denseRowWindowFits(strideW: strideW, rowShifts: rowShifts),
             outWidth > 16, channels * taps + channels * ((outWidth + lanes - 1) / lanes) + 3 * strideW + 2 <= depthwise.vectorRegisters
         else { return nil }
         return (channels, lanes)
+    }
+
+    /// What both dense row kernels need: a CPU device with 32 vector registers (AVX-512), column
+    /// stride 1 or 2, and every tap's shift within `DepthwisePlan.maximumRowShift` lanes.
+    private func denseRowWindowFits(strideW: Int, rowShifts: ClosedRange<Int>) -> Bool {
+        depthwise.rowKernels && depthwise.vectorRegisters >= 32 && (strideW == 1 || strideW == 2)
+            && rowShifts.lowerBound >= -DepthwisePlan.maximumRowShift && rowShifts.upperBound <= DepthwisePlan.maximumRowShift
     }
 
     public init(tuning: DeviceTuning, device: Device) {
@@ -148,7 +151,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items) (ratio gradient ×\(topKGradVectors) float16), "
             + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), flat float\(flatVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), channel rows \(rowLoops ? "one per item" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
-            + "depthwise \(depthwise), dense rows in registers \(depthwise.rowKernels && depthwise.vectorRegisters >= 32 ? "for rows of 9–32 outputs" : "off")"
+            + "depthwise \(depthwise), dense rows in registers \(depthwise.rowKernels && depthwise.vectorRegisters >= 32 ? "(forward and input gradient on rows of 9–32 outputs, weight gradient on rows wider than 16)" : "off")"
     }
 }
 

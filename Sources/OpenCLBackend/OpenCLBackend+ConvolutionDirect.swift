@@ -81,6 +81,18 @@ extension OpenCLBackend {
         return (prepared, outPadded)
     }
 
+    /// conv_rows.cl's defines for a dense row kernel: the window (DW_KH … DW_DW), the lanes, the
+    /// compile-time input and output widths and the output channels per work-item (OCB).
+    static func rowWindowDefines(
+        kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
+        lanes: Int, inWidth: Int, outWidth: Int, block: Int
+    ) -> [String: String] {
+        [
+            "DW_KH": kernel.h, "DW_KW": kernel.w, "DW_SH": stride.h, "DW_SW": stride.w, "DW_PH": pad.h, "DW_PW": pad.w,
+            "DW_DH": dilation.h, "DW_DW": dilation.w, "DW_VW": lanes, "DW_IW": inWidth, "DW_OW": outWidth, "OCB": block,
+        ].mapValues { "\($0)" }
+    }
+
     /// `convDirect` by conv_rows.cl's `conv2d_rows` on the unpadded `source`: one work-item per
     /// output row and `block` output channels (`LaunchPlan.denseRowChannels`), 16 lanes per vector.
     func convRows(
@@ -91,10 +103,8 @@ extension OpenCLBackend {
         let block = Self.balancedChannelBlock(chosen, channels: outPerGroup)
         let (prepared, outPadded) = try directWeights(
             weights, groups: groups, inPerGroup: inPerGroup, outPerGroup: outPerGroup, kernel: kernel, mode: flip ? 1 : 0, block: block)
-        let defines = [
-            "DW_KH": kernel.h, "DW_KW": kernel.w, "DW_SH": stride.h, "DW_SW": stride.w, "DW_PH": pad.h, "DW_PW": pad.w,
-            "DW_DH": dilation.h, "DW_DW": dilation.w, "DW_VW": 16, "DW_IW": width, "DW_OW": outSize.w, "OCB": block,
-        ].mapValues { "\($0)" }
+        let defines = Self.rowWindowDefines(
+            kernel: kernel, stride: stride, pad: pad, dilation: dilation, lanes: 16, inWidth: width, outWidth: outSize.w, block: block)
         try launch(
             "conv_rows.cl", "conv2d_rows", defines: defines, global: [outSize.h, batch * groups * (outPadded / block)],
             [
@@ -297,10 +307,9 @@ extension OpenCLBackend {
         let blocks = (g.outChannelsPerGroup + block - 1) / block
         let split = reductionSplit(batch: g.batch, outputs: g.groups * blocks * g.inChannelsPerGroup)
         let partial = split.count == 1 ? dw : try empty([split.count * dw.count])
-        let defines = [
-            "DW_KH": g.kernelH, "DW_KW": g.kernelW, "DW_SH": p.strideH, "DW_SW": p.strideW, "DW_PH": p.padH, "DW_PW": p.padW,
-            "DW_DH": p.dilationH, "DW_DW": p.dilationW, "DW_VW": lanes, "DW_IW": g.inWidth, "DW_OW": g.outWidth, "OCB": block,
-        ].mapValues { "\($0)" }
+        let defines = Self.rowWindowDefines(
+            kernel: (g.kernelH, g.kernelW), stride: (p.strideH, p.strideW), pad: (p.padH, p.padW),
+            dilation: (p.dilationH, p.dilationW), lanes: lanes, inWidth: g.inWidth, outWidth: g.outWidth, block: block)
         try launch(
             "conv_rows.cl", "conv2d_weight_grad_rows", defines: defines,
             global: [g.inChannelsPerGroup, g.groups * blocks, split.count],
