@@ -115,6 +115,29 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         return (channels, lanes)
     }
 
+    /// Input channels per work-item (CIB) of conv_channels.cl's `conv2d_weight_grad_channels` for
+    /// a dense (groups 1) convolution's weight gradient that `denseRowWeightGradient` does not
+    /// take (rows of 16 outputs or fewer, column strides above 2, wide windows), or nil where
+    /// conv_direct.cl's padded copy and `conv2d_direct_weight_grad_partial` run instead. It runs
+    /// on the same AVX-512 CPU devices as the row kernels, at any stride, padding and dilation,
+    /// with CIB · KW ≤ 24 accumulators of 16 output channels (CIB 8 for 3-wide windows, 4 for
+    /// 5-wide). It reads dy transposed to channels-last, so each output position costs one vector
+    /// load and CIB · KW broadcast FMAs. In-process A/B against the padded copy plus
+    /// `conv2d_direct_weight_grad_partial` (OCB 8) and the sum of partials (PoCL, Zen 4, batch
+    /// 128, transpose included, results equal), time ratios: 16×32² → 32 stride 2 0.66–0.79,
+    /// 32×16² → 32 0.84–0.92, 32×16² → 64 stride 2 0.63–0.76, 64×8² → 64 0.55–0.73,
+    /// 16×32² → 16 0.78–0.87, with `channelWeightGradientItems` work-items per pass; with 128
+    /// splits of one image it was 1.1–1.7× (each item's 16 · CIB · KW scattered stores and the
+    /// partial sums dominate).
+    public func channelWeightGradient(kernelW: Int, groups: Int) -> Int? {
+        guard depthwise.rowKernels, depthwise.vectorRegisters >= 32, groups == 1, kernelW <= 24 else { return nil }
+        return min(8, 24 / kernelW)
+    }
+
+    /// About how many work-items `conv2d_weight_grad_channels` is launched with: the batch is
+    /// split so that blocks × splits reaches it (fewer, longer items write fewer partial sums).
+    public let channelWeightGradientItems = 256
+
     /// What both dense row kernels need: a CPU device with 32 vector registers (AVX-512), column
     /// stride 1 or 2, and every tap's shift within `DepthwisePlan.maximumRowShift` lanes.
     private func denseRowWindowFits(strideW: Int, rowShifts: ClosedRange<Int>) -> Bool {
@@ -147,11 +170,15 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         depthwise = DepthwisePlan(tuning: tuning, device: device)
     }
 
+    private static let denseRowSummary =
+        "(forward and input gradient on rows of 9–32 outputs, weight gradient on rows wider than 16; "
+        + "output channels in the lanes for the other dense weight gradients)"
+
     public var description: String {
         "channel reduction group \(channelReductionGroupSize), element-wise group \(elementwiseLocalSize), dot groups ≤ \(dotMaxGroups), "
             + "reduction group \(reduction.groupSize), sort \(radixSort), top-k \(topKReduce.groupSize)×\(topKReduce.items) (ratio gradient ×\(topKGradVectors) float16), "
             + "mask float\(maskVectorWidth), copies float\(chunkVectorWidth), flat float\(flatVectorWidth), pooling \(poolingRowTiles ? "16-output rows" : "one output per item"), channel rows \(rowLoops ? "one per item" : "4 elements per item"), GEMM group \(registerBlockGroup.columns)×\(registerBlockGroup.rows) (≥ \(minimumGemmGroups) groups), "
-            + "depthwise \(depthwise), dense rows in registers \(depthwise.rowKernels && depthwise.vectorRegisters >= 32 ? "(forward and input gradient on rows of 9–32 outputs, weight gradient on rows wider than 16)" : "off")"
+            + "depthwise \(depthwise), dense rows in registers \(depthwise.rowKernels && depthwise.vectorRegisters >= 32 ? Self.denseRowSummary : "off")"
     }
 }
 

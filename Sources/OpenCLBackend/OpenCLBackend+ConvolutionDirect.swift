@@ -54,11 +54,18 @@ extension OpenCLBackend {
     /// The static rule used without a tuned choice: GEMM where the GEMM is the local-memory
     /// kernel (GPUs); where it is register-blocked (CPUs), direct for the forward pass and input
     /// gradient (the column matrices cost as much memory traffic as the GEMMs there: measured
-    /// ~2–3× faster at CIFAR ResNet shapes), and for the weight gradient of wide outputs (on
-    /// 8-wide outputs the direct kernel's short rows made it measure slower than GEMM).
+    /// ~2–3× faster at CIFAR ResNet shapes), and for the weight gradient of wide outputs. On
+    /// narrow outputs the weight gradient is direct only where conv_channels.cl's kernel runs
+    /// (`LaunchPlan.channelWeightGradient`'s AVX-512 CPU devices): `diffnas bench --suite conv`,
+    /// `DIFFNAS_TUNE=off`, three runs each (PoCL, Zen 4, batch 128), took 0.64–0.71 of GEMM's
+    /// time at 32×16² → 64 stride 2 and 64×8² → 64; elsewhere conv_direct.cl's short 8-wide
+    /// rows measured slower than GEMM.
     public func defaultConvolutionAlgorithm(_ pass: ConvolutionPass, _ shape: ConvolutionShapeClass) -> ConvolutionAlgorithm {
         guard gemmVariant == .registerBlocked else { return .gemm }
-        return pass != .weightGradient || shape == .wide ? .direct : .gemm
+        if pass == .weightGradient && shape == .narrow {
+            return denseRowKernelsOverride != false && launchPlan.channelWeightGradient(kernelW: 3, groups: 1) != nil ? .direct : .gemm
+        }
+        return .direct
     }
 
     /// `conv_direct_weights`' rearranged `weights` for `block`-channel work-items: for each group,
@@ -326,6 +333,8 @@ extension OpenCLBackend {
     /// sums per split of the chunk's images, then one sum over every split. `block` (default the
     /// tuned `weightGradientBlock(for:)` of the output's shape class) lets `KernelTuner` run its
     /// candidates; its OCB is balanced over the channels and its KWB capped at the kernel width.
+    /// Without a block, where the launch plan fits them, conv_rows.cl's row kernel
+    /// (`denseRowWeightGradient`) or else conv_channels.cl's (`channelWeightGradient`) runs instead.
     func conv2dBackwardWeightDirect(
         _ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor, block chosen: KernelTunables.WeightGradientBlock? = nil
     ) throws {
@@ -336,6 +345,12 @@ extension OpenCLBackend {
                 rowShifts: Self.rowShifts(kernel: g.kernelW, stride: p.strideW, pad: p.padW, dilation: p.dilationW))
         {
             try conv2dBackwardWeightRows(dy, input: x, g, into: dw, channels: rows.channels, lanes: rows.lanes)
+            return
+        }
+        if chosen == nil, denseRowKernelsOverride != false,
+            let inputBlock = launchPlan.channelWeightGradient(kernelW: g.kernelW, groups: g.groups)
+        {
+            try conv2dBackwardWeightChannels(dy, input: x, g, into: dw, inputBlock: inputBlock)
             return
         }
         let chosen = chosen ?? activeTunables.weightGradientBlock(for: ConvolutionShapeClass(outWidth: g.outWidth))

@@ -3,8 +3,10 @@ import OpenCLRuntime
 
 // How a backend gets its `DeviceTuning` (see TuningPolicy, TuningCache, KernelTuner).
 extension OpenCLBackend {
-    /// The kernel files whose tunables `KernelTuner` chooses; their text is part of `TuningKey`.
-    static let tunedKernelFiles = ["gemm.cl", "conv_direct.cl"]
+    /// The kernel files whose tunables `KernelTuner` chooses, and those its algorithm slots time
+    /// whole passes with (conv_rows.cl's and conv_channels.cl's kernels run inside the direct
+    /// algorithm); their text is part of `TuningKey`, so a change to any of them re-measures.
+    static let tunedKernelFiles = ["gemm.cl", "conv_direct.cl", "conv_rows.cl", "conv_channels.cl"]
 
     /// The key of tuning results for `device` with the kernels this build runs.
     public static func tuningKey(for device: Device) throws -> TuningKey {

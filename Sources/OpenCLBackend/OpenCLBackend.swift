@@ -51,8 +51,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     /// (true) or off (false) (nil: `launchPlan.rowLoops`). Lets the tests cover both on one device.
     public var rowLoopsOverride: Bool?
     /// false: the dense convolutions never take conv_rows.cl's row kernels (`conv2d_rows`,
-    /// `conv2d_weight_grad_rows`) and always the padded copy with conv_direct.cl's kernels; nil:
-    /// where `launchPlan` fits them. Lets the tests cover both on one device.
+    /// `conv2d_weight_grad_rows`) nor conv_channels.cl's weight gradient, and always the padded
+    /// copy with conv_direct.cl's kernels; nil: where `launchPlan` fits them. Lets the tests cover both on one device.
     public var denseRowKernelsOverride: Bool?
 
     /// Whether the per-channel row kernels run one work-item per row: `rowLoopsOverride`, else

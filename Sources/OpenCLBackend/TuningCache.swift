@@ -12,7 +12,7 @@ public struct TuningKey: Codable, Sendable, Hashable {
     public var vendor: String
     public var driver: String
     public var platform: String
-    /// Digest of the tuned kernel files (Kernels/gemm.cl, Kernels/conv_direct.cl) as compiled.
+    /// Digest of the tuned kernel files (`OpenCLBackend.tunedKernelFiles`) as compiled.
     public var kernels: String
 
     public init(device: Device, kernelDigest: String, formatVersion: Int = TuningKey.currentFormatVersion) {

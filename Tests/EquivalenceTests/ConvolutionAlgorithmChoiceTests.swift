@@ -24,20 +24,31 @@ struct ConvolutionAlgorithmChoiceTests {
         return Set(trace.launches.map(\.kernel))
     }
 
-    /// The direct algorithm's kernels: conv_direct.cl's, or conv_rows.cl's dense row kernels
-    /// (which AVX-512 CPU devices take where the row fits).
+    /// The direct algorithm's kernels: conv_direct.cl's, conv_rows.cl's dense row kernels or
+    /// conv_channels.cl's weight gradient (which AVX-512 CPU devices take where they fit).
     static func usesDirect(_ kernels: Set<String>) -> Bool {
-        kernels.contains { $0.hasPrefix("conv2d_direct") || $0 == "conv2d_rows" || $0 == "conv2d_weight_grad_rows" }
+        kernels.contains {
+            $0.hasPrefix("conv2d_direct") || $0 == "conv2d_rows" || $0 == "conv2d_weight_grad_rows" || $0 == "conv2d_weight_grad_channels"
+        }
     }
 
     @Test(arguments: ConvolutionPass.allCases)
     func aTunedChoiceDecidesItsPassAndClassOnly(_ pass: ConvolutionPass) throws {
         let device = try SharedBackends.requireOpenCL().device
         let plain = try OpenCLBackend(device: device)
-        // The static rule on a register-blocked device: direct, except the weight gradient of narrow outputs.
+        // The static rule on a register-blocked device: direct, except the weight gradient of
+        // narrow outputs, which is direct only where conv_channels.cl's kernel runs (AVX-512 CPUs).
         plain.gemmVariantOverride = .registerBlocked
+        let channels = plain.launchPlan.channelWeightGradient(kernelW: 3, groups: 1) != nil
         #expect(plain.defaultConvolutionAlgorithm(pass, .wide) == .direct)
-        #expect(plain.defaultConvolutionAlgorithm(pass, .narrow) == (pass == .weightGradient ? .gemm : .direct))
+        #expect(plain.defaultConvolutionAlgorithm(pass, .narrow) == (pass == .weightGradient && !channels ? .gemm : .direct))
+        #expect(try Self.usesDirect(Self.kernels(plain, pass, width: 7)) == (plain.defaultConvolutionAlgorithm(pass, .narrow) == .direct))
+        if pass == .weightGradient {
+            plain.denseRowKernelsOverride = false
+            #expect(plain.defaultConvolutionAlgorithm(pass, .narrow) == .gemm)
+            #expect(try !Self.usesDirect(Self.kernels(plain, pass, width: 7)))
+            plain.denseRowKernelsOverride = nil
+        }
         #expect(try Self.usesDirect(Self.kernels(plain, pass, width: 17)) == (plain.defaultConvolutionAlgorithm(pass, .wide) == .direct))
 
         // Tuned: the opposite of the static rule for wide outputs of this pass only.

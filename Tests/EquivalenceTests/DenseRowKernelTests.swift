@@ -73,6 +73,7 @@ struct DenseRowKernelTests {
 
     static let rows = "conv2d_rows", regblock = "conv2d_direct_regblock"
     static let weightRows = "conv2d_weight_grad_rows", weightPadded = "conv2d_direct_weight_grad_partial"
+    static let weightChannels = "conv2d_weight_grad_channels"
 
     /// Rows of 9–32 outputs at column stride 1 or 2 take the row kernel, with OCB = 16 / ⌈OW / 16⌉
     /// balanced over the channels and 16 lanes, where the plan gives it (CPU devices with
@@ -80,7 +81,8 @@ struct DenseRowKernelTests {
     /// copy and the register-blocked kernel. The stride-1 input gradient follows the same rule on
     /// dx's width; stride 2's runs conv_direct_strided.cl either way.
     /// The weight gradient takes conv2d_weight_grad_rows on rows wider than 16 wherever its window
-    /// fits the registers (the 5×5 window's 50 accumulators do not), else the padded copy.
+    /// fits the registers (the 5×5 window's 50 accumulators do not), else, with groups 1,
+    /// conv_channels.cl's kernel, else the padded copy.
     @Test func rowsOfNineToThirtyTwoOutputsTakeTheRowKernel() throws {
         let plan = try Self.traced.get().launchPlan
         // (case, whether the forward row fits: width 9–32, stride ≤ 2, shifts within 8 lanes)
@@ -135,9 +137,14 @@ struct DenseRowKernelTests {
                 rowKernels && outWidth > 16 && (c.params.strideW == 1 || c.params.strideW == 2) && shift(0) >= -8
                 && shift(c.kernel.w - 1) <= 8
                 && 2 * c.kernel.h * c.kernel.w + 2 * ((outWidth + 7) / 8) + 3 * c.params.strideW + 2 <= 32
-            #expect(ran.weight.contains(weightFits ? Self.weightRows : Self.weightPadded), "\(c): \(ran.weight)")
-            #expect(!ran.weight.contains(weightFits ? Self.weightPadded : Self.weightRows), "\(c): \(ran.weight)")
-            #expect(ran.weight.contains("conv_pad_input") == !weightFits, "\(c): \(ran.weight)")
+            // The others take conv_channels.cl's kernel where it runs (groups 1), else the padded copy.
+            let channelsFit = !weightFits && rowKernels && c.params.groups == 1
+            let weightKernel = weightFits ? Self.weightRows : channelsFit ? Self.weightChannels : Self.weightPadded
+            #expect(ran.weight.contains(weightKernel), "\(c): \(ran.weight)")
+            for other in [Self.weightRows, Self.weightChannels, Self.weightPadded] where other != weightKernel {
+                #expect(!ran.weight.contains(other), "\(c): \(ran.weight)")
+            }
+            #expect(ran.weight.contains("conv_pad_input") == (weightKernel == Self.weightPadded), "\(c): \(ran.weight)")
             for launch in ran.launches where launch.kernel == Self.weightRows {
                 #expect(launch.defines["DW_VW"] == "8" && launch.defines["DW_OW"] == "\(outWidth)", "\(c) \(launch.defines)")
                 let wanted = OpenCLBackend.balancedChannelBlock(2, channels: c.outChannels / c.params.groups)

@@ -12,7 +12,9 @@ import _TestSupport
 /// column, a phase too short for the last tile's reads or a wrong tap offset changes the result;
 /// and only column stride 2 is launched by phases. Forward rows that conv_rows.cl's conv2d_rows
 /// takes (9–32 outputs on AVX-512 CPU devices), and weight gradients that conv2d_weight_grad_rows
-/// takes, split into phases in registers instead: the same exact check, with their column stride.
+/// takes, split into phases in registers instead: the same exact check, with their column stride;
+/// the other weight gradients take conv_channels.cl's kernel there, so each is also run with
+/// those kernels off, by phases.
 @Suite("Direct convolution: stride-2 rows by phases")
 struct StridedPhasesTests {
     @Test func phasesAndLoadDefinesFollowTheColumnStride() {
@@ -34,6 +36,10 @@ struct StridedPhasesTests {
     @Test(.enabled(if: SharedBackends.openCLAvailable, Comment(rawValue: SharedBackends.openCLSkipReason)))
     func forwardAndWeightGradientMatchTheReferenceExactly() throws {
         let backend = try SharedBackends.forcing(.direct)
+        // The padded weight gradient by phases, which the row and channel kernels replace on AVX-512 CPUs.
+        let padded = try OpenCLBackend(device: backend.device)
+        padded.convolutionAlgorithmOverride = .direct
+        padded.denseRowKernelsOverride = false
         let reference = SharedBackends.reference
         var rng = SeededRandom(seed: 93)
         for c in Self.geometries {
@@ -51,6 +57,16 @@ struct StridedPhasesTests {
                 backend.conv2d(backend.upload(xValues, shape: x), weight: backend.upload(wValues, shape: w), bias: nil, params: params))
             let (dw, expectedDW) = try SharedBackends.weightGradients(on: backend, dy: dyValues, input: xValues, g)
             backend.launchTrace = nil
+            let paddedTrace = LaunchTrace()
+            padded.launchTrace = paddedTrace
+            let paddedDW = try SharedBackends.weightGradients(on: padded, dy: dyValues, input: xValues, g).device
+            padded.launchTrace = nil
+            #expect(paddedDW == expectedDW, "padded weight gradient \(label)")
+            #expect(
+                paddedTrace.launches(of: "conv2d_direct_weight_grad_partial").allSatisfy {
+                    $0.defines["PHASES"] == (c.strideW == 2 ? "2" : "1")
+                }
+                    && !paddedTrace.launches(of: "conv2d_direct_weight_grad_partial").isEmpty, "padded weight gradient \(label)")
             let expectedY = try reference.download(
                 reference.conv2d(
                     reference.upload(xValues, shape: x), weight: reference.upload(wValues, shape: w), bias: nil, params: params))
@@ -62,6 +78,8 @@ struct StridedPhasesTests {
             let rowsTake = plan.denseRowChannels(outWidth: g.outWidth, strideW: c.strideW, rowShifts: shifts) != nil
             let gradientRowsTake =
                 plan.denseRowWeightGradient(taps: c.k * c.k, outWidth: g.outWidth, strideW: c.strideW, rowShifts: shifts) != nil
+            // Weight gradients the row kernel does not take go to conv_channels.cl's kernel where it runs.
+            let channelsTake = !gradientRowsTake && plan.channelWeightGradient(kernelW: c.k, groups: 1) != nil
             for (takes, rowKernel, padded) in [
                 (rowsTake, "conv2d_rows", "conv2d_direct_regblock"),
                 (gradientRowsTake, "conv2d_weight_grad_rows", "conv2d_direct_weight_grad_partial"),
@@ -69,7 +87,13 @@ struct StridedPhasesTests {
                 #expect(trace.launches(of: rowKernel).map { $0.defines["DW_SW"] } == ["\(c.strideW)"], "\(rowKernel) \(label)")
                 #expect(trace.launches(of: padded).isEmpty, "\(padded) \(label)")
             }
-            for kernel in (rowsTake ? [] : ["conv2d_direct_regblock"]) + (gradientRowsTake ? [] : ["conv2d_direct_weight_grad_partial"]) {
+            if channelsTake {
+                let launches = trace.launches(of: "conv2d_weight_grad_channels")
+                #expect(launches.map { $0.defines["CW_SW"] } == ["\(c.strideW)"], "channels \(label)")
+                #expect(trace.launches(of: "conv2d_direct_weight_grad_partial").isEmpty, "padded weight gradient \(label)")
+            }
+            let paddedWeightGradient = gradientRowsTake || channelsTake ? [] : ["conv2d_direct_weight_grad_partial"]
+            for kernel in (rowsTake ? [] : ["conv2d_direct_regblock"]) + paddedWeightGradient {
                 let launches = trace.launches(of: kernel)
                 #expect(!launches.isEmpty, "\(kernel) \(label)")
                 #expect(launches.allSatisfy { $0.defines["PHASES"] == phases && $0.defines["STRIDE_W"] == "1" }, "\(kernel) \(label)")

@@ -1,0 +1,41 @@
+import OpenCLRuntime
+import TensorCore
+
+extension OpenCLBackend {
+    /// The weight gradient of `g` by conv_channels.cl (`LaunchPlan.channelWeightGradient` gives
+    /// `inputBlock`, the CIB): dy transposed to channels-last with the channels padded to 16
+    /// (`conv_channels_last`), then `conv2d_weight_grad_channels` per split of the batch, then one
+    /// sum over the splits (none with one split: the kernel writes dw itself). Groups 1 only.
+    ///
+    ///     dw[o, c, p, q] = Σ_{n, i, j} dy[n, o, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]
+    func conv2dBackwardWeightChannels(_ dy: Tensor, input x: Tensor, _ g: ConvGeometry, into dw: Tensor, inputBlock: Int) throws {
+        precondition(g.groups == 1, "conv2d_weight_grad_channels takes dense convolutions only")
+        guard g.batch > 0 else { return try fill(dw, with: 0) }
+        let p = g.params
+        let paddedOut = (g.outChannels + 15) / 16 * 16
+        let positions = g.outputPixels
+        let itemsPerSplit = (g.inChannels + inputBlock - 1) / inputBlock * (paddedOut / 16) * g.kernelH
+        let wanted = max(1, min(g.batch, (launchPlan.channelWeightGradientItems + itemsPerSplit - 1) / itemsPerSplit))
+        let perSplit = max(1, (g.batch + wanted - 1) / wanted)
+        let splits = max(1, (g.batch + perSplit - 1) / perSplit)
+        let transposed = try empty([g.batch * positions * paddedOut])
+        try launch(
+            "conv_channels.cl", "conv_channels_last", global: [positions, paddedOut / 16, g.batch],
+            [.buffer(buffer(dy)), .buffer(buffer(transposed)), .index(g.outChannels), .index(positions)])
+        let partial = splits == 1 ? dw : try empty([splits * dw.count])
+        let defines = [
+            "CIB": inputBlock, "CW_KH": g.kernelH, "CW_KW": g.kernelW, "CW_SH": p.strideH, "CW_SW": p.strideW,
+            "CW_PH": p.padH, "CW_PW": p.padW, "CW_DH": p.dilationH, "CW_DW": p.dilationW,
+        ].mapValues { "\($0)" }
+        try launch(
+            "conv_channels.cl", "conv2d_weight_grad_channels", defines: defines,
+            global: [(g.inChannels + inputBlock - 1) / inputBlock, paddedOut / 16 * g.kernelH, splits],
+            [
+                .buffer(buffer(transposed)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(perSplit), .index(splits),
+                .index(g.batch), .index(g.inChannels), .index(g.outChannels), .index(g.inHeight), .index(g.inWidth),
+                .index(g.outHeight), .index(g.outWidth),
+            ])
+        withExtendedLifetime(transposed) {}
+        if splits > 1 { try sumPartials(partial, splits: splits, into: dw) }
+    }
+}
