@@ -47,7 +47,8 @@ extension OpenCLBackend {
         let shape = ConvolutionShapeClass(outWidth: g.outWidth)
         let algorithm =
             convolutionAlgorithmOverride ?? Self.environmentConvolutionAlgorithm
-            ?? activeTunables.convolutionAlgorithm(pass, shape) ?? defaultConvolutionAlgorithm(pass, shape)
+            ?? activeTunables.convolutionAlgorithm(pass, shape)
+            ?? defaultConvolutionAlgorithm(pass, shape, kernelW: g.kernelW, groups: g.groups)
         return algorithm == .direct
     }
 
@@ -59,11 +60,15 @@ extension OpenCLBackend {
     /// (`LaunchPlan.channelWeightGradient`'s AVX-512 CPU devices): `diffnas bench --suite conv`,
     /// `DIFFNAS_TUNE=off`, three runs each (PoCL, Zen 4, batch 128), took 0.64–0.71 of GEMM's
     /// time at 32×16² → 64 stride 2 and 64×8² → 64; elsewhere conv_direct.cl's short 8-wide
-    /// rows measured slower than GEMM.
-    public func defaultConvolutionAlgorithm(_ pass: ConvolutionPass, _ shape: ConvolutionShapeClass) -> ConvolutionAlgorithm {
+    /// rows measured slower than GEMM. `kernelW` and `groups` (default a dense 3-wide window) say
+    /// whether the channel kernel takes the convolution.
+    public func defaultConvolutionAlgorithm(
+        _ pass: ConvolutionPass, _ shape: ConvolutionShapeClass, kernelW: Int = 3, groups: Int = 1
+    ) -> ConvolutionAlgorithm {
         guard gemmVariant == .registerBlocked else { return .gemm }
         if pass == .weightGradient && shape == .narrow {
-            return denseRowKernelsOverride != false && launchPlan.channelWeightGradient(kernelW: 3, groups: 1) != nil ? .direct : .gemm
+            let channels = denseRowKernelsOverride != false && launchPlan.channelWeightGradient(kernelW: kernelW, groups: groups) != nil
+            return channels ? .direct : .gemm
         }
         return .direct
     }

@@ -44,6 +44,15 @@ struct ConvolutionAlgorithmChoiceTests {
         #expect(plain.defaultConvolutionAlgorithm(pass, .narrow) == (pass == .weightGradient && !channels ? .gemm : .direct))
         #expect(try Self.usesDirect(Self.kernels(plain, pass, width: 7)) == (plain.defaultConvolutionAlgorithm(pass, .narrow) == .direct))
         if pass == .weightGradient {
+            // Grouped convolutions, which the channel kernel does not take, keep GEMM on narrow outputs.
+            #expect(plain.defaultConvolutionAlgorithm(pass, .narrow, kernelW: 3, groups: 2) == .gemm)
+            let trace = LaunchTrace()
+            plain.launchTrace = trace
+            _ = try plain.conv2dBackwardWeight(
+                plain.zeros([2, 6, 5, 7]), input: plain.zeros([2, 4, 5, 7]), weightShape: [6, 2, 3, 3],
+                params: Conv2dParams(stride: 1, padding: 1, groups: 2))
+            plain.launchTrace = nil
+            #expect(!Self.usesDirect(Set(trace.launches.map(\.kernel))), "\(trace.launches.map(\.kernel))")
             plain.denseRowKernelsOverride = false
             #expect(plain.defaultConvolutionAlgorithm(pass, .narrow) == .gemm)
             #expect(try !Self.usesDirect(Self.kernels(plain, pass, width: 7)))
