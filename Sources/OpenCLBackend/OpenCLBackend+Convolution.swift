@@ -106,10 +106,11 @@ extension OpenCLBackend {
         return stride(from: 0, to: batch, by: perChunk).map { (start: $0, count: min(perChunk, batch - $0)) }
     }
 
-    /// How to split `batch` images for a partial-sum reduction producing `outputs` values:
-    /// `count` splits of `perSplit` images (the last may hold fewer; one empty split when batch = 0).
-    func reductionSplit(batch: Int, outputs: Int) -> (count: Int, perSplit: Int) {
-        let wanted = max(1, min(batch, (Self.convReductionWorkItems + outputs - 1) / max(outputs, 1)))
+    /// How to split `batch` images for a partial-sum reduction producing `outputs` values (or run
+    /// by `outputs` work-items per split): `count` splits of `perSplit` images, about `workItems`
+    /// outputs in all (the last split may hold fewer images; one empty split when batch = 0).
+    func reductionSplit(batch: Int, outputs: Int, workItems: Int = convReductionWorkItems) -> (count: Int, perSplit: Int) {
+        let wanted = max(1, min(batch, (workItems + outputs - 1) / max(outputs, 1)))
         let perSplit = max(1, (batch + wanted - 1) / wanted)
         return (count: max(1, (batch + perSplit - 1) / perSplit), perSplit: perSplit)
     }

@@ -15,9 +15,8 @@ extension OpenCLBackend {
         let paddedOut = (g.outChannels + 15) / 16 * 16
         let positions = g.outputPixels
         let itemsPerSplit = (g.inChannels + inputBlock - 1) / inputBlock * (paddedOut / 16) * g.kernelH
-        let wanted = max(1, min(g.batch, (launchPlan.channelWeightGradientItems + itemsPerSplit - 1) / itemsPerSplit))
-        let perSplit = max(1, (g.batch + wanted - 1) / wanted)
-        let splits = max(1, (g.batch + perSplit - 1) / perSplit)
+        let (splits, perSplit) = reductionSplit(
+            batch: g.batch, outputs: itemsPerSplit, workItems: launchPlan.channelWeightGradientItems)
         let transposed = try empty([g.batch * positions * paddedOut])
         try launch(
             "conv_channels.cl", "conv_channels_last", global: [positions, paddedOut / 16, g.batch],
