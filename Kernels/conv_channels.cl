@@ -1,5 +1,6 @@
-// conv_channels.cl — the dense weight gradient with output channels in the vector lanes, for
-// CPU devices with 16-lane vectors (AVX-512). Two kernels: a transpose of dy to channels-last
+// conv_channels.cl — dense convolutions with output channels in the vector lanes, for CPU
+// devices with 16-lane vectors (AVX-512). Three kernels: the forward pass on narrow rows
+// (conv2d_channels, below the weight gradient), a transpose of dy to channels-last
 // (conv_channels_last) and the weight gradient that reads it (conv2d_weight_grad_channels).
 //
 // The transpose, for a channel count CO padded to COP = 16·⌈CO / 16⌉:
@@ -29,16 +30,42 @@
 // Input channels past CI read channel CI − 1 again and are not stored, nor are output
 // channels past CO (their dyT lanes are zeros).
 //
-// Tunables (-D, defaults so the file compiles alone): CIB (input channels per work-item,
-// default 8), CW_KH, CW_KW (the window, default 3×3), CW_SH, CW_SW (stride, default 1), CW_PH,
-// CW_PW (padding, default 1), CW_DH, CW_DW (dilation, default 1).
+// The forward pass (groups 1; also the input gradient of a stride-1 convolution, as
+// conv_direct.cl's kernels compute it: dy padded by dilation·(k − 1) − pad, the weights flipped
+// with their channel roles swapped):
 //
-// Launched by: OpenCLBackend.conv2dBackwardWeightChannels
-// (Sources/OpenCLBackend/OpenCLBackend+ConvolutionDirect.swift), where
-// LaunchPlan.channelWeightGradient gives CIB.
+//   y[n, o, i, j] = bias[o] + Σ_{c < CI, p < KH, q < KW} w[o, c, p, q] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]
+//
+// with x [N, CI, H, IW] taken as 0 outside the image, weights wt[(c·KH·KW + p·KW + q)·COPAD + o]
+// (conv_direct.cl's conv_direct_weights, COPAD a multiple of 16·OCV, zero past CO), y
+// [N, CO, OH, OW]. A work-item owns one output row i and OCV·16 output channels and keeps
+// OW·OCV float16 accumulators, acc[j][v] lane l summing channel o0 + 16v + l at column j. Per
+// input channel and tap it loads OCV weight vectors and meets them with the OW broadcast x
+// values of the tap's columns: IW and OW are compile-time, so the column loops unroll, every
+// column test folds away and each x value is loaded once per input channel and filter row.
+// Global (OH, COPAD / (16·OCV), N).
+//
+// Tunables (-D, defaults so the file compiles alone): CIB (input channels per work-item of the
+// weight gradient, default 8), OCV (16-channel vectors per forward work-item, default 2), CW_IW,
+// CW_OW (the forward pass's input and output widths, default 8), CW_KH, CW_KW (the window,
+// default 3×3), CW_SH, CW_SW (stride, default 1), CW_PH, CW_PW (padding, default 1), CW_DH,
+// CW_DW (dilation, default 1).
+//
+// Launched by: OpenCLBackend.conv2dBackwardWeightChannels and OpenCLBackend.convChannels
+// (Sources/OpenCLBackend/OpenCLBackend+ConvolutionChannels.swift), where
+// LaunchPlan.channelWeightGradient gives CIB and LaunchPlan.channelConvolution OCV.
 
 #ifndef CIB
 #define CIB 8
+#endif
+#ifndef OCV
+#define OCV 2
+#endif
+#ifndef CW_IW
+#define CW_IW 8
+#endif
+#ifndef CW_OW
+#define CW_OW 8
 #endif
 #ifndef CW_KH
 #define CW_KH 3
@@ -139,6 +166,66 @@ __kernel void conv2d_weight_grad_channels(__global const float* restrict dyT, __
             vstore16(acc[c][q], 0, lanes);
             for (int l = 0; l < 16 && o0 + l < CO; ++l)
                 out[(((size_t)(o0 + l) * CI + c0 + c) * CW_KH + p) * CW_KW + q] = lanes[l];
+        }
+    }
+}
+
+// conv2d_channels: work-item (output row i, channel block b, image n); global (OH, COPAD / (16·OCV), N).
+__kernel void conv2d_channels(__global const float* restrict x, __global const float* restrict wt,
+                              __global const float* restrict bias, const int hasBias, __global float* restrict y,
+                              const int CI, const int CO, const int COPAD, const int H, const int OH) {
+    const int i = get_global_id(0), b = get_global_id(1), n = get_global_id(2);
+    const int o0 = b * OCV * 16;
+    if (i >= OH || o0 >= COPAD) return;
+    float16 acc[CW_OW][OCV];
+#pragma unroll
+    for (int v = 0; v < OCV; ++v) {
+        float lanes[16];
+        for (int l = 0; l < 16; ++l) {
+            const int o = o0 + 16 * v + l;
+            lanes[l] = hasBias && o < CO ? bias[o] : 0.0f;
+        }
+        const float16 start = vload16(0, lanes);
+#pragma unroll
+        for (int j = 0; j < CW_OW; ++j) acc[j][v] = start;
+    }
+
+    for (int c = 0; c < CI; ++c) {
+        __global const float* plane = x + (size_t)(n * CI + c) * H * CW_IW;
+        __global const float* taps = wt + (size_t)c * CW_KH * CW_KW * COPAD + o0;
+#pragma unroll
+        for (int p = 0; p < CW_KH; ++p) {
+            const int h = i * CW_SH - CW_PH + p * CW_DH;
+            if (h < 0 || h >= H) continue;
+            __global const float* row = plane + h * CW_IW;
+#pragma unroll
+            for (int q = 0; q < CW_KW; ++q) {
+                float16 wv[OCV];
+#pragma unroll
+                for (int v = 0; v < OCV; ++v) wv[v] = vload16(0, taps + (p * CW_KW + q) * COPAD + 16 * v);
+#pragma unroll
+                for (int j = 0; j < CW_OW; ++j) {
+                    const int w = j * CW_SW - CW_PW + q * CW_DW;
+                    if (w < 0 || w >= CW_IW) continue;
+                    const float16 xv = (float16)(row[w]);
+#pragma unroll
+                    for (int v = 0; v < OCV; ++v) acc[j][v] = fma(wv[v], xv, acc[j][v]);
+                }
+            }
+        }
+    }
+
+#pragma unroll
+    for (int v = 0; v < OCV; ++v) {
+        float lanes[CW_OW][16];
+#pragma unroll
+        for (int j = 0; j < CW_OW; ++j) vstore16(acc[j][v], 0, lanes[j]);
+        for (int l = 0; l < 16; ++l) {
+            const int o = o0 + 16 * v + l;
+            if (o >= CO) break;
+            __global float* out = y + ((size_t)(n * CO + o) * OH + i) * CW_OW;
+#pragma unroll
+            for (int j = 0; j < CW_OW; ++j) out[j] = lanes[j][l];
         }
     }
 }

@@ -40,8 +40,9 @@
 //             which on PoCL (AVX-512) also stopped the 8 × 3 block from spilling accumulators
 //
 // Launched by: OpenCLBackend.convDirect (OpenCLBackend+ConvolutionDirect.swift), for
-// OpenCLBackend.conv2d and the stride-1 OpenCLBackend.conv2dBackwardInput where conv_rows.cl's
-// conv2d_rows does not take the row (it reads conv_direct_weights' layout too); and
+// OpenCLBackend.conv2d and the stride-1 OpenCLBackend.conv2dBackwardInput where neither
+// conv_rows.cl's conv2d_rows nor conv_channels.cl's conv2d_channels takes the row (both read
+// conv_direct_weights' layout too); and
 // OpenCLBackend.conv2dBackwardWeightDirect (same file) for OpenCLBackend.conv2dBackwardWeight.
 
 #ifndef OCB

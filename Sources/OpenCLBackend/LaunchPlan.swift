@@ -134,6 +134,34 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
         return min(8, 24 / kernelW)
     }
 
+    /// 16-channel vectors per work-item (OCV) of conv_channels.cl's `conv2d_channels` for a dense
+    /// (groups 1) convolution's forward pass, or the input gradient computed as one, whose output
+    /// rows are `outWidth` wide, or nil where conv_rows.cl's or conv_direct.cl's kernels run. It
+    /// runs on the same AVX-512 CPU devices as the row kernels, on rows of at most
+    /// `channelConvolutionWidth` outputs and windows of at most 49 taps (its loops over taps and
+    /// columns unroll), with OCV · outWidth ≤ 24 accumulators (at most 4 vectors; balanced over
+    /// the blocks by the host, so 64 channels on 8-wide rows run 2 vectors). Each input channel
+    /// and tap costs OCV weight-vector loads and outWidth broadcast x values, which every vector
+    /// shares; no padded copy. The old and new release binaries alternating three times on
+    /// `diffnas bench --suite conv` (PoCL, Zen 4, `DIFFNAS_CONV=direct DIFFNAS_TUNE=off`, batch
+    /// 128), time new ÷ old against the padded copy plus `conv2d_direct_regblock` (median / best):
+    /// 64×8² → 64 forward 0.73 / 0.83 and input gradient 0.79 / 0.85, 32×16² → 64 stride 2
+    /// forward 0.83 / 0.80; `--suite step` twice: the 12 forward and input-gradient launches
+    /// 31.3 / 30.8 device ms → 27.9 / 25.3. Work-groups of one row × 1–16 images measured within
+    /// noise of the implementation's choice.
+    public func channelConvolution(outWidth: Int, taps: Int, groups: Int) -> Int? {
+        guard depthwise.rowKernels, depthwise.vectorRegisters >= 32, groups == 1, outWidth >= 1,
+            outWidth <= channelConvolutionWidth, taps <= 49
+        else { return nil }
+        return max(1, min(4, 24 / outWidth))
+    }
+
+    /// The widest output row `conv2d_channels` takes: 8, the rows conv_rows.cl's `conv2d_rows`
+    /// leaves to the register-blocked kernel (`denseRowChannels`). On 16-wide rows (one vector of
+    /// 16 output channels per work-item) it measured 0.93–1.00 of `conv2d_rows`' time at
+    /// 32×16² → 32, within noise, so those keep the row kernel.
+    public let channelConvolutionWidth = 8
+
     /// About how many work-items `conv2d_weight_grad_channels` is launched with: the batch is
     /// split so that blocks × splits reaches it (fewer, longer items write fewer partial sums).
     public let channelWeightGradientItems = 256

@@ -37,4 +37,33 @@ extension OpenCLBackend {
         withExtendedLifetime(transposed) {}
         if splits > 1 { try sumPartials(partial, splits: splits, into: dw) }
     }
+
+    /// `convDirect` by conv_channels.cl's `conv2d_channels` on the unpadded `source` (groups 1):
+    /// one work-item per output row and `vectors` × 16 output channels (balanced, so the blocks
+    /// of 16 split evenly over the work-items), input and output widths compiled in.
+    ///
+    ///     y[n, o, i, j] = bias[o] + Σ_{c, p, q} w[o, c, p, q] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]
+    func convChannels(
+        _ source: Tensor, batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
+        kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
+        output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor, vectors chosen: Int
+    ) throws {
+        let blocks = (outChannels + 15) / 16
+        let vectors = Self.balancedChannelBlock(chosen, channels: blocks)
+        let (prepared, outPadded) = try directWeights(
+            weights, groups: 1, inPerGroup: inChannels, outPerGroup: outChannels, kernel: kernel, mode: flip ? 1 : 0,
+            block: 16 * vectors)
+        let defines = [
+            "OCV": vectors, "CW_IW": width, "CW_OW": outSize.w, "CW_KH": kernel.h, "CW_KW": kernel.w, "CW_SH": stride.h,
+            "CW_SW": stride.w, "CW_PH": pad.h, "CW_PW": pad.w, "CW_DH": dilation.h, "CW_DW": dilation.w,
+        ].mapValues { "\($0)" }
+        try launch(
+            "conv_channels.cl", "conv2d_channels", defines: defines, global: [outSize.h, outPadded / (16 * vectors), batch],
+            [
+                .buffer(buffer(source)), .buffer(buffer(prepared)), .buffer(buffer(bias ?? prepared)), .int(bias == nil ? 0 : 1),
+                .buffer(buffer(output)), .index(inChannels), .index(outChannels), .index(outPadded), .index(height),
+                .index(outSize.h),
+            ])
+        withExtendedLifetime(prepared) {}
+    }
 }

@@ -7,7 +7,8 @@ public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
     /// The kernels of Kernels/conv_direct.cl on a zero-padded copy of the input, no column
     /// matrix: the forward pass, the weight gradient, and the input gradient of stride-1
     /// convolutions (the forward pass and that input gradient by Kernels/conv_rows.cl's
-    /// `conv2d_rows` on the unpadded input where `LaunchPlan.denseRowChannels` fits the row);
+    /// `conv2d_rows` on the unpadded input where `LaunchPlan.denseRowChannels` fits the row, by
+    /// Kernels/conv_channels.cl's `conv2d_channels` where `LaunchPlan.channelConvolution` does);
     /// Kernels/conv_direct_strided.cl for the input gradient of stride-2 (dilation 1) ones.
     /// Other strided input gradients always use GEMM + col2im.
     case direct
@@ -134,14 +135,24 @@ extension OpenCLBackend {
     /// VECS vectors of 16 output pixels: each 16 columns of one row when OW ≥ 16, else 8 columns
     /// of two rows (`directRows`). `block` (the kernel's OCB and VECS; default the tuned
     /// `directBlock(for:)` of the output's shape class) lets `KernelTuner` run its candidates.
-    /// Without one, rows that `LaunchPlan.denseRowChannels` fits run `convRows` instead: no
-    /// padded copy, each input row read straight into registers.
+    /// Without one, dense rows that `LaunchPlan.channelConvolution` takes (8 outputs or fewer)
+    /// run `convChannels`, and rows that `LaunchPlan.denseRowChannels` fits run `convRows`: no
+    /// padded copy, the unpadded input read straight into registers.
     func convDirect(
         _ source: Tensor, batch: Int, groups: Int, inPerGroup: Int, outPerGroup: Int, height: Int, width: Int,
         kernel: (h: Int, w: Int), stride: (h: Int, w: Int), pad: (h: Int, w: Int), dilation: (h: Int, w: Int),
         output outSize: (h: Int, w: Int), weights: Tensor, flip: Bool, bias: Tensor?, into output: Tensor,
         block chosen: KernelTunables.DirectBlock? = nil
     ) throws {
+        if chosen == nil, denseRowKernelsOverride != false,
+            let vectors = launchPlan.channelConvolution(outWidth: outSize.w, taps: kernel.h * kernel.w, groups: groups)
+        {
+            try convChannels(
+                source, batch: batch, inChannels: inPerGroup, outChannels: outPerGroup, height: height, width: width,
+                kernel: kernel, stride: stride, pad: pad, dilation: dilation, output: outSize, weights: weights, flip: flip,
+                bias: bias, into: output, vectors: vectors)
+            return
+        }
         if chosen == nil, denseRowKernelsOverride != false,
             let rowBlock = launchPlan.denseRowChannels(
                 outWidth: outSize.w, strideW: stride.w,

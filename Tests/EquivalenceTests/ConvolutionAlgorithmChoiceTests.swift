@@ -25,10 +25,12 @@ struct ConvolutionAlgorithmChoiceTests {
     }
 
     /// The direct algorithm's kernels: conv_direct.cl's, conv_rows.cl's dense row kernels or
-    /// conv_channels.cl's weight gradient (which AVX-512 CPU devices take where they fit).
+    /// conv_channels.cl's forward pass and weight gradient (which AVX-512 CPU devices take where
+    /// they fit).
     static func usesDirect(_ kernels: Set<String>) -> Bool {
         kernels.contains {
-            $0.hasPrefix("conv2d_direct") || $0 == "conv2d_rows" || $0 == "conv2d_weight_grad_rows" || $0 == "conv2d_weight_grad_channels"
+            $0.hasPrefix("conv2d_direct") || $0 == "conv2d_rows" || $0 == "conv2d_weight_grad_rows" || $0 == "conv2d_channels"
+                || $0 == "conv2d_weight_grad_channels"
         }
     }
 

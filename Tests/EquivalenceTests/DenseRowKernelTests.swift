@@ -73,13 +73,23 @@ struct DenseRowKernelTests {
 
     static let rows = "conv2d_rows", regblock = "conv2d_direct_regblock"
     static let weightRows = "conv2d_weight_grad_rows", weightPadded = "conv2d_direct_weight_grad_partial"
-    static let weightChannels = "conv2d_weight_grad_channels"
+    static let weightChannels = "conv2d_weight_grad_channels", channels = "conv2d_channels"
+
+    /// The kernel a forward-shaped pass (the forward or the stride-1 input gradient) with
+    /// `outWidth` output columns should run: the row kernel where `rows`, else on AVX-512 CPU
+    /// devices (`rowKernels`) conv_channels.cl's for dense rows of at most 8 outputs, else the
+    /// register-blocked kernel on the padded copy.
+    static func forwardKernel(rows: Bool, rowKernels: Bool, outWidth: Int, _ c: Case) -> String {
+        if rows { return Self.rows }
+        return rowKernels && c.params.groups == 1 && outWidth <= 8 ? Self.channels : Self.regblock
+    }
 
     /// Rows of 9–32 outputs at column stride 1 or 2 take the row kernel, with OCB = 16 / ⌈OW / 16⌉
     /// balanced over the channels and 16 lanes, where the plan gives it (CPU devices with
-    /// AVX-512); 8-wide and 33-wide rows, column stride 3 and a tap 9 lanes away keep the padded
-    /// copy and the register-blocked kernel. The stride-1 input gradient follows the same rule on
-    /// dx's width; stride 2's runs conv_direct_strided.cl either way.
+    /// AVX-512); 8-wide rows of dense convolutions take conv_channels.cl's kernel there, and
+    /// 33-wide rows, column stride 3 and a tap 9 lanes away keep the padded copy and the
+    /// register-blocked kernel. The stride-1 input gradient follows the same rule on dx's width;
+    /// stride 2's runs conv_direct_strided.cl either way.
     /// The weight gradient takes conv2d_weight_grad_rows on rows wider than 16 wherever its window
     /// fits the registers (the 5×5 window's 50 accumulators do not), else, with groups 1,
     /// conv_channels.cl's kernel, else the padded copy.
@@ -110,9 +120,13 @@ struct DenseRowKernelTests {
             let outWidth = (c.shape[3] + 2 * c.params.padW - c.params.dilationW * (c.kernel.w - 1) - 1) / c.params.strideW + 1
             let ran = try Self.run(c)
             let takesRows = rowKernels && fits
-            #expect(ran.forward.contains(takesRows ? Self.rows : Self.regblock), "\(c): \(ran.forward)")
-            #expect(!ran.forward.contains(takesRows ? Self.regblock : Self.rows), "\(c): \(ran.forward)")
-            #expect(ran.forward.contains("conv_pad_input") == !takesRows, "\(c): \(ran.forward)")
+            // Rows of 8 or fewer outputs of dense convolutions take conv_channels.cl's kernel instead.
+            let forwardKernel = Self.forwardKernel(rows: takesRows, rowKernels: rowKernels, outWidth: outWidth, c)
+            #expect(ran.forward.contains(forwardKernel), "\(c): \(ran.forward)")
+            for other in [Self.rows, Self.regblock, Self.channels] where other != forwardKernel {
+                #expect(!ran.forward.contains(other), "\(c): \(ran.forward)")
+            }
+            #expect(ran.forward.contains("conv_pad_input") == (forwardKernel == Self.regblock), "\(c): \(ran.forward)")
             for launch in ran.launches where launch.kernel == Self.rows {
                 let tiles = ((Int(launch.defines["DW_OW"] ?? "") ?? 0) + 15) / 16
                 #expect(launch.defines["DW_VW"] == "16", "\(c) \(launch.defines)")
@@ -155,8 +169,11 @@ struct DenseRowKernelTests {
                 && c.params.padH <= c.params.dilationH * (c.kernel.h - 1)
             {
                 let inputRows = rowKernels && c.shape[3] > 8 && c.shape[3] <= 32
-                #expect(ran.input.contains(inputRows ? Self.rows : Self.regblock), "\(c): \(ran.input)")
-                #expect(!ran.input.contains(inputRows ? Self.regblock : Self.rows), "\(c): \(ran.input)")
+                let inputKernel = Self.forwardKernel(rows: inputRows, rowKernels: rowKernels, outWidth: c.shape[3], c)
+                #expect(ran.input.contains(inputKernel), "\(c): \(ran.input)")
+                for other in [Self.rows, Self.regblock, Self.channels] where other != inputKernel {
+                    #expect(!ran.input.contains(other), "\(c): \(ran.input)")
+                }
             }
         }
     }

@@ -13,8 +13,9 @@ import _TestSupport
 /// and only column stride 2 is launched by phases. Forward rows that conv_rows.cl's conv2d_rows
 /// takes (9–32 outputs on AVX-512 CPU devices), and weight gradients that conv2d_weight_grad_rows
 /// takes, split into phases in registers instead: the same exact check, with their column stride;
-/// the other weight gradients take conv_channels.cl's kernel there, so each is also run with
-/// those kernels off, by phases.
+/// the other weight gradients, and forward rows of 8 or fewer outputs, take conv_channels.cl's
+/// kernels there, so each forward pass and weight gradient is also run with those kernels off, by
+/// phases.
 @Suite("Direct convolution: stride-2 rows by phases")
 struct StridedPhasesTests {
     @Test func phasesAndLoadDefinesFollowTheColumnStride() {
@@ -59,9 +60,16 @@ struct StridedPhasesTests {
             backend.launchTrace = nil
             let paddedTrace = LaunchTrace()
             padded.launchTrace = paddedTrace
+            let paddedY = try padded.download(
+                padded.conv2d(padded.upload(xValues, shape: x), weight: padded.upload(wValues, shape: w), bias: nil, params: params))
             let paddedDW = try SharedBackends.weightGradients(on: padded, dy: dyValues, input: xValues, g).device
             padded.launchTrace = nil
             #expect(paddedDW == expectedDW, "padded weight gradient \(label)")
+            #expect(
+                paddedTrace.launches(of: "conv2d_direct_regblock").allSatisfy {
+                    $0.defines["PHASES"] == (c.strideW == 2 ? "2" : "1")
+                }
+                    && !paddedTrace.launches(of: "conv2d_direct_regblock").isEmpty, "padded forward \(label)")
             #expect(
                 paddedTrace.launches(of: "conv2d_direct_weight_grad_partial").allSatisfy {
                     $0.defines["PHASES"] == (c.strideW == 2 ? "2" : "1")
@@ -71,6 +79,7 @@ struct StridedPhasesTests {
                 reference.conv2d(
                     reference.upload(xValues, shape: x), weight: reference.upload(wValues, shape: w), bias: nil, params: params))
             #expect(y == expectedY, "forward \(label)")
+            #expect(paddedY == expectedY, "padded forward \(label)")
             #expect(dw == expectedDW, "weight gradient \(label)")
             let phases = c.strideW == 2 ? "2" : "1"
             let shifts = OpenCLBackend.rowShifts(kernel: c.k, stride: c.strideW, pad: c.pad, dilation: c.dilation)
@@ -80,6 +89,8 @@ struct StridedPhasesTests {
                 plan.denseRowWeightGradient(taps: c.k * c.k, outWidth: g.outWidth, strideW: c.strideW, rowShifts: shifts) != nil
             // Weight gradients the row kernel does not take go to conv_channels.cl's kernel where it runs.
             let channelsTake = !gradientRowsTake && plan.channelWeightGradient(kernelW: c.k, groups: 1) != nil
+            // Forward rows the row kernel does not take go to conv_channels.cl's where it runs (≤ 8 wide).
+            let forwardChannelsTake = !rowsTake && plan.channelConvolution(outWidth: g.outWidth, taps: c.k * c.k, groups: 1) != nil
             for (takes, rowKernel, padded) in [
                 (rowsTake, "conv2d_rows", "conv2d_direct_regblock"),
                 (gradientRowsTake, "conv2d_weight_grad_rows", "conv2d_direct_weight_grad_partial"),
@@ -87,13 +98,18 @@ struct StridedPhasesTests {
                 #expect(trace.launches(of: rowKernel).map { $0.defines["DW_SW"] } == ["\(c.strideW)"], "\(rowKernel) \(label)")
                 #expect(trace.launches(of: padded).isEmpty, "\(padded) \(label)")
             }
+            if forwardChannelsTake {
+                let launches = trace.launches(of: "conv2d_channels")
+                #expect(launches.map { $0.defines["CW_SW"] } == ["\(c.strideW)"], "forward channels \(label)")
+                #expect(trace.launches(of: "conv2d_direct_regblock").isEmpty, "forward \(label)")
+            }
             if channelsTake {
                 let launches = trace.launches(of: "conv2d_weight_grad_channels")
                 #expect(launches.map { $0.defines["CW_SW"] } == ["\(c.strideW)"], "channels \(label)")
                 #expect(trace.launches(of: "conv2d_direct_weight_grad_partial").isEmpty, "padded weight gradient \(label)")
             }
             let paddedWeightGradient = gradientRowsTake || channelsTake ? [] : ["conv2d_direct_weight_grad_partial"]
-            for kernel in (rowsTake ? [] : ["conv2d_direct_regblock"]) + paddedWeightGradient {
+            for kernel in (rowsTake || forwardChannelsTake ? [] : ["conv2d_direct_regblock"]) + paddedWeightGradient {
                 let launches = trace.launches(of: kernel)
                 #expect(!launches.isEmpty, "\(kernel) \(label)")
                 #expect(launches.allSatisfy { $0.defines["PHASES"] == phases && $0.defines["STRIDE_W"] == "1" }, "\(kernel) \(label)")
