@@ -26,7 +26,9 @@
 //   ROWS  1 (default) or 2, as above
 //
 // Launched by: OpenCLBackend.conv2dBackwardInputStrided (OpenCLBackend+ConvolutionStrided.swift),
-// for the stride-2 OpenCLBackend.conv2dBackwardInput where the direct kernels are chosen.
+// for the stride-2 OpenCLBackend.conv2dBackwardInput where the direct kernels are chosen and
+// conv_channels_strided.cl's kernel does not take the convolution (it takes dense ones on
+// AVX-512 CPU devices: LaunchPlan.channelStridedInputGradient).
 
 #ifndef OCB
 #define OCB 8

@@ -162,6 +162,24 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// 32×16² → 32, within noise, so those keep the row kernel.
     public let channelConvolutionWidth = 8
 
+    /// Columns per tile (CS_CT) of conv_channels_strided.cl's `conv2d_channels_input_grad_s2` for
+    /// the input gradient of a dense (groups 1) stride-2, dilation-1 convolution whose input is
+    /// `inWidth` wide, or nil where conv_direct_strided.cl's kernel runs. It runs on the same
+    /// AVX-512 CPU devices as the row kernels, on inputs at most 64 wide (at most four tiles,
+    /// each unrolled) and windows at most 7 wide: 16 columns a tile (16 accumulators of 16
+    /// input channels), fewer on narrower inputs. Per output channel and tap row each tap costs
+    /// one weight-vector load, and each dy value of the tile one broadcast shared by the taps
+    /// that meet it; no padded copy of dy. The old and new release binaries alternating twice on
+    /// `diffnas bench --suite conv` (PoCL, Zen 4, `DIFFNAS_CONV=direct DIFFNAS_TUNE=off`, batch
+    /// 128), time new ÷ old against conv_direct_strided.cl (median / best): 16×32² → 32 0.72 /
+    /// 0.84, 32×16² → 64 0.71 / 0.71. (A first version called its 16 × 16 transpose as a
+    /// function on the two-tile rows; the accumulators then lived in memory and it took 1.59×.)
+    public func channelStridedInputGradient(inWidth: Int, kernelW: Int, groups: Int) -> Int? {
+        guard depthwise.rowKernels, depthwise.vectorRegisters >= 32, groups == 1, inWidth >= 1, inWidth <= 64, kernelW <= 7
+        else { return nil }
+        return min(16, inWidth)
+    }
+
     /// About how many work-items `conv2d_weight_grad_channels` is launched with: the batch is
     /// split so that blocks × splits reaches it (fewer, longer items write fewer partial sums).
     public let channelWeightGradientItems = 256

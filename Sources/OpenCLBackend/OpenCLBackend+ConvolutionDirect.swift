@@ -9,7 +9,8 @@ public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
     /// convolutions (the forward pass and that input gradient by Kernels/conv_rows.cl's
     /// `conv2d_rows` on the unpadded input where `LaunchPlan.denseRowChannels` fits the row, by
     /// Kernels/conv_channels.cl's `conv2d_channels` where `LaunchPlan.channelConvolution` does);
-    /// Kernels/conv_direct_strided.cl for the input gradient of stride-2 (dilation 1) ones.
+    /// Kernels/conv_direct_strided.cl (Kernels/conv_channels_strided.cl for dense ones on AVX-512
+    /// CPU devices) for the input gradient of stride-2 (dilation 1) ones.
     /// Other strided input gradients always use GEMM + col2im.
     case direct
     /// im2col / col2im around the GEMMs of `gemmRaw` for every pass.

@@ -55,9 +55,16 @@ extension OpenCLBackend {
             top: -rowMin, left: -columnMin, height: rowMax - rowMin + 1, width: columnMax - columnMin + 1)
     }
 
-    /// dx = ∂L/∂x of the stride-2, dilation-1 convolution `g` (see the extension's comment).
+    /// dx = ∂L/∂x of the stride-2, dilation-1 convolution `g` (see the extension's comment), by
+    /// `conv2dBackwardInputChannelsStrided` where `LaunchPlan.channelStridedInputGradient` takes it.
     func conv2dBackwardInputStrided(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor) throws {
         precondition(Self.stridedInputGradientApplies(g), "conv2dBackwardInputStrided needs stride 2 and dilation 1")
+        if denseRowKernelsOverride != false,
+            let tile = launchPlan.channelStridedInputGradient(inWidth: g.inWidth, kernelW: g.kernelW, groups: g.groups)
+        {
+            try conv2dBackwardInputChannelsStrided(dy, weight: weight, g, into: dx, tile: tile)
+            return
+        }
         let (groups, inPerGroup, outPerGroup) = (g.groups, g.inChannelsPerGroup, g.outChannelsPerGroup)
         let block = Self.balancedChannelBlock(Self.stridedInputGradientChannels, channels: inPerGroup)
         // wt[((g·CO + o)·KH·KW + p·KW + q)·CIPAD + c] = w[g·CO + o, c, p, q] (mode 2).
@@ -87,6 +94,32 @@ extension OpenCLBackend {
                 ])
             withExtendedLifetime(padded) {}  // back to the pool only once the kernel reading it is queued
         }
+        withExtendedLifetime(prepared) {}
+    }
+
+    /// dx = ∂L/∂x of the dense stride-2, dilation-1 convolution `g` by conv_channels_strided.cl's
+    /// `conv2d_channels_input_grad_s2`: one work-item per dx row and 16 input channels, the row
+    /// in `tile`-column tiles, dy read as it is (no padded copy).
+    ///
+    ///     dx[n, c, h, w] = Σ_{o, p, q: h + PH − p = 2i, w + PW − q = 2j} dy[n, o, i, j] · w[o, c, p, q]
+    func conv2dBackwardInputChannelsStrided(_ dy: Tensor, weight: Tensor, _ g: ConvGeometry, into dx: Tensor, tile: Int) throws {
+        precondition(g.groups == 1, "conv2d_channels_input_grad_s2 takes dense convolutions only")
+        // wt[(o·KH·KW + p·KW + q)·CIPAD + c] = w[o, c, p, q] (mode 2).
+        let (prepared, inPadded) = try directWeights(
+            weight, groups: 1, inPerGroup: g.outChannels, outPerGroup: g.inChannels, kernel: (g.kernelH, g.kernelW), mode: 2,
+            block: 16)
+        let p = g.params
+        let defines = [
+            "CS_KH": g.kernelH, "CS_KW": g.kernelW, "CS_PH": p.padH, "CS_PW": p.padW, "CS_W": g.inWidth, "CS_OW": g.outWidth,
+            "CS_CT": tile,
+        ].mapValues { "\($0)" }
+        try launch(
+            "conv_channels_strided.cl", "conv2d_channels_input_grad_s2", defines: defines,
+            global: [g.inHeight, inPadded / 16, g.batch],
+            [
+                .buffer(buffer(dy)), .buffer(buffer(prepared)), .buffer(buffer(dx)), .index(g.inChannels), .index(g.outChannels),
+                .index(inPadded), .index(g.inHeight), .index(g.outHeight),
+            ])
         withExtendedLifetime(prepared) {}
     }
 }

@@ -4,7 +4,9 @@ import _TestSupport
 
 @testable import OpenCLBackend
 
-/// The stride-2 input gradient of Kernels/conv_direct_strided.cl: which convolutions take it, and
+/// The stride-2 input gradient of Kernels/conv_direct_strided.cl (and, for dense convolutions on
+/// AVX-512 CPU devices, Kernels/conv_channels_strided.cl's, which ChannelStridedInputGradientTests
+/// checks further): which convolutions take it, and
 /// that the padded copy of dy covers every read of every work-item (the kernel has no bounds
 /// checks, and a stray read past a row lands in lanes that are computed but not stored, so the
 /// values alone would not show it). Its results are checked against the reference by the conv
@@ -94,20 +96,22 @@ struct StridedInputGradientTests {
         let device = try SharedBackends.requireOpenCL().device
         let backend = try OpenCLBackend(device: device)
         backend.convolutionAlgorithmOverride = .direct
-        let strided = "conv2d_direct_input_grad_s2", gathered = "conv_col2im_gather"
+        let padded = "conv2d_direct_input_grad_s2", channels = "conv2d_channels_input_grad_s2", gathered = "conv_col2im_gather"
         for (params, kernel) in [
             (Conv2dParams(stride: 2, padding: 1), 3), (Conv2dParams(stride: 2), 1), (Conv2dParams(stride: 2, padding: 2), 5),
         ] {
             let kernels = try Self.inputGradientKernels(backend, params, kernel: kernel)
+            // AVX-512 CPU devices take conv_channels_strided.cl's kernel for these dense ones (12 wide).
+            let strided = backend.launchPlan.channelStridedInputGradient(inWidth: 12, kernelW: kernel, groups: 1) != nil ? channels : padded
             #expect(kernels.contains(strided) && !kernels.contains(gathered), "\(params) k\(kernel): \(kernels.sorted())")
         }
         // Dilated or stride 3: GEMM + col2im even where direct is chosen.
         for params in [Conv2dParams(stride: 2, padding: 2, dilation: 2), Conv2dParams(stride: 3, padding: 1)] {
             let kernels = try Self.inputGradientKernels(backend, params)
-            #expect(!kernels.contains(strided) && kernels.contains(gathered), "\(params): \(kernels.sorted())")
+            #expect(kernels.isDisjoint(with: [padded, channels]) && kernels.contains(gathered), "\(params): \(kernels.sorted())")
         }
         backend.convolutionAlgorithmOverride = .gemm
         let kernels = try Self.inputGradientKernels(backend, Conv2dParams(stride: 2, padding: 1))
-        #expect(!kernels.contains(strided) && kernels.contains(gathered), "gemm: \(kernels.sorted())")
+        #expect(kernels.isDisjoint(with: [padded, channels]) && kernels.contains(gathered), "gemm: \(kernels.sorted())")
     }
 }
