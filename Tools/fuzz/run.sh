@@ -10,6 +10,11 @@ seconds=${1:-10}; shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(npy idx-images idx-labels gzip cifar npy-folder architecture checkpoint train-checkpoint search-checkpoint tuning-cache safetensors)
 export DIFFNAS_FUZZ=1
+# Each fuzz process writes its fixtures under $TMPDIR/diffnas-fuzz-<target>-<pid> and exits
+# without cleaning up (libFuzzer ends the process), so give the run a folder of its own, removed at exit.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/diffnas-fuzz-run.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
 # Leak reports at exit come from the Swift runtime and Foundation, not from the readers.
 export ASAN_OPTIONS=detect_leaks=0
 swift build -c release --scratch-path .build-fuzz --product diffnas-fuzz \
