@@ -19,11 +19,7 @@ import _TestSupport
 struct ChannelConvolutionTests {
     /// A backend of this suite's own on the shared device, forced to the direct algorithm, so no
     /// other suite's launches reach its trace (the suite's tests run one at a time).
-    static let traced: Result<OpenCLBackend, any Error> = Result {
-        let backend = try OpenCLBackend(device: SharedBackends.requireOpenCL().device)
-        backend.convolutionAlgorithmOverride = .direct
-        return backend
-    }
+    static let traced: Result<OpenCLBackend, any Error> = Result { try SharedBackends.forcing(.direct) }
 
     struct Case: CustomStringConvertible {
         let shape: [Int], outChannels: Int, kernel: (h: Int, w: Int), params: Conv2dParams, bias: Bool

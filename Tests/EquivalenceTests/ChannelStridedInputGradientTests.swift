@@ -22,10 +22,7 @@ struct ChannelStridedInputGradientTests {
     /// Backends of this suite's own on the shared device, forced to the direct algorithm: one as
     /// the device gives it, one with the row and channel kernels off.
     static let backends: Result<(plain: OpenCLBackend, padded: OpenCLBackend), any Error> = Result {
-        let device = try SharedBackends.requireOpenCL().device
-        let plain = try OpenCLBackend(device: device), padded = try OpenCLBackend(device: device)
-        plain.convolutionAlgorithmOverride = .direct
-        padded.convolutionAlgorithmOverride = .direct
+        let plain = try SharedBackends.forcing(.direct), padded = try SharedBackends.forcing(.direct)
         padded.denseRowKernelsOverride = false
         return (plain, padded)
     }

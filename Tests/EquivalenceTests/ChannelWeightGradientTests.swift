@@ -19,11 +19,7 @@ import _TestSupport
 struct ChannelWeightGradientTests {
     /// A backend of this suite's own on the shared device, forced to the direct algorithm, so no
     /// other suite's launches reach its trace (the suite's tests run one at a time).
-    static let traced: Result<OpenCLBackend, any Error> = Result {
-        let backend = try OpenCLBackend(device: SharedBackends.requireOpenCL().device)
-        backend.convolutionAlgorithmOverride = .direct
-        return backend
-    }
+    static let traced: Result<OpenCLBackend, any Error> = Result { try SharedBackends.forcing(.direct) }
 
     /// The weight gradient of x `shape` → `outChannels` with a `kernel` window on the traced
     /// device, checked exactly against the reference; returns its launches.

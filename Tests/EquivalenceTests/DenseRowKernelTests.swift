@@ -16,11 +16,7 @@ import _TestSupport
 struct DenseRowKernelTests {
     /// A backend of this suite's own on the shared device, forced to the direct algorithm, so no
     /// other suite's launches reach its trace (the suite's tests run one at a time).
-    static let traced: Result<OpenCLBackend, any Error> = Result {
-        let backend = try OpenCLBackend(device: SharedBackends.requireOpenCL().device)
-        backend.convolutionAlgorithmOverride = .direct
-        return backend
-    }
+    static let traced: Result<OpenCLBackend, any Error> = Result { try SharedBackends.forcing(.direct) }
 
     /// One convolution: x `[N, C, H, W]`, `outChannels`, a `kh × kw` window.
     struct Case: CustomStringConvertible {
