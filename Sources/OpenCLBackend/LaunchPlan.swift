@@ -184,6 +184,14 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// split so that blocks × splits reaches it (fewer, longer items write fewer partial sums).
     public let channelWeightGradientItems = 256
 
+    /// The work-group of `conv2d_weight_grad_channels`: one work-item, so that the device's
+    /// threads take the few hundred long items one by one. Left to PoCL, 64×8² → 64 (global
+    /// 8 × 12 × 3) ran as three work-groups of 96 items on two threads, one thread doing two:
+    /// 1.5× the balanced time. Interleaved in one process (PoCL, Zen 4, batch 128, 40 rounds,
+    /// time ÷ PoCL's choice, median): 64×8² → 64 0.75, 32×16² → 32 0.97, the stride-2 entries
+    /// 0.96 / 0.99, 16×32² → 16 1.00 (PoCL had made two groups there).
+    public let channelWeightGradientGroup = [1, 1, 1]
+
     /// What both dense row kernels need: a CPU device with 32 vector registers (AVX-512), column
     /// stride 1 or 2, and every tap's shift within `DepthwisePlan.maximumRowShift` lanes.
     private func denseRowWindowFits(strideW: Int, rowShifts: ClosedRange<Int>) -> Bool {

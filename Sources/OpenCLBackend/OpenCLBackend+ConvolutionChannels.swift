@@ -4,7 +4,8 @@ import TensorCore
 extension OpenCLBackend {
     /// The weight gradient of `g` by conv_channels.cl (`LaunchPlan.channelWeightGradient` gives
     /// `inputBlock`, the CIB): dy transposed to channels-last with the channels padded to 16
-    /// (`conv_channels_last`), then `conv2d_weight_grad_channels` per split of the batch, then one
+    /// (`conv_channels_last`), then `conv2d_weight_grad_channels` per split of the batch (in
+    /// one-item work-groups, `LaunchPlan.channelWeightGradientGroup`), then one
     /// sum over the splits (none with one split: the kernel writes dw itself). Groups 1 only.
     ///
     ///     dw[o, c, p, q] = Σ_{n, i, j} dy[n, o, i, j] · x[n, c, i·SH − PH + p·DH, j·SW − PW + q·DW]
@@ -29,6 +30,7 @@ extension OpenCLBackend {
         try launch(
             "conv_channels.cl", "conv2d_weight_grad_channels", defines: defines,
             global: [(g.inChannels + inputBlock - 1) / inputBlock, paddedOut / 16 * g.kernelH, splits],
+            local: launchPlan.channelWeightGradientGroup,
             [
                 .buffer(buffer(transposed)), .buffer(buffer(x)), .buffer(buffer(partial)), .index(perSplit), .index(splits),
                 .index(g.batch), .index(g.inChannels), .index(g.outChannels), .index(g.inHeight), .index(g.inWidth),

@@ -100,7 +100,8 @@ struct ChannelWeightGradientTests {
     /// The batch is split so that blocks × splits reaches `LaunchPlan.channelWeightGradientItems`:
     /// 96 items per split (8 input blocks × 4 output blocks × 3 filter rows) at 64×8² → 64 make
     /// ⌈256 / 96⌉ = 3 splits of ⌈16 / 3⌉ = 6 images (the last of 4), summed afterwards; 1 image
-    /// makes 1 split, written straight into dw.
+    /// makes 1 split, written straight into dw. Each work-item is a work-group of its own
+    /// (`LaunchPlan.channelWeightGradientGroup`), so the 288 items share the threads evenly.
     @Test func theBatchSplitsIntoEnoughWorkItems() throws {
         let plan = try Self.traced.get().launchPlan
         guard plan.channelWeightGradient(kernelW: 3, groups: 1) != nil else { return }
@@ -109,6 +110,7 @@ struct ChannelWeightGradientTests {
         let split = try Self.run([16, 64, 8, 8], 64, (3, 3), params)
         let kernel = split.first { $0.kernel == "conv2d_weight_grad_channels" }
         #expect(kernel?.global == [8, 12, 3], "\(String(describing: kernel))")
+        #expect(kernel?.local == [1, 1, 1], "\(String(describing: kernel))")
         #expect(split.contains { $0.kernel == "conv_sum_partials" })
         let single = try Self.run([1, 64, 8, 8], 64, (3, 3), params)
         #expect(single.first { $0.kernel == "conv2d_weight_grad_channels" }?.global == [8, 12, 1])
