@@ -329,8 +329,11 @@ __kernel void depthwise_forward_rows(__global const float* restrict x, __global 
 // y [N, G·CO, OH, OW]. A work-item owns output row i (dimension 0) and OCB
 // output channels o ∈ [oc0, oc0 + OCB) of image n and group g (dimension 1: (n·G + g)·blocks +
 // block), the whole row: OCB·TILES accumulators of VW lanes. Each input row of each input
-// channel is read once into registers, its tap windows built there as in the kernels above, and
-// each window meets OCB broadcast weights. The sums run over c, then p, then q, as
+// channel is read once into registers and all its TILES·KW tap windows built there as in the
+// kernels above; then each broadcast weight meets the TILES windows of its tap. (With the
+// tiles looped outside the taps and channels, the compiler kept a filter row's weights in
+// registers for the next tile and, on two-tile rows, spilled the accumulators: 1.08× the time
+// of this order at 16×32² → 16.) The sums run over c, then p, then q, as
 // conv2d_direct_regblock's do, and the bias is added last. Global (OH, N·G·COPAD/OCB).
 #ifndef OCB
 #define OCB 8
@@ -359,15 +362,21 @@ __kernel void conv2d_rows(__global const float* restrict x, __global const float
             __global const float* row = plane + h * W;
             dw_row_window w;
             dw_row_start(&w, row, W, xEnd);
+            dw_vec windows[DW_TILES][DW_KW];
 #pragma unroll
             for (int t = 0; t < DW_TILES; ++t) {
                 if (t > 0) dw_row_advance(&w, row, t, W, xEnd);
 #pragma unroll
-                for (int q = 0; q < DW_KW; ++q) {
-                    const dw_vec window = dw_tap(&w, q);
-                    __global const float* wv = weights + (p * DW_KW + q) * COPAD;
+                for (int q = 0; q < DW_KW; ++q) windows[t][q] = dw_tap(&w, q);
+            }
 #pragma unroll
-                    for (int o = 0; o < OCB; ++o) acc[o][t] = fma((dw_vec)(wv[o]), window, acc[o][t]);
+            for (int q = 0; q < DW_KW; ++q) {
+                __global const float* wv = weights + (p * DW_KW + q) * COPAD;
+#pragma unroll
+                for (int o = 0; o < OCB; ++o) {
+                    const dw_vec weight = (dw_vec)(wv[o]);
+#pragma unroll
+                    for (int t = 0; t < DW_TILES; ++t) acc[o][t] = fma(weight, windows[t][q], acc[o][t]);
                 }
             }
         }
