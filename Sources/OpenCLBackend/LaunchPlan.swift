@@ -189,7 +189,7 @@ public struct LaunchPlan: Sendable, CustomStringConvertible {
     /// 8 × 12 × 3) ran as three work-groups of 96 items on two threads, one thread doing two:
     /// 1.5× the balanced time. Interleaved in one process (PoCL, Zen 4, batch 128, 40 rounds,
     /// time ÷ PoCL's choice, median): 64×8² → 64 0.75, 32×16² → 32 0.97, the stride-2 entries
-    /// 0.96 / 0.99, 16×32² → 16 1.00 (PoCL had made two groups there).
+    /// 0.96 / 0.99 (PoCL had made two or four groups there).
     public let channelWeightGradientGroup = [1, 1, 1]
 
     /// What both dense row kernels need: a CPU device with 32 vector registers (AVX-512), column
